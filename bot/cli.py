@@ -1,0 +1,233 @@
+"""The command line: ``python -m bot [run | ask | chat | validate | eval]``. Thin: parse, call, print."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from bot.engine import Engine, KnowledgeErrors, load_knowledge
+from bot.engine.evaluate import OUT_OF_SCOPE, evaluate, load_cases, unknown_expectations
+from bot.engine.model import Reply
+
+REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
+
+
+def knowledge_dir(explicit: str | None) -> Path:
+    """``--knowledge``, else ``KNOWLEDGE_DIR``, else the repository's ``knowledge/``."""
+    if explicit:
+        return Path(explicit)
+    from_env = os.environ.get("KNOWLEDGE_DIR", "").strip()
+    if from_env:
+        return Path(from_env)
+    return REPO_KNOWLEDGE if REPO_KNOWLEDGE.is_dir() else Path.cwd() / "knowledge"
+
+
+def _engine(args: argparse.Namespace, err: TextIO) -> Engine | None:
+    try:
+        return Engine(load_knowledge(knowledge_dir(args.knowledge)))
+    except KnowledgeErrors as exc:
+        print(f"Knowledge in {knowledge_dir(args.knowledge)} is not valid:", file=err)
+        for error in exc.errors:
+            print(f"  {error}", file=err)
+        return None
+
+
+# --- ask ---------------------------------------------------------------------------------------
+
+def _print_reply(reply: Reply, as_json: bool, out: TextIO) -> None:
+    if as_json:
+        out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
+    else:
+        out.write(reply.plain_text() + "\n")
+    out.flush()
+
+
+def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    engine = _engine(args, err)
+    if engine is None:
+        return 2
+    question = " ".join(args.question)
+    if question == "-":
+        for line in stdin:
+            line = line.rstrip("\n")
+            if not args.json and not line.strip():
+                continue
+            _print_reply(engine.ask(line), args.json, out)
+        return 0
+    if not question.strip():
+        print('Give a question, for example: python -m bot ask "Who brokered the truce?"',
+              file=err)
+        return 2
+    _print_reply(engine.ask(question), args.json, out)
+    return 0
+
+
+# --- validate ----------------------------------------------------------------------------------
+
+def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    directory = knowledge_dir(args.directory or args.knowledge)
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeErrors as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        print(f"{len(exc.errors)} problem(s) in {directory}; nothing was changed.", file=err)
+        return 1
+    cited, body = knowledge.coverage
+    phrasings = sum(len(e.questions) for e in knowledge.entries.values())
+    citations = sum(len(e.citations) for e in knowledge.entries.values())
+    print(f"OK: {directory}", file=out)
+    print(f"  entries: {len(knowledge.entries)} ({phrasings} phrasings, {citations} citations, "
+          f"all verified verbatim)", file=out)
+    print(f"  quotes: {len(knowledge.quotes)}; synonym groups: "
+          f"{len(knowledge.language.synonyms)}; small-talk intents: {len(knowledge.smalltalk)}",
+          file=out)
+    print(f"  coverage: {cited}/{body} body paragraphs cited", file=out)
+    for warning in knowledge.warnings:
+        print(f"  warning: {warning}", file=out)
+    return 0
+
+
+# --- eval --------------------------------------------------------------------------------------
+
+def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    engine = _engine(args, err)
+    if engine is None:
+        return 2
+    try:
+        cases = load_cases(Path(args.file))
+    except KnowledgeErrors as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        return 2
+    for problem in unknown_expectations(engine, cases):
+        print(f"{args.file}:{problem.line}: {problem.message}", file=err)
+    report = evaluate(engine, cases)
+    print(f"{'category':<16}{'passed':>8}{'total':>8}{'accuracy':>10}", file=out)
+    for category, (passed, total) in report.by_category().items():
+        print(f"{category:<16}{passed:>8}{total:>8}{100.0 * passed / total:>9.1f}%", file=out)
+    print(f"{'in scope':<16}{'':>16}{report.accuracy(True):>9.1f}%", file=out)
+    print(f"{'out of scope':<16}{'':>16}{report.accuracy(False):>9.1f}%", file=out)
+    print(f"{'overall':<16}{'':>16}{report.accuracy():>9.1f}%", file=out)
+    if report.misses:
+        print(f"\nMisses ({len(report.misses)}):", file=out)
+    for miss in report.misses:
+        expected = ", ".join(miss.case.expect) if miss.case.expect else "(abstain)"
+        got = miss.reply.entry or ", ".join(o.entry_id for o in miss.reply.options) or "-"
+        print(f"  {args.file}:{miss.case.line} [{miss.case.category}] {miss.case.question!r}\n"
+              f"      expected {expected}; got {miss.reply.kind.value} {got} "
+              f"(score {miss.reply.score:.2f})", file=out)
+    overall = report.accuracy()
+    if args.min is not None and overall < args.min:
+        print(f"\nFAIL: overall accuracy {overall:.1f}% is below --min {args.min:g}%", file=out)
+        return 1
+    return 0
+
+
+# --- chat --------------------------------------------------------------------------------------
+
+def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    engine = _engine(args, err)
+    if engine is None:
+        return 2
+    article = engine.knowledge.article
+    interactive = stdin.isatty()
+    print(f"Ask me about “{article.title}” ({article.publisher}).", file=out)
+    print("Type a question; a number picks a suggestion; empty line or Ctrl-D quits.\n", file=out)
+    options: list[str] = []
+    while True:
+        if interactive:
+            out.write("you> ")
+            out.flush()
+        line = stdin.readline()
+        if not line or not line.strip():
+            return 0
+        text = line.strip()
+        reply: Reply | None
+        if text.isdigit() and 1 <= int(text) <= len(options):
+            reply = engine.answer_entry(options[int(text) - 1])
+        else:
+            reply = engine.ask(text)
+        if reply is None:
+            continue
+        print(f"bot> {reply.plain_text()}\n", file=out)
+        options = [o.entry_id for o in (reply.options or reply.followups)]
+        if reply.followups and not reply.options:
+            print("     (type 1-" + f"{len(options)} to ask a follow-up)\n", file=out)
+
+
+# --- run ---------------------------------------------------------------------------------------
+
+def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bot.tg.app import main as run_bot
+
+    return run_bot(webhook=getattr(args, "webhook", False), knowledge=args.knowledge)
+
+
+def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+    """No command: run the bot when a token is configured, else open the console chat."""
+    from bot.settings import token_configured
+
+    if token_configured():
+        return cmd_run(args, out, err)
+    print("No TELEGRAM_BOT_TOKEN set, so here is the console chat. To connect Telegram, put the "
+          "token from @BotFather in .env (see .env.example) and run `python -m bot run`.\n",
+          file=out)
+    return cmd_chat(args, out, err, stdin)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="python -m bot",
+        description="A Telegram bot that answers questions about one news article, "
+                    "citing it word for word.")
+    parser.add_argument("--knowledge", metavar="DIR",
+                        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)")
+    sub = parser.add_subparsers(dest="command")
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
+                        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)")
+
+    run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
+    run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    ask = sub.add_parser("ask", parents=[common], help="answer one question and print the reply")
+    ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("question", nargs="*", help="the question, or - to read one per stdin line")
+    sub.add_parser("chat", parents=[common], help="talk to the bot in the console")
+    validate = sub.add_parser("validate", parents=[common], help="check a knowledge folder")
+    validate.add_argument("directory", nargs="?", help="folder to check (default: the knowledge)")
+    ev = sub.add_parser("eval", parents=[common], help="run an evaluation set")
+    ev.add_argument("file", help="YAML list of {q, expect, category}")
+    ev.add_argument("--min", type=float, metavar="PCT", help="exit 1 below this overall accuracy")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
+         err: TextIO | None = None, stdin: TextIO | None = None) -> int:
+    out = out or sys.stdout
+    err = err or sys.stderr
+    stdin = stdin or sys.stdin
+    args = build_parser().parse_args(argv)
+    if not hasattr(args, "knowledge"):
+        args.knowledge = None
+    match args.command:
+        case "ask":
+            return cmd_ask(args, out, err, stdin)
+        case "validate":
+            return cmd_validate(args, out, err)
+        case "eval":
+            return cmd_eval(args, out, err)
+        case "chat":
+            return cmd_chat(args, out, err, stdin)
+        case "run":
+            return cmd_run(args, out, err)
+        case _:
+            return _default(args, out, err, stdin)
+
+
+__all__ = ["OUT_OF_SCOPE", "main"]

@@ -1,0 +1,140 @@
+"""Text to the matcher's view of it: canonical word stems, the parties in order, unknown words."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer
+from rapidfuzz import process
+from rapidfuzz.distance import Levenshtein
+
+from bot.engine.load import Language
+from bot.engine.text import fold, words
+
+_STEMMER = snowballstemmer.stemmer("english")
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    return str(_STEMMER.stemWord(word))
+
+
+@dataclass(frozen=True, slots=True)
+class Analyzed:
+    """A text as the matcher sees it."""
+
+    tokens: tuple[str, ...]  # canonical stems in order, stopwords included
+    content: frozenset[str]  # the tokens that carry meaning
+    actors: tuple[str, ...]  # parties in agent-first order ("accused by X" puts X first)
+    corrected: tuple[tuple[str, str], ...]  # typo corrections made: (typed, understood)
+
+
+def _max_typo_distance(word: str) -> int:
+    # Short words tolerate one slip; long names (azerbaijan, nagorno) tolerate more.
+    n = len(word)
+    if n < 4:
+        return 0
+    if n <= 5:
+        return 1
+    if n <= 9:
+        return 2
+    return 3
+
+
+class Analyzer:
+    """Folds, corrects typos against the knowledge's own vocabulary, stems and canonicalises."""
+
+    def __init__(self, language: Language, vocabulary: Iterable[str]) -> None:
+        self.language = language
+        self._stop = frozenset(stem(w) for w in language.stopwords) | language.stopwords
+        # Synonym phrases as stem sequences, longest first, so "cease fire" wins over "fire".
+        table: dict[tuple[str, ...], str] = {}
+        for canonical, variants in language.synonyms.items():
+            for phrase in (canonical, *variants):
+                key = tuple(stem(w) for w in words(phrase))
+                if key:
+                    table.setdefault(key, canonical)
+        self._phrases = table
+        self._longest = max((len(k) for k in table), default=1)
+        self._case_sensitive = [
+            (re.compile(r"(?<![A-Za-z])" + re.escape(v) + r"(?![A-Za-z])"), canonical)
+            for canonical, variants in language.case_sensitive.items()
+            for v in sorted(variants, key=len, reverse=True)
+        ]
+        vocab = {w for text in vocabulary for w in words(text)}
+        for canonical, variants in language.synonyms.items():
+            vocab.update(words(canonical))
+            for v in variants:
+                vocab.update(words(v))
+        self.vocabulary = frozenset(vocab)
+        # Typo candidates: meaningful words only, grouped by first letter (people rarely
+        # mistype the first letter, and this keeps unknown names from "correcting" into ours).
+        self._by_initial: dict[str, list[str]] = {}
+        for w in sorted(vocab):
+            if len(w) >= 4 and not w.isdigit() and w not in language.stopwords:
+                self._by_initial.setdefault(w[0], []).append(w)
+        self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+
+    def _correct_uncached(self, word: str) -> str | None:
+        limit = _max_typo_distance(word)
+        candidates = self._by_initial.get(word[0])
+        if not limit or not candidates:
+            return None
+        found = process.extractOne(word, candidates, scorer=Levenshtein.distance,
+                                   score_cutoff=limit)
+        return None if found is None else str(found[0])
+
+    def analyze(self, text: str) -> Analyzed:
+        for pattern, canonical in self._case_sensitive:
+            text = pattern.sub(f" {canonical} ", text)
+        raw = words(text)
+        corrected: list[tuple[str, str]] = []
+        fixed: list[str] = []
+        for w in raw:
+            if w in self.vocabulary or w.isdigit() or w in self.language.stopwords:
+                fixed.append(w)
+                continue
+            better = self._correct(w)
+            if better is not None:
+                corrected.append((w, better))
+                fixed.append(better)
+            else:
+                fixed.append(w)
+        stems = [stem(w) for w in fixed]
+        tokens: list[str] = []
+        i = 0
+        while i < len(stems):
+            for n in range(min(self._longest, len(stems) - i), 0, -1):
+                canonical = self._phrases.get(tuple(stems[i:i + n]))
+                if canonical is not None:
+                    tokens.append(canonical)
+                    i += n
+                    break
+            else:
+                tokens.append(stems[i])
+                i += 1
+        content = frozenset(t for t in tokens if t not in self._stop)
+        return Analyzed(tuple(tokens), content, self._actors(tokens), tuple(corrected))
+
+    def _actors(self, tokens: list[str]) -> tuple[str, ...]:
+        """Parties in agent-first order: "X accuses Y" -> (X, Y); "Y is accused by X" -> (X, Y)."""
+        agents: list[str] = []
+        others: list[str] = []
+        markers = self.language.passive_markers
+        for i, t in enumerate(tokens):
+            if t not in self.language.actors:
+                continue
+            behind = tokens[max(0, i - 3):i]
+            after_marker = any(b in markers for b in behind) and not any(
+                b in self.language.actors for b in behind)
+            target = agents if after_marker else others
+            if t not in agents and t not in others:
+                target.append(t)
+        return tuple(agents + others)
+
+
+def fold_phrase(text: str) -> str:
+    return " ".join(words(fold(text)))

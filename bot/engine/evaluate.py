@@ -1,0 +1,110 @@
+"""Runs a YAML evaluation set through the engine: accuracy per category, and every miss."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine.engine import Engine
+from bot.engine.errors import KnowledgeError, KnowledgeErrors
+from bot.engine.model import Kind, Reply
+from bot.engine.safeyaml import Located, YamlProblem, read_yaml
+
+OUT_OF_SCOPE = "out_of_scope"
+
+
+@dataclass(frozen=True, slots=True)
+class Case:
+    question: str
+    expect: tuple[str, ...]  # acceptable entry ids; empty means the bot must abstain
+    category: str
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    case: Case
+    reply: Reply
+    passed: bool
+
+
+@dataclass
+class Report:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    def by_category(self) -> dict[str, tuple[int, int]]:
+        counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+        for o in self.outcomes:
+            counts[o.case.category][0] += o.passed
+            counts[o.case.category][1] += 1
+        return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
+
+    def accuracy(self, in_scope: bool | None = None) -> float:
+        chosen = [o for o in self.outcomes
+                  if in_scope is None or (o.case.category != OUT_OF_SCOPE) == in_scope]
+        return 100.0 * sum(o.passed for o in chosen) / len(chosen) if chosen else 100.0
+
+    def category_accuracy(self, category: str) -> float:
+        passed, total = self.by_category().get(category, (0, 0))
+        return 100.0 * passed / total if total else 100.0
+
+    @property
+    def misses(self) -> list[Outcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+
+def load_cases(path: Path) -> list[Case]:
+    try:
+        root = read_yaml(path, str(path))
+    except YamlProblem as problem:
+        raise KnowledgeErrors([problem.error]) from problem
+    errors: list[KnowledgeError] = []
+    cases: list[Case] = []
+    if not isinstance(root.value, list):
+        raise KnowledgeErrors([KnowledgeError(str(path), root.line, "must be a list of cases")])
+    for node in root.value:
+        data = node.value
+        if not isinstance(data, dict) or not isinstance(data.get("q", Located(None, 0)).value, str):
+            errors.append(KnowledgeError(str(path), node.line, "each case needs a 'q' string"))
+            continue
+        raw = data["expect"].value if "expect" in data else None
+        if raw is None:
+            expect: tuple[str, ...] = ()
+        elif isinstance(raw, str):
+            expect = (raw,)
+        elif isinstance(raw, list) and all(isinstance(x.value, str) for x in raw):
+            expect = tuple(str(x.value) for x in raw)
+        else:
+            errors.append(KnowledgeError(str(path), data["expect"].line,
+                                         "'expect' must be an entry id, a list of ids, or null"))
+            continue
+        category_node = data.get("category")
+        category = str(category_node.value) if category_node is not None else (
+            "in_scope" if expect else OUT_OF_SCOPE)
+        cases.append(Case(str(data["q"].value), expect, category, node.line))
+    if errors:
+        raise KnowledgeErrors(errors)
+    return cases
+
+
+def passes(case: Case, reply: Reply) -> bool:
+    if not case.expect:
+        # Abstaining is saying "not covered" or answering small talk; never article content.
+        return reply.kind in (Kind.NO_ANSWER, Kind.SMALLTALK)
+    return reply.kind is Kind.ANSWER and reply.entry in case.expect
+
+
+def evaluate(engine: Engine, cases: list[Case]) -> Report:
+    report = Report()
+    for case in cases:
+        reply = engine.ask(case.question)
+        report.outcomes.append(Outcome(case, reply, passes(case, reply)))
+    return report
+
+
+def unknown_expectations(engine: Engine, cases: list[Case]) -> list[KnowledgeError]:
+    """Cases naming entries the knowledge does not have (a renamed id would silently fail)."""
+    known = engine.knowledge.entries
+    return [KnowledgeError("eval", c.line, f"expected entry '{e}' does not exist")
+            for c in cases for e in c.expect if e not in known]

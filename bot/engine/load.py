@@ -1,0 +1,513 @@
+"""Knowledge files to a validated, immutable ``Knowledge``; every problem a ``file:line: message``.
+
+The bot and ``python -m bot validate`` both load through ``load_knowledge``, so knowledge that
+fails here can never be served.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine.errors import KnowledgeError, KnowledgeErrors
+from bot.engine.model import Article, Citation, Entry, Paragraph, Quote, SmalltalkIntent
+from bot.engine.safeyaml import Located, YamlProblem, read_yaml
+from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
+from bot.engine.verify import Verifier
+
+ARTICLE_META = "article.yaml"
+QUOTES = "quotes.yaml"
+QA = "qa.yaml"
+SYNONYMS = "synonyms.yaml"
+CONVERSATION = "conversation.yaml"
+KNOWLEDGE_FILES = (ARTICLE_META, QUOTES, QA, SYNONYMS, CONVERSATION)
+
+ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # short enough for 64-byte callback data
+QUOTE_KINDS = ("quote", "claim", "fact")
+MESSAGE_KEYS = ("no_answer", "no_answer_group", "clarify", "suggest")
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """What the matcher needs to know about words: synonyms, filler words, the parties."""
+
+    synonyms: Mapping[str, tuple[str, ...]]  # canonical -> variants (words or phrases)
+    case_sensitive: Mapping[str, tuple[str, ...]]  # canonical -> variants matched only as written
+    stopwords: frozenset[str]
+    actors: frozenset[str]  # canonical words naming parties; their order decides direction
+    passive_markers: frozenset[str]  # "by": the actor after it is the agent
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """Everything the engine serves, validated as a whole."""
+
+    directory: Path
+    article: Article
+    quotes: Mapping[str, Quote]
+    entries: Mapping[str, Entry]
+    language: Language
+    smalltalk: tuple[SmalltalkIntent, ...]
+    messages: Mapping[str, str]
+    examples: tuple[str, ...]  # entry ids offered as example questions
+    cited_paragraphs: frozenset[int]
+    warnings: tuple[str, ...] = ()
+    fingerprints: Mapping[str, str] = field(default_factory=dict)  # file -> sha256
+
+    @property
+    def coverage(self) -> tuple[int, int]:
+        body = {p.number for p in self.article.paragraphs}
+        return len(self.cited_paragraphs & body), len(body)
+
+
+class _Collector:
+    """Accumulates problems so one run reports all of them."""
+
+    def __init__(self) -> None:
+        self.errors: list[KnowledgeError] = []
+        self.warnings: list[str] = []
+
+    def add(self, file: str, line: int, message: str) -> None:
+        self.errors.append(KnowledgeError(file, line, message))
+
+    def read(self, directory: Path, name: str) -> Located | None:
+        try:
+            return read_yaml(directory / name, name)
+        except YamlProblem as problem:
+            self.errors.append(problem.error)
+            return None
+
+
+# --- small typed accessors -------------------------------------------------------------------
+
+def _mapping(c: _Collector, file: str, node: Located, what: str) -> dict[str, Located] | None:
+    if not isinstance(node.value, dict):
+        c.add(file, node.line, f"{what} must be a mapping of fields")
+        return None
+    return node.value
+
+
+def _check_fields(c: _Collector, file: str, node: Located, fields: Mapping[str, bool],
+                  what: str) -> dict[str, Located] | None:
+    """Check required and unknown fields; ``fields`` maps name -> required."""
+    data = _mapping(c, file, node, what)
+    if data is None:
+        return None
+    for name, required in fields.items():
+        if required and name not in data:
+            c.add(file, node.line, f"{what}: missing field '{name}'")
+    for name, value in data.items():
+        if name not in fields:
+            c.add(file, value.line,
+                  f"{what}: unknown field '{name}' (expected one of: {', '.join(fields)})")
+    return data
+
+
+def _string(c: _Collector, file: str, data: dict[str, Located], key: str, what: str,
+            *, optional: bool = False) -> str | None:
+    node = data.get(key)
+    if node is None or (optional and node.value is None):
+        return None
+    if not isinstance(node.value, str) or not node.value.strip():
+        c.add(file, node.line, f"{what}: '{key}' must be a non-empty string")
+        return None
+    return node.value.strip()
+
+
+def _int(c: _Collector, file: str, data: dict[str, Located], key: str, what: str) -> int | None:
+    node = data.get(key)
+    if node is None:
+        return None
+    if isinstance(node.value, bool) or not isinstance(node.value, int):
+        c.add(file, node.line, f"{what}: '{key}' must be a whole number")
+        return None
+    return node.value
+
+
+def _strings(c: _Collector, file: str, data: dict[str, Located], key: str, what: str,
+             *, optional: bool = False) -> list[tuple[str, int]]:
+    node = data.get(key)
+    if node is None:
+        return []
+    if optional and node.value is None:
+        return []
+    if not isinstance(node.value, list) or (not node.value and not optional):
+        c.add(file, node.line, f"{what}: '{key}' must be a non-empty list of strings")
+        return []
+    items: list[tuple[str, int]] = []
+    for item in node.value:
+        if isinstance(item.value, bool | int | float):
+            # YAML reads on/off/yes/no and bare numbers as non-strings; say how to fix it.
+            c.add(file, item.line, f"{what}: every item of '{key}' must be a string; "
+                                   f"put quotes around {item.value!r} as written")
+            continue
+        if not isinstance(item.value, str) or not item.value.strip():
+            c.add(file, item.line, f"{what}: every item of '{key}' must be a non-empty string")
+            continue
+        items.append((item.value.strip(), item.line))
+    return items
+
+
+def _identifier(c: _Collector, file: str, data: dict[str, Located], what: str) -> str | None:
+    ident = _string(c, file, data, "id", what)
+    if ident is not None and not ID_RE.match(ident):
+        c.add(file, data["id"].line,
+              f"{what}: id '{ident}' must be 1-40 characters of a-z, 0-9 and '-'")
+        return None
+    return ident
+
+
+# --- the article -----------------------------------------------------------------------------
+
+def _load_article(c: _Collector, directory: Path) -> Article | None:
+    root = c.read(directory, ARTICLE_META)
+    if root is None:
+        return None
+    fields = {"file": True, "title": True, "publisher": True, "section": True, "url": False,
+              "date": False, "author": False, "not_body": False, "subheadings": False}
+    data = _check_fields(c, ARTICLE_META, root, fields, "article")
+    if data is None:
+        return None
+    name = _string(c, ARTICLE_META, data, "file", "article")
+    title = _string(c, ARTICLE_META, data, "title", "article")
+    publisher = _string(c, ARTICLE_META, data, "publisher", "article")
+    section = _string(c, ARTICLE_META, data, "section", "article")
+    optional = {k: _string(c, ARTICLE_META, data, k, "article", optional=True)
+                for k in ("url", "date", "author")}
+    skip = {fold(s) for s, _ in _strings(c, ARTICLE_META, data, "not_body", "article",
+                                         optional=True)}
+    skip |= {fold(s) for s, _ in _strings(c, ARTICLE_META, data, "subheadings", "article",
+                                          optional=True)}
+    if name is None or title is None or publisher is None or section is None:
+        return None
+    path = directory / name
+    if path.parent.resolve() != directory.resolve():
+        c.add(ARTICLE_META, data["file"].line, "article: 'file' must name a file in this folder")
+        return None
+    try:
+        raw = path.read_bytes()
+        text = raw.decode("utf-8")
+    except FileNotFoundError:
+        c.add(ARTICLE_META, data["file"].line, f"article: file '{name}' not found")
+        return None
+    except UnicodeDecodeError:
+        c.add(name, 1, "article text is not valid UTF-8")
+        return None
+    paragraphs: list[Paragraph] = []
+    # One non-empty line is one paragraph: that is how the article file is laid out.
+    for line_no, line in enumerate(text.splitlines(), 1):
+        stripped = line.strip()
+        if not stripped or fold(stripped) in skip:
+            continue
+        paragraphs.append(Paragraph(len(paragraphs) + 1, stripped, line_no))
+    if not paragraphs:
+        c.add(name, 1, "the article has no body paragraphs")
+        return None
+    if fold(title) not in {fold(line.strip()) for line in text.splitlines()}:
+        c.add(ARTICLE_META, data["title"].line, "article: the title does not appear in the article")
+    return Article(title=title, publisher=publisher, section=section, url=optional["url"],
+                   date=optional["date"], author=optional["author"],
+                   paragraphs=tuple(paragraphs), sha256=hashlib.sha256(raw).hexdigest())
+
+
+# --- quotes ----------------------------------------------------------------------------------
+
+def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> dict[str, Quote]:
+    root = c.read(directory, QUOTES)
+    quotes: dict[str, Quote] = {}
+    if root is None:
+        return quotes
+    if not isinstance(root.value, list):
+        c.add(QUOTES, root.line, "quotes.yaml must be a list of quotes")
+        return quotes
+    fields = {"id": True, "kind": True, "speaker": True, "role": False, "text": True,
+              "paragraph": True}
+    first_line: dict[str, int] = {}
+    for node in root.value:
+        data = _check_fields(c, QUOTES, node, fields, "quote")
+        if data is None:
+            continue
+        ident = _identifier(c, QUOTES, data, "quote")
+        what = f"quote '{ident}'" if ident else "quote"
+        kind = _string(c, QUOTES, data, "kind", what)
+        speaker = _string(c, QUOTES, data, "speaker", what, optional=True)
+        role = _string(c, QUOTES, data, "role", what, optional=True)
+        text = _string(c, QUOTES, data, "text", what)
+        paragraph = _int(c, QUOTES, data, "paragraph", what)
+        if kind is not None and kind not in QUOTE_KINDS:
+            c.add(QUOTES, data["kind"].line,
+                  f"{what}: kind must be one of {', '.join(QUOTE_KINDS)}, not '{kind}'")
+        if kind in ("quote", "claim") and speaker is None and "speaker" in data:
+            c.add(QUOTES, data["speaker"].line, f"{what}: a {kind} needs a speaker")
+        if ident is not None and ident in first_line:
+            c.add(QUOTES, data["id"].line,
+                  f"duplicate quote id '{ident}' (first defined at line {first_line[ident]})")
+            continue
+        if ident is None or kind is None or text is None or paragraph is None:
+            continue
+        first_line[ident] = data["id"].line
+        if verifier is None:
+            continue
+        found = verifier.find(text, paragraph)
+        if found is None:
+            elsewhere = verifier.find(text)
+            if elsewhere is not None:
+                c.add(QUOTES, data["paragraph"].line,
+                      f"{what}: text is in paragraph {elsewhere.paragraph}, not {paragraph}")
+            else:
+                near, passage = verifier.closest(text)
+                c.add(QUOTES, data["text"].line,
+                      f"{what}: text does not appear verbatim in the article "
+                      f"(closest, paragraph {near}: \"{passage}\")")
+            continue
+        quotes[ident] = Quote(ident, found.text, found.paragraph, speaker, role, kind)
+    return quotes
+
+
+# --- synonyms --------------------------------------------------------------------------------
+
+def _load_language(c: _Collector, directory: Path) -> Language | None:
+    root = c.read(directory, SYNONYMS)
+    if root is None:
+        return None
+    fields = {"synonyms": True, "case_sensitive": False, "stopwords": False, "actors": False,
+              "passive_markers": False}
+    data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
+    if data is None:
+        return None
+
+    def groups(key: str, *, folded: bool) -> dict[str, tuple[str, ...]]:
+        node = data.get(key)
+        result: dict[str, tuple[str, ...]] = {}
+        if node is None:
+            return result
+        if not isinstance(node.value, dict):
+            c.add(SYNONYMS, node.line, f"'{key}' must map each canonical word to its variants")
+            return result
+        for canonical, variants in node.value.items():
+            if not isinstance(variants.value, list) or not all(
+                isinstance(v.value, str) and v.value.strip() for v in variants.value
+            ):
+                c.add(SYNONYMS, variants.line,
+                      f"'{key}': '{canonical}' must have a list of non-empty strings")
+                continue
+            values = [str(v.value).strip() for v in variants.value]
+            result[fold(canonical) if folded else canonical] = tuple(
+                fold(v) if folded else v for v in values)
+        return result
+
+    synonyms = groups("synonyms", folded=True)
+    seen: dict[str, str] = {}
+    for canonical, variants in synonyms.items():
+        for variant in variants:
+            key = " ".join(words(variant))
+            if key in seen and seen[key] != canonical:
+                c.add(SYNONYMS, data["synonyms"].line,
+                      f"'{variant}' is a variant of both '{seen[key]}' and '{canonical}'")
+            seen[key] = canonical
+    stop = {s for s, _ in _strings(c, SYNONYMS, data, "stopwords", "synonyms file",
+                                   optional=True)}
+    actors = {s for s, _ in _strings(c, SYNONYMS, data, "actors", "synonyms file",
+                                     optional=True)}
+    passive = {s for s, _ in _strings(c, SYNONYMS, data, "passive_markers", "synonyms file",
+                                      optional=True)}
+    return Language(synonyms=synonyms, case_sensitive=groups("case_sensitive", folded=False),
+                    stopwords=frozenset(fold(s) for s in stop),
+                    actors=frozenset(fold(a) for a in actors),
+                    passive_markers=frozenset(fold(p) for p in passive))
+
+
+# --- conversation ----------------------------------------------------------------------------
+
+def _load_conversation(c: _Collector, directory: Path
+                       ) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]]]:
+    root = c.read(directory, CONVERSATION)
+    if root is None:
+        return (), {}, []
+    data = _check_fields(c, CONVERSATION, root,
+                         {"messages": True, "examples": True, "smalltalk": True},
+                         "conversation file")
+    if data is None:
+        return (), {}, []
+    messages: dict[str, str] = {}
+    node = data.get("messages")
+    if node is not None:
+        msgs = _check_fields(c, CONVERSATION, node, dict.fromkeys(MESSAGE_KEYS, True), "messages")
+        for key in MESSAGE_KEYS:
+            if msgs is not None and (value := _string(c, CONVERSATION, msgs, key, "messages")):
+                messages[key] = value
+    examples = _strings(c, CONVERSATION, data, "examples", "conversation file")
+    intents: list[SmalltalkIntent] = []
+    node = data.get("smalltalk")
+    if node is not None:
+        if not isinstance(node.value, list):
+            c.add(CONVERSATION, node.line, "'smalltalk' must be a list of intents")
+        else:
+            for item in node.value:
+                intent = _check_fields(c, CONVERSATION, item,
+                                       {"id": True, "patterns": True, "reply": True}, "intent")
+                if intent is None:
+                    continue
+                ident = _identifier(c, CONVERSATION, intent, "intent")
+                patterns = _strings(c, CONVERSATION, intent, "patterns", f"intent '{ident}'")
+                reply = _string(c, CONVERSATION, intent, "reply", f"intent '{ident}'")
+                if ident and patterns and reply:
+                    intents.append(SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply))
+    return tuple(intents), messages, examples
+
+
+# --- curated entries -------------------------------------------------------------------------
+
+_NUMBER = re.compile(r"\d[\d,.]*\d|\d")
+_NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*")
+
+
+def _grounding_problems(answer: str, cited: str, article: Article) -> list[str]:
+    """An answer may not add numbers absent from its citations, nor names absent from the article."""
+    problems = []
+    cited_folded = fold(cited)
+    for number in _NUMBER.findall(answer):
+        if number not in cited and number.replace(",", "") not in cited.replace(",", ""):
+            problems.append(f"answer states '{number}', which none of its citations contains")
+    article_words = {w for p in article.paragraphs for w in words(p.text)} | set(words(article.title))
+    article_words |= set(words(article.publisher)) | set(words(article.section))
+    for name in _NAME.findall(answer):
+        if not set(words(name)) <= article_words:
+            problems.append(f"answer names '{name}', which the article never mentions")
+    del cited_folded
+    return problems
+
+
+def _load_entries(c: _Collector, directory: Path, article: Article | None,
+                  verifier: Verifier | None, quotes: Mapping[str, Quote]
+                  ) -> tuple[dict[str, Entry], set[int]]:
+    root = c.read(directory, QA)
+    entries: dict[str, Entry] = {}
+    cited: set[int] = set()
+    if root is None:
+        return entries, cited
+    if not isinstance(root.value, list):
+        c.add(QA, root.line, "qa.yaml must be a list of entries")
+        return entries, cited
+    fields = {"id": True, "questions": True, "answer": True, "cite": True, "label": False,
+              "tags": False, "followups": False}
+    first_line: dict[str, int] = {}
+    phrasing_owner: dict[str, tuple[str, int]] = {}
+    followup_refs: list[tuple[str, str, int]] = []
+    for node in root.value:
+        data = _check_fields(c, QA, node, fields, "entry")
+        if data is None:
+            continue
+        ident = _identifier(c, QA, data, "entry")
+        what = f"entry '{ident}'" if ident else "entry"
+        questions = _strings(c, QA, data, "questions", what)
+        answer = _string(c, QA, data, "answer", what)
+        cites = _strings(c, QA, data, "cite", what)
+        label = _string(c, QA, data, "label", what, optional=True)
+        tags = _strings(c, QA, data, "tags", what, optional=True)
+        followups = _strings(c, QA, data, "followups", what, optional=True)
+        if ident is not None and ident in first_line:
+            c.add(QA, data["id"].line,
+                  f"duplicate entry id '{ident}' (first defined at line {first_line[ident]})")
+            continue
+        if ident is not None:
+            first_line[ident] = data["id"].line
+        for question, line in questions:
+            key = " ".join(words(question))  # case and punctuation do not make a new phrasing
+            owner = phrasing_owner.get(key)
+            if owner is not None and owner[0] != ident:
+                c.add(QA, line, f"{what}: the phrasing \"{question}\" is also in entry "
+                                f"'{owner[0]}' (line {owner[1]})")
+            elif owner is None:
+                phrasing_owner[key] = (ident or "?", line)
+        citations: list[Citation] = []
+        for item, line in cites:
+            if ID_RE.match(item) and " " not in item:
+                quote = quotes.get(item)
+                if quote is None:
+                    c.add(QA, line, f"{what}: unknown quote id '{item}' (not in quotes.yaml)")
+                    continue
+                citations.append(Citation(quote.text, quote.paragraph, quote.speaker, quote.role,
+                                          quote.id))
+                continue
+            if verifier is None:
+                continue
+            found = verifier.find(item)
+            if found is None:
+                near, passage = verifier.closest(item)
+                c.add(QA, line, f"{what}: citation does not appear verbatim in the article "
+                                f"(closest, paragraph {near}: \"{passage}\")")
+                continue
+            speaker = _speaker_of(found.text, found.paragraph, quotes)
+            citations.append(Citation(found.text, found.paragraph,
+                                      speaker.speaker if speaker else None,
+                                      speaker.role if speaker else None,
+                                      speaker.id if speaker else None))
+        for followup, line in followups:
+            followup_refs.append((ident or "?", followup, line))
+        if ident is None or answer is None or not questions or not cites:
+            continue
+        if len(citations) != len(cites):
+            continue  # an unverifiable citation already reported; never build the entry
+        if article is not None:
+            for problem in _grounding_problems(answer, " ".join(x.quote for x in citations),
+                                               article):
+                c.add(QA, data["answer"].line, f"{what}: {problem}")
+        cited.update(x.paragraph for x in citations)
+        entries[ident] = Entry(
+            id=ident, questions=tuple(q for q, _ in questions), answer=answer,
+            citations=tuple(citations), tags=tuple(t for t, _ in tags),
+            followups=tuple(f for f, _ in followups), label=label or "")
+    for owner, target, line in followup_refs:
+        if target not in first_line:
+            c.add(QA, line, f"entry '{owner}': follow-up '{target}' is not an entry id")
+    return entries, cited
+
+
+def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote | None:
+    """A verbatim excerpt inside a known quotation is attributed to that quotation's speaker."""
+    needle, _ = normalize_for_verify(strip_outer_quotes(text))
+    for quote in quotes.values():
+        if quote.paragraph == paragraph and quote.speaker:
+            hay, _ = normalize_for_verify(quote.text)
+            if needle in hay:
+                return quote
+    return None
+
+
+def load_knowledge(directory: Path) -> Knowledge:
+    """Load and validate a whole knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
+    c = _Collector()
+    if not directory.is_dir():
+        raise KnowledgeErrors([KnowledgeError(str(directory), 1, "knowledge folder not found")])
+    article = _load_article(c, directory)
+    verifier = Verifier(article) if article is not None else None
+    quotes = _load_quotes(c, directory, verifier)
+    language = _load_language(c, directory)
+    entries, cited = _load_entries(c, directory, article, verifier, quotes)
+    smalltalk, messages, examples = _load_conversation(c, directory)
+    for example, line in examples:
+        if example not in entries and not any(e.file == QA for e in c.errors):
+            c.add(CONVERSATION, line, f"example '{example}' is not an entry id")
+    used_quotes = {x.quote_id for e in entries.values() for x in e.citations}
+    for ident in quotes:
+        if ident not in used_quotes:
+            c.warnings.append(f"{QUOTES}: quote '{ident}' is not cited by any entry")
+    if article is not None:
+        uncovered = [p.number for p in article.paragraphs if p.number not in cited]
+        if uncovered and entries:
+            c.warnings.append("paragraphs no entry cites: " + ", ".join(map(str, uncovered)))
+    if c.errors or article is None or language is None:
+        raise KnowledgeErrors(c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")])
+    fingerprints = {}
+    for name in KNOWLEDGE_FILES:
+        path = directory / name
+        if path.is_file():
+            fingerprints[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return Knowledge(directory=directory, article=article, quotes=quotes, entries=entries,
+                     language=language, smalltalk=smalltalk, messages=messages,
+                     examples=tuple(e for e, _ in examples), cited_paragraphs=frozenset(cited),
+                     warnings=tuple(c.warnings), fingerprints=fingerprints)

@@ -1,0 +1,264 @@
+"""Text to a decision: answer, clarify, smalltalk or no_answer.
+
+Scoring, in one place:
+- every curated phrasing and every article sentence is analysed once (canonical stems);
+- word weights are inverse document frequencies over entries, so "Lachin" counts for more than
+  "truce", and a word no entry knows ("Putin") weighs most of all: it is what the user asked about
+  and nothing here covers it;
+- a phrasing scores by weighted F-measure of the words it shares with the question (coverage of the
+  question counts more than coverage of the phrasing); an entry adds how much of the question its
+  whole text (phrasings, answer, citations) covers, which serves keyword-only questions;
+- when the question and a phrasing both name two parties in opposite agent order ("Armenia accuses
+  Azerbaijan" against "Azerbaijan accuses Armenia"), the phrasing is penalised;
+- an inverted index means only phrasings sharing a word with the question are scored.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import StrEnum
+
+from rapidfuzz import fuzz
+
+from bot.engine.analyze import Analyzed, Analyzer
+from bot.engine.load import Knowledge
+from bot.engine.model import SmalltalkIntent
+from bot.engine.text import sentences, words
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    """Decision boundaries, chosen on the evaluation set (see README for the figures)."""
+
+    answer: float = 0.50  # at least this to answer
+    confident: float = 0.80  # above this, answer even when a second entry is close
+    margin: float = 0.06  # top must beat the runner-up by this, else clarify
+    clarify: float = 0.40  # candidates offered in clarify score at least this
+    sentence: float = 0.80  # an article sentence must cover this much of the question
+    coverage_min: float = 0.45  # the winning entry must cover this much of the question's weight
+
+
+class Decision(StrEnum):
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    SMALLTALK = "smalltalk"
+    NO_ANSWER = "no_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    entry_id: str
+    score: float
+    phrasing: str
+    coverage: float
+
+
+@dataclass(frozen=True, slots=True)
+class Match:
+    decision: Decision
+    score: float
+    candidates: tuple[Candidate, ...] = ()  # best first
+    sentence: tuple[int, str] | None = None  # (paragraph, sentence) when answering from the article
+    smalltalk: SmalltalkIntent | None = None
+    analyzed: Analyzed | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Doc:
+    owner: str  # entry id, or "" for an article sentence
+    text: str
+    content: frozenset[str]
+    actors: tuple[str, ...]
+    weight: float
+
+
+_BETA2 = 1.5 ** 2  # recall (covering the question) matters more than precision
+
+
+def _f_measure(cov: float, prec: float) -> float:
+    if cov <= 0 or prec <= 0:
+        return 0.0
+    return (1 + _BETA2) * cov * prec / (_BETA2 * prec + cov)
+
+
+def _reversed_direction(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
+    return len(a) >= 2 and len(b) >= 2 and a[0] == b[1] and a[1] == b[0]
+
+
+class Matcher:
+    """Built once per knowledge; ``match`` is pure and deterministic."""
+
+    def __init__(self, knowledge: Knowledge, thresholds: Thresholds | None = None) -> None:
+        self.thresholds = thresholds or Thresholds()
+        self.knowledge = knowledge
+        entries = knowledge.entries
+        vocabulary: list[str] = [p.text for p in knowledge.article.paragraphs]
+        vocabulary.append(knowledge.article.title)
+        for entry in entries.values():
+            vocabulary.extend(entry.questions)
+            vocabulary.append(entry.answer)
+        for intent in knowledge.smalltalk:
+            vocabulary.extend(intent.patterns)
+        self.analyzer = Analyzer(knowledge.language, vocabulary)
+        analyze = self.analyzer.analyze
+
+        # Entry "bags": everything an entry says, for keyword coverage and for word weights.
+        bags: dict[str, frozenset[str]] = {}
+        for entry in entries.values():
+            texts = [*entry.questions, entry.answer, entry.label,
+                     *(c.quote for c in entry.citations)]
+            bag: set[str] = set()
+            for text in texts:
+                bag |= analyze(text).content
+            bags[entry.id] = frozenset(bag)
+        df: dict[str, int] = defaultdict(int)
+        for bag in bags.values():
+            for token in bag:
+                df[token] += 1
+        n = max(len(bags), 1)
+        self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        self._unknown_weight = math.log(1 + n / 0.5)
+        self._bags = bags
+        self._bag_weight = {e: sum(self._w(t) for t in bag) for e, bag in bags.items()}
+
+        self._docs: list[_Doc] = []
+        for entry in entries.values():
+            for question in (*entry.questions, *([entry.label] if entry.label else [])):
+                a = analyze(question)
+                if a.content:
+                    self._docs.append(_Doc(entry.id, question, a.content, a.actors,
+                                           sum(self._w(t) for t in a.content)))
+        self._sentences: list[tuple[int, _Doc]] = []
+        for paragraph in knowledge.article.paragraphs:
+            for sentence in sentences(paragraph.text):
+                a = analyze(sentence)
+                if a.content:
+                    doc = _Doc("", sentence, a.content, a.actors,
+                               sum(self._w(t) for t in a.content))
+                    self._sentences.append((paragraph.number, doc))
+        self._postings = self._index(self._docs)
+        self._sentence_postings = self._index([d for _, d in self._sentences])
+        self._bag_postings: dict[str, list[str]] = defaultdict(list)
+        for entry_id, bag in bags.items():
+            for token in bag:
+                self._bag_postings[token].append(entry_id)
+        # Words that are only conversation ("thanks", "hi") are dropped from questions.
+        self._smalltalk_words = frozenset(
+            w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p))
+        self._smalltalk_only = frozenset(
+            t for t in (analyze(w).tokens[0] for w in self._smalltalk_words if analyze(w).tokens)
+            if t not in df)
+
+    @staticmethod
+    def _index(docs: Iterable[_Doc]) -> dict[str, list[int]]:
+        postings: dict[str, list[int]] = defaultdict(list)
+        for i, doc in enumerate(docs):
+            for token in doc.content:
+                postings[token].append(i)
+        return postings
+
+    def _w(self, token: str) -> float:
+        return self._idf.get(token, self._unknown_weight)
+
+    # --- the decision ------------------------------------------------------------------------
+
+    def match(self, text: str) -> Match:
+        smalltalk = self._smalltalk(text)
+        if smalltalk is not None:
+            return Match(Decision.SMALLTALK, 1.0, smalltalk=smalltalk)
+        analyzed = self.analyzer.analyze(text)
+        content = analyzed.content - self._smalltalk_only
+        if not content:
+            return Match(Decision.NO_ANSWER, 0.0, analyzed=analyzed)
+        ranked = self._rank(content, analyzed.actors)
+        t = self.thresholds
+        top = ranked[0] if ranked else None
+        if top is not None and top.score >= t.answer and top.coverage >= t.coverage_min:
+            runner_up = ranked[1].score if len(ranked) > 1 else 0.0
+            if top.score >= t.confident or top.score - runner_up >= t.margin:
+                return Match(Decision.ANSWER, top.score, tuple(ranked[:5]), analyzed=analyzed)
+        close = [c for c in ranked[:4]
+                 if c.score >= t.clarify and top is not None and c.score >= top.score - 0.12
+                 and c.coverage >= t.coverage_min]
+        if len(close) >= 2:
+            return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
+        sentence = self._best_sentence(content, analyzed.actors)
+        if sentence is not None:
+            return Match(Decision.ANSWER, sentence[0], tuple(ranked[:5]),
+                         sentence=(sentence[1], sentence[2]), analyzed=analyzed)
+        if len(close) == 1:
+            # One plausible entry, not sure enough to answer outright: offer it.
+            return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
+        return Match(Decision.NO_ANSWER, top.score if top else 0.0, tuple(ranked[:5]),
+                     analyzed=analyzed)
+
+    def _rank(self, content: frozenset[str], actors: tuple[str, ...]) -> list[Candidate]:
+        wq = sum(self._w(t) for t in content)
+        shared: dict[int, float] = defaultdict(float)
+        for token in content:
+            w = self._w(token)
+            for i in self._postings.get(token, ()):
+                shared[i] += w
+        best: dict[str, tuple[float, str]] = {}
+        for i, wc in shared.items():
+            doc = self._docs[i]
+            sim = _f_measure(wc / wq, wc / doc.weight)
+            if _reversed_direction(actors, doc.actors):
+                sim *= 0.5
+            if sim > best.get(doc.owner, (0.0, ""))[0]:
+                best[doc.owner] = (sim, doc.text)
+        bag_shared: dict[str, float] = defaultdict(float)
+        for token in content:
+            w = self._w(token)
+            for entry_id in self._bag_postings.get(token, ()):
+                bag_shared[entry_id] += w
+        ranked = []
+        for entry_id, wc in bag_shared.items():
+            coverage = wc / wq
+            sim, phrasing = best.get(entry_id, (0.0, ""))
+            score = 0.7 * sim + 0.3 * coverage
+            ranked.append(Candidate(entry_id, score, phrasing, coverage))
+        ranked.sort(key=lambda c: (-c.score, c.entry_id))
+        return ranked
+
+    def _best_sentence(self, content: frozenset[str], actors: tuple[str, ...]
+                       ) -> tuple[float, int, str] | None:
+        """An article sentence that covers nearly all of a question no entry answers."""
+        if len(content) < 2:
+            return None
+        wq = sum(self._w(t) for t in content)
+        shared: dict[int, float] = defaultdict(float)
+        for token in content:
+            w = self._w(token)
+            for i in self._sentence_postings.get(token, ()):
+                shared[i] += w
+        best: tuple[float, int, str] | None = None
+        for i, wc in shared.items():
+            paragraph, doc = self._sentences[i]
+            coverage = wc / wq
+            if coverage < self.thresholds.sentence or _reversed_direction(actors, doc.actors):
+                continue
+            if best is None or coverage > best[0]:
+                best = (coverage, paragraph, doc.text)
+        return best
+
+    def _smalltalk(self, text: str) -> SmalltalkIntent | None:
+        """Small talk only when nothing in the text is about the article."""
+        said = words(text)
+        if not said or not set(said) <= self._smalltalk_words:
+            return None
+        joined = " ".join(said)
+        best: tuple[float, SmalltalkIntent] | None = None
+        for intent in self.knowledge.smalltalk:
+            for pattern in intent.patterns:
+                score = fuzz.ratio(joined, " ".join(words(pattern)))
+                if best is None or score > best[0]:
+                    best = (score, intent)
+        return best[1] if best else None
+
+    def normalise(self, text: str) -> str:
+        """How the matcher sees a phrasing (two phrasings equal here are indistinguishable)."""
+        return " ".join(sorted(self.analyzer.analyze(text).content))

@@ -1,0 +1,154 @@
+"""Plain data for the article, the curated knowledge and the replies built from it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+
+@dataclass(frozen=True, slots=True)
+class Paragraph:
+    """One body paragraph, numbered as a reader counts them (from 1)."""
+
+    number: int
+    text: str
+    line: int  # line of article.txt where it starts, for error messages
+
+
+@dataclass(frozen=True, slots=True)
+class Article:
+    """The one source of facts: its metadata and its numbered body paragraphs."""
+
+    title: str
+    publisher: str
+    section: str
+    url: str | None
+    date: str | None
+    author: str | None
+    paragraphs: tuple[Paragraph, ...]
+    sha256: str
+
+    def paragraph(self, number: int) -> Paragraph | None:
+        if 1 <= number <= len(self.paragraphs):
+            return self.paragraphs[number - 1]
+        return None
+
+
+@dataclass(frozen=True, slots=True)
+class Quote:
+    """A verbatim quotation or attributed claim from the article, verified on load."""
+
+    id: str
+    text: str
+    paragraph: int
+    speaker: str | None
+    role: str | None
+    kind: str  # "quote" (direct quotation), "claim" (attributed claim) or "fact" (the article's voice)
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """What a reply shows as proof: the verbatim text, who said it, and where it stands."""
+
+    quote: str
+    paragraph: int
+    speaker: str | None
+    role: str | None = None
+    quote_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """One curated answer with the phrasings that should reach it."""
+
+    id: str
+    questions: tuple[str, ...]
+    answer: str
+    citations: tuple[Citation, ...]
+    tags: tuple[str, ...] = ()
+    followups: tuple[str, ...] = ()
+    label: str = ""  # short question shown on buttons; defaults to the first phrasing
+
+    @property
+    def title(self) -> str:
+        return self.label or self.questions[0]
+
+
+@dataclass(frozen=True, slots=True)
+class SmalltalkIntent:
+    """Greetings, thanks, help: conversation that is not a question about the article."""
+
+    id: str
+    patterns: tuple[str, ...]
+    reply: str
+
+
+class Kind(StrEnum):
+    ANSWER = "answer"
+    CLARIFY = "clarify"
+    SMALLTALK = "smalltalk"
+    NO_ANSWER = "no_answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Option:
+    """A candidate offered by clarify, or a suggestion offered by no_answer."""
+
+    entry_id: str
+    question: str
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    title: str
+    publisher: str
+    url: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Reply:
+    """The engine's whole answer to one text, as structured data for any front end to render."""
+
+    question: str
+    kind: Kind
+    text: str  # the answer (or the clarify / no_answer / smalltalk message) without citations
+    citations: tuple[Citation, ...] = ()
+    options: tuple[Option, ...] = ()  # clarify candidates, or suggestions after no_answer
+    entry: str | None = None
+    score: float = 0.0
+    source: Source | None = None
+    followups: tuple[Option, ...] = field(default=())
+    matched: str | None = None  # the curated phrasing (or article sentence) that matched
+
+    def plain_text(self) -> str:
+        """The whole reply as a user would read it in plain text (CLI, JSON ``text``)."""
+        parts = [self.text]
+        if self.citations:
+            lines = []
+            for c in self.citations:
+                who = f" — {c.speaker}" if c.speaker else ""
+                lines.append(f"> \u201c{c.quote}\u201d{who} (paragraph {c.paragraph})")
+            parts.append("\n".join(lines))
+        if self.options:
+            parts.append("\n".join(f"{i}. {o.question}" for i, o in enumerate(self.options, 1)))
+        if self.source and self.citations:
+            parts.append(f"Source: {self.source.title}, {self.source.publisher}")
+        if self.followups:
+            parts.append(
+                "You could also ask:\n" + "\n".join(f"- {o.question}" for o in self.followups)
+            )
+        return "\n\n".join(parts)
+
+    def to_json(self) -> dict[str, object]:
+        """The stable public JSON shape of ``python -m bot ask --json``."""
+        return {
+            "question": self.question,
+            "kind": self.kind.value,
+            "text": self.plain_text(),
+            "citations": [
+                {"quote": c.quote, "paragraph": c.paragraph, "speaker": c.speaker}
+                for c in self.citations
+            ],
+            "entry": self.entry,
+            "score": round(self.score, 4),
+        }

@@ -1,0 +1,111 @@
+"""YAML read safely and with line numbers: plain data only, no aliases, bounded size."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import yaml
+
+from bot.engine.errors import KnowledgeError
+
+MAX_FILE_BYTES = 1_000_000  # knowledge files are small; anything larger is a mistake or an attack
+
+
+@dataclass(frozen=True, slots=True)
+class Located:
+    """A YAML value with the 1-based line where it starts."""
+
+    value: object
+    line: int
+
+
+class YamlProblem(Exception):
+    def __init__(self, error: KnowledgeError) -> None:
+        self.error = error
+        super().__init__(str(error))
+
+
+def _to_python(node: yaml.Node, name: str) -> object:
+    """Convert a composed node to plain Python, keeping line numbers in ``Located`` wrappers."""
+    line = node.start_mark.line + 1
+    if isinstance(node, yaml.MappingNode):
+        result: dict[str, Located] = {}
+        for key_node, value_node in node.value:
+            key = _to_python(key_node, name)
+            if not isinstance(key, Located) or not isinstance(key.value, str):
+                raise YamlProblem(KnowledgeError(name, key_node.start_mark.line + 1,
+                                                 "mapping keys must be plain strings"))
+            if key.value in result:
+                raise YamlProblem(KnowledgeError(name, key.line,
+                                                 f"duplicate key '{key.value}'"))
+            result[key.value] = _wrap(value_node, name)
+        return Located(result, line)
+    if isinstance(node, yaml.SequenceNode):
+        return Located([_wrap(item, name) for item in node.value], line)
+    assert isinstance(node, yaml.ScalarNode)
+    # Resolve scalars with the safe constructor only: strings, numbers, booleans, null.
+    constructor = yaml.SafeLoader.__new__(yaml.SafeLoader)
+    yaml.constructor.SafeConstructor.__init__(constructor)
+    try:
+        value = constructor.construct_object(node, deep=True)
+    except yaml.constructor.ConstructorError as exc:
+        raise YamlProblem(KnowledgeError(name, line, f"unsupported value: {exc.problem}")) from exc
+    if not isinstance(value, str | int | float | bool | type(None)):
+        # Timestamps and binary are legal YAML but not knowledge; keep the text as written.
+        value = str(node.value)
+    return Located(value, line)
+
+
+def _wrap(node: yaml.Node, name: str) -> Located:
+    result = _to_python(node, name)
+    assert isinstance(result, Located)
+    return result
+
+
+def parse_yaml(text: str, name: str) -> Located:
+    """Parse one YAML document into ``Located`` values, or raise ``YamlProblem`` with its line."""
+    if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
+        raise YamlProblem(KnowledgeError(name, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
+    try:
+        for event in yaml.parse(text, Loader=yaml.SafeLoader):
+            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+                raise YamlProblem(KnowledgeError(
+                    name, event.start_mark.line + 1,
+                    "YAML anchors and aliases are not allowed in knowledge files"))
+        node = yaml.compose(text, Loader=yaml.SafeLoader)
+    except yaml.MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        line = mark.line + 1 if mark else 1
+        problem = exc.problem or exc.context or "malformed YAML"
+        raise YamlProblem(KnowledgeError(name, line, f"malformed YAML: {problem}")) from exc
+    except yaml.YAMLError as exc:
+        raise YamlProblem(KnowledgeError(name, 1, f"malformed YAML: {exc}")) from exc
+    if node is None:
+        return Located(None, 1)
+    return _wrap(node, name)
+
+
+def read_yaml(path: Path, name: str | None = None) -> Located:
+    label = name or path.name
+    try:
+        data = path.read_bytes()
+    except FileNotFoundError as exc:
+        raise YamlProblem(KnowledgeError(label, 1, "file not found")) from exc
+    if len(data) > MAX_FILE_BYTES:
+        raise YamlProblem(KnowledgeError(label, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise YamlProblem(KnowledgeError(label, 1, "file is not valid UTF-8")) from exc
+    return parse_yaml(text, label)
+
+
+def plain(located: Located) -> object:
+    """Strip the line wrappers (for values whose lines no longer matter)."""
+    value = located.value
+    if isinstance(value, dict):
+        return {k: plain(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [plain(v) for v in value]
+    return value

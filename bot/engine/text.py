@@ -1,0 +1,67 @@
+"""Text normalisation shared by verification and matching."""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+
+# Quote and dash styles a citation may differ in without ceasing to be verbatim.
+_QUOTES = dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\uff02"), '"')
+_QUOTES.update(dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u00b4`\uff07"), "'"))
+_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_STYLE = {**_QUOTES, **_DASHES}
+
+# Invisible characters people paste along with text (zero-width spaces, joiners, BOM, bidi marks).
+_INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u2069\ufeff]")
+
+
+def normalize_for_verify(text: str) -> tuple[str, list[int]]:
+    """Collapse whitespace and unify quote/dash styles, mapping each output char to its source index.
+
+    The map lets a citation found in the normalised article be shown as the article's own text.
+    """
+    out: list[str] = []
+    index: list[int] = []
+    pending_space = False
+    for i, ch in enumerate(text):
+        if ch.isspace():
+            pending_space = bool(out)
+            continue
+        if _INVISIBLE.match(ch):
+            continue
+        if pending_space:
+            out.append(" ")
+            index.append(i - 1)
+            pending_space = False
+        out.append(ch.translate(_STYLE))
+        index.append(i)
+    return "".join(out), index
+
+
+def strip_outer_quotes(text: str) -> str:
+    """A quotation may be cited with or without its own quote marks; compare without them."""
+    return text.strip().strip("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb").strip()
+
+
+def fold(text: str) -> str:
+    """Lower-case, strip accents (Erdoğan -> erdogan), drop invisible characters, unify styles."""
+    text = _INVISIBLE.sub("", text)
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(ch for ch in text if not unicodedata.combining(ch))
+    return text.translate(_STYLE).casefold()
+
+
+_WORD = re.compile(r"[a-z0-9]+")
+
+
+def words(text: str) -> list[str]:
+    """Folded words: letters and digits; apostrophes and hyphens split words."""
+    return _WORD.findall(fold(text))
+
+
+_SENTENCE_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[\u201c\"A-Z])")
+
+
+def sentences(paragraph: str) -> list[str]:
+    """Split a paragraph into sentences (good enough for news prose)."""
+    return [s.strip() for s in _SENTENCE_END.split(paragraph) if s.strip()]

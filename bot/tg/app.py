@@ -1,0 +1,142 @@
+"""The composition root of the Telegram face: build the Application, run it by long polling."""
+
+from __future__ import annotations
+
+import logging
+import sys
+
+from telegram import (
+    BotCommand,
+    BotCommandScopeAllGroupChats,
+    BotCommandScopeAllPrivateChats,
+    Update,
+)
+from telegram.error import InvalidToken, NetworkError
+from telegram.ext import (
+    AIORateLimiter,
+    Application,
+    ApplicationBuilder,
+    CallbackQueryHandler,
+    CommandHandler,
+    InlineQueryHandler,
+    MessageHandler,
+    filters,
+)
+
+from bot.engine import Engine
+from bot.settings import MissingToken, Settings
+from bot.tg.buttons import on_button
+from bot.tg.context import CONTEXT_TYPES, BotApplication
+from bot.tg.errors import on_error
+from bot.tg.groups import (
+    MENTIONS_ME,
+    REPLY_TO_ME,
+    cmd_ask,
+    cmd_start_group,
+    on_mention,
+    on_reply_to_me,
+)
+from bot.tg.inline import on_inline_query
+from bot.tg.logs import install_logging
+from bot.tg.private import (
+    cmd_help,
+    cmd_sources,
+    cmd_start,
+    on_not_text,
+    on_text,
+    on_unknown_command,
+)
+
+log = logging.getLogger(__name__)
+
+CONCURRENT_UPDATES = 64  # one slow chat must not hold up the others
+
+PRIVATE_COMMANDS = [
+    BotCommand("start", "What I know, with example questions"),
+    BotCommand("help", "How to ask, here and in groups"),
+    BotCommand("sources", "The article I answer from"),
+    BotCommand("ask", "Ask a question about the article"),
+]
+GROUP_COMMANDS = [
+    BotCommand("ask", "Ask a question about the article"),
+    BotCommand("help", "How to ask me in a group"),
+]
+
+
+def build_application(
+    settings: Settings, engine: Engine, *, rate_limited: bool = True
+) -> BotApplication:
+    """The Application with every handler registered; ``rate_limited=False`` only for benchmarks."""
+    builder = (
+        ApplicationBuilder()
+        .token(settings.require_token().get_secret_value())
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .context_types(CONTEXT_TYPES)
+        .concurrent_updates(CONCURRENT_UPDATES)
+        .post_init(post_init)
+    )
+    if rate_limited:
+        builder.rate_limiter(AIORateLimiter())  # the builder is mutable: no need to reassign
+    application: BotApplication = builder.build()
+    application.bot_data.engine = engine
+
+    # Only new messages: an edited message was answered already, and channel posts are not ours.
+    new = filters.UpdateType.MESSAGE
+    private = filters.ChatType.PRIVATE & new
+    groups = filters.ChatType.GROUPS & new
+    group_text = groups & filters.TEXT & ~filters.COMMAND
+
+    # --- Every handler, in the order they are tried (the first match handles the update) ---
+    application.add_handlers(
+        [
+            # Commands. /ask works everywhere; /start differs between private chats and groups.
+            CommandHandler("start", cmd_start, filters=private),
+            CommandHandler("start", cmd_start_group, filters=groups),
+            CommandHandler("help", cmd_help, filters=new),
+            CommandHandler("sources", cmd_sources, filters=new),
+            CommandHandler("ask", cmd_ask, filters=new),
+            # Private chats: any text is a question; other commands and non-text get a hint.
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+            MessageHandler(private & filters.COMMAND, on_unknown_command),
+            MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_not_text),
+            # Groups: follow-ups as replies to the bot, and @mentions (privacy mode off or admin).
+            # Everything else in a group is chatter and gets no handler: silence.
+            MessageHandler(group_text & REPLY_TO_ME, on_reply_to_me),
+            MessageHandler(group_text & MENTIONS_ME, on_mention),
+            # Buttons under answers, and inline mode in any chat.
+            CallbackQueryHandler(on_button),
+            InlineQueryHandler(on_inline_query),
+        ]
+    )
+    application.add_error_handler(on_error)
+    return application
+
+
+async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+    """Register the command menus per chat type once the bot is known to Telegram."""
+    bot = application.bot
+    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+    log.info("running as @%s", bot.username)
+
+
+def main(settings: Settings, engine: Engine) -> int:
+    """``python -m bot run``: long polling until stopped; the exit code says how it ended."""
+    try:
+        token = settings.require_token()
+    except MissingToken as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+    install_logging(settings.log_level, secrets=[token.get_secret_value()])
+    application = build_application(settings, engine)
+    try:
+        # Every update type, nothing dropped: updates sent while the bot was down get answered.
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+    except InvalidToken:
+        log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather")
+        return 1
+    except NetworkError as exc:
+        log.error("could not reach the Bot API at %s: %s", settings.base_url, exc)
+        return 1
+    return 0

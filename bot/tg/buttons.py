@@ -1,0 +1,35 @@
+"""Handler for pressed question buttons (clarify candidates, suggestions, examples, follow-ups)."""
+
+from __future__ import annotations
+
+from functools import partial
+
+from telegram import Message, Update
+
+from bot.tg import render
+from bot.tg.context import Context
+from bot.tg.send import in_group, replace, send, think
+
+
+async def on_button(update: Update, context: Context) -> None:
+    """Answer the pressed question: in place (``a:``) or as a new message (``q:``)."""
+    query = update.callback_query
+    assert query
+    parsed = render.parse_callback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    if parsed is None or message is None:  # not ours, or a message too old to touch
+        await query.answer(render.GONE)
+        return
+    action, entry_id = parsed
+    engine = context.bot_data.engine
+    reply = await think(context, message.chat_id, partial(engine.answer_entry, entry_id))
+    if reply is None:  # the knowledge was reloaded without this entry
+        await query.answer(render.GONE)
+        return
+    await query.answer()
+    heading = render.title_for(reply, engine.knowledge.entries)
+    rendered = render.render_reply(reply, group=in_group(message), heading=heading)
+    if action == render.ANSWER_IN_PLACE:
+        await replace(message, rendered)
+    else:
+        await send(message, rendered)

@@ -1,0 +1,70 @@
+"""Logging for the bot process, with the token redacted from every record.
+
+httpx logs request URLs, and Bot API URLs contain the token; PTB puts the token in the
+message of an InvalidToken. Records are redacted as they are created, so no handler, formatter
+or test capture ever sees the secret, whatever the level.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from typing import Any
+
+REDACTED = "<token>"
+FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
+# Libraries that log every request URL at INFO or DEBUG.
+QUIET_LOGGERS = ("httpx", "httpcore")
+
+
+class TokenRedactor:
+    """A log record factory that replaces each secret in a record's text with ``<token>``."""
+
+    def __init__(self, factory: Callable[..., logging.LogRecord]) -> None:
+        self.factory = factory
+        self.secrets: set[str] = set()
+
+    def redact(self, text: str) -> str:
+        for secret in self.secrets:
+            text = text.replace(secret, REDACTED)
+        return text
+
+    def __call__(self, *args: Any, **kwargs: Any) -> logging.LogRecord:
+        record = self.factory(*args, **kwargs)
+        if not self.secrets:
+            return record
+        message = record.getMessage()
+        clean = self.redact(message)
+        if clean != message:
+            record.msg, record.args = clean, ()
+        if record.exc_info and record.exc_info[0] is not None:
+            # Formatters reuse exc_text when set: render the traceback once, redacted.
+            record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))
+        if record.stack_info:
+            record.stack_info = self.redact(record.stack_info)
+        return record
+
+
+def redact_secrets(secrets: Iterable[str]) -> TokenRedactor:
+    """Install (once) the redacting record factory and add ``secrets`` to it."""
+    current = logging.getLogRecordFactory()
+    redactor = current if isinstance(current, TokenRedactor) else TokenRedactor(current)
+    redactor.secrets.update(s for s in secrets if s)
+    logging.setLogRecordFactory(redactor)
+    return redactor
+
+
+def uninstall_redaction() -> None:
+    """Put back the record factory that was there before :func:`redact_secrets` (for tests)."""
+    current = logging.getLogRecordFactory()
+    if isinstance(current, TokenRedactor):
+        logging.setLogRecordFactory(current.factory)
+
+
+def install_logging(level: str, secrets: Iterable[str] = ()) -> None:
+    """Configure the root logger at ``level``, quiet request logs, redact ``secrets``."""
+    redact_secrets(secrets)
+    logging.basicConfig(format=FORMAT, level=level)
+    logging.getLogger().setLevel(level)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)

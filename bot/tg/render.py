@@ -1,0 +1,313 @@
+"""Turn engine replies into Telegram HTML messages and inline keyboards (pure functions).
+
+Every piece of user or knowledge text goes through :func:`esc`. Messages are built from blocks
+(a paragraph of the answer, one citation, the source line) and split only between blocks, so a
+split never falls inside a tag or a quote; a single block too long for one message is cut on a
+sentence or word boundary into several complete blocks.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+import unicodedata
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
+
+from bot.engine.model import Article, Citation, Entry, Kind, Option, Quote, Reply
+
+MAX_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted after entity parsing
+MAX_CALLBACK_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
+MAX_BUTTON_LABEL = 60  # longer labels are cut by clients anyway
+
+ANSWER_IN_PLACE = "a"  # callback "a:<entry_id>": replace the pressed message with the answer
+ASK_AS_NEW = "q"  # callback "q:<entry_id>": answer in a new message, keep the pressed one
+
+GROUP_NO_ANSWER = "The article doesn't answer that, so I won't guess."
+SORRY = "Sorry, something went wrong on my side. Please try again."
+NOT_TEXT = "I can only read text questions. Please type your question."
+UNKNOWN_COMMAND = "I don't know that command. Send /help to see how to ask."
+GONE = "That answer is no longer available. Please ask again."
+_EMPTY = "I have nothing to add to that."
+
+_BLOCK_SEPARATOR = "\n\n"
+_SENTENCE_END = re.compile(r"[.!?\u2026][\"'\u201d\u2019)\]]*\s+")
+_WHITESPACE = re.compile(r"\s+")
+_OUTER_QUOTES = "\"'\u201c\u201d\u2018\u2019\u00ab\u00bb"
+
+
+@dataclass(frozen=True, slots=True)
+class Rendered:
+    """What to send for one reply: one or more HTML messages, the keyboard goes on the last."""
+
+    messages: tuple[str, ...]
+    keyboard: InlineKeyboardMarkup | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class _Block:
+    """A piece of text that is never split across messages unless it alone is too long."""
+
+    text: str  # plain text, unescaped
+    tag: str | None = None  # "blockquote", "b" or "i": wraps the escaped text
+
+    def html(self) -> str:
+        body = esc(self.text)
+        return f"<{self.tag}>{body}</{self.tag}>" if self.tag else body
+
+
+def esc(text: str) -> str:
+    """Escape user or knowledge text for Telegram HTML (``<``, ``>``, ``&``)."""
+    return html.escape(text, quote=False)
+
+
+def visible_length(text: str) -> int:
+    """Length as Telegram counts it, in UTF-16 code units (never less than code points)."""
+    return len(text.encode("utf-16-le")) // 2
+
+
+def is_blank(text: str) -> bool:
+    """True when Telegram would see no text: only whitespace and invisible format characters."""
+    return all(ch.isspace() or unicodedata.category(ch) in ("Cf", "Cc") for ch in text)
+
+
+# --- replies -------------------------------------------------------------------------------
+
+
+def render_reply(reply: Reply, *, group: bool = False, heading: str | None = None) -> Rendered:
+    """The messages and keyboard for one engine reply, in a private chat or in a group.
+
+    ``heading`` is a question shown in bold above an answer: for a pressed button or an inline
+    result, where the question is not visible just above.
+    """
+    if group and reply.kind is Kind.NO_ANSWER:
+        return Rendered((esc(GROUP_NO_ANSWER),))
+    blocks: list[_Block] = []
+    if heading and reply.kind is Kind.ANSWER:
+        blocks.append(_Block(heading, "b"))
+    blocks.extend(_Block(part) for part in re.split(r"\n\s*\n", reply.text))
+    blocks.extend(_Block(citation_text(c), "blockquote") for c in reply.citations)
+    if reply.citations and reply.source:
+        blocks.append(_Block(f"Source: {reply.source.title} \u2014 {reply.source.publisher}", "i"))
+    keyboard: InlineKeyboardMarkup | None = None
+    if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER) and reply.options:
+        keyboard = keyboard_for(reply.options, ANSWER_IN_PLACE)
+    elif reply.kind is Kind.ANSWER and reply.followups and not group:
+        keyboard = keyboard_for(reply.followups, ASK_AS_NEW)
+    return Rendered(pack(blocks), keyboard)
+
+
+def title_for(reply: Reply, entries: Mapping[str, Entry]) -> str:
+    """The curated question an answer belongs to, else the question as it was asked."""
+    entry = entries.get(reply.entry) if reply.entry else None
+    return entry.title if entry else reply.question
+
+
+def citation_text(citation: Citation) -> str:
+    """``“quote”`` and, on its own line, who said it and where: the text inside a blockquote."""
+    who = ", ".join(part for part in (citation.speaker, citation.role) if part)
+    where = "headline" if citation.paragraph == 0 else f"paragraph {citation.paragraph}"
+    attribution = f"{who} \u00b7 {where}" if who else where
+    quote = citation.quote.strip().strip(_OUTER_QUOTES).strip()
+    return f"\u201c{quote}\u201d\n\u2014 {attribution}"
+
+
+# --- keyboards -------------------------------------------------------------------------------
+
+
+def callback_data(action: str, entry_id: str) -> str:
+    """``<action>:<entry_id>``; a ValueError if it would exceed Telegram's 64 bytes."""
+    data = f"{action}:{entry_id}"
+    if len(data.encode()) > MAX_CALLBACK_BYTES:
+        raise ValueError(f"callback data over {MAX_CALLBACK_BYTES} bytes: {data!r}")
+    return data
+
+
+def parse_callback(data: str | None) -> tuple[str, str] | None:
+    """``(action, entry_id)`` from callback data this module made, else None."""
+    if not data:
+        return None
+    action, sep, entry_id = data.partition(":")
+    if not sep or action not in (ANSWER_IN_PLACE, ASK_AS_NEW) or not entry_id:
+        return None
+    return action, entry_id
+
+
+def keyboard_for(options: Iterable[Option], action: str) -> InlineKeyboardMarkup | None:
+    """One button per option, one option per row (question labels are long)."""
+    rows = [
+        [
+            InlineKeyboardButton(
+                button_label(o.question, o.entry_id),
+                callback_data=callback_data(action, o.entry_id),
+            )
+        ]
+        for o in options
+    ]
+    return InlineKeyboardMarkup(rows) if rows else None
+
+
+def button_label(question: str, fallback: str) -> str:
+    """A one-line, non-empty button label of at most :data:`MAX_BUTTON_LABEL` characters."""
+    label = _WHITESPACE.sub(" ", question).strip()
+    if is_blank(label):
+        label = fallback
+    if len(label) > MAX_BUTTON_LABEL:
+        label = label[: MAX_BUTTON_LABEL - 1].rstrip() + "\u2026"
+    return label
+
+
+# --- fixed texts -----------------------------------------------------------------------------
+
+
+def welcome(article: Article, examples: Sequence[Option]) -> Rendered:
+    """/start: what the bot knows and a few example questions as buttons."""
+    text = (
+        f"Hi! I answer questions about one article: <b>{esc(article.title)}</b> "
+        f"({esc(article.publisher)}).\n\n"
+        "Every answer quotes the article word for word and says which paragraph it comes from. "
+        "Type a question" + (", or try one of these:" if examples else ".")
+    )
+    return Rendered((text,), keyboard_for(examples, ASK_AS_NEW))
+
+
+def group_start(username: str) -> str:
+    """/start in a group: where the real instructions are."""
+    return f"Ask me here with <code>/ask your question</code>, or send /help@{esc(username)}."
+
+
+def help_text(username: str, example: str | None) -> str:
+    """/help: how to ask, in a private chat, in groups, and inline."""
+    sample = example or "your question"
+    me = esc(f"@{username}") if username else "me"
+    return (
+        "<b>In a private chat</b>\n"
+        f"Just type your question, for example: <i>{esc(sample)}</i>\n"
+        "I answer with quotes from the article and the paragraph they come from. "
+        "When a question could mean several things, I offer buttons to choose.\n\n"
+        "<b>In a group</b>\n"
+        f"\u2022 <code>/ask {esc(sample)}</code>\n"
+        "\u2022 reply to one of my messages with a follow-up question\n"
+        f"\u2022 mention {me} with your question (when I can read group messages)\n"
+        "I stay quiet otherwise.\n\n"
+        "<b>In any chat</b>\n"
+        f"Type {me} and a question, then pick an answer to send.\n\n"
+        "/sources shows what I know and what I can cite."
+    )
+
+
+def sources_text(article: Article, quotes: Iterable[Quote]) -> str:
+    """/sources: the article and what the bot can cite from it."""
+    citable = list(quotes)
+    paragraphs = {q.paragraph for q in citable}
+    speakers = sorted({q.speaker for q in citable if q.speaker})
+    lines = [f"<b>{esc(article.title)}</b>", esc(article.publisher)]
+    details = [part for part in (article.section, article.author, article.date) if part]
+    if details:
+        lines.append(esc(" \u00b7 ".join(details)))
+    if article.url:
+        lines.append(esc(article.url))
+    lines.append("")
+    lines.append(
+        f"I can cite {len(citable)} passages from {len(paragraphs)} of its "
+        f"{len(article.paragraphs)} paragraphs, always word for word, with the paragraph number."
+    )
+    if speakers:
+        lines.append("Quoted or attributed: " + esc(", ".join(speakers)) + ".")
+    lines.append("I answer only from this article; for anything else I say I don't know.")
+    return "\n".join(lines)
+
+
+def ask_usage(example: str | None) -> str:
+    """/ask without a question."""
+    sample = esc(example or "your question")
+    return f"Put your question after the command, for example:\n<code>/ask {sample}</code>"
+
+
+# --- splitting -------------------------------------------------------------------------------
+
+
+def pack(blocks: Iterable[_Block], limit: int = MAX_CHARS) -> tuple[str, ...]:
+    """Join blocks into as few messages as fit ``limit``, splitting only between blocks."""
+    pieces: list[_Block] = []
+    for block in blocks:
+        if is_blank(block.text):
+            continue
+        if visible_length(block.text) <= limit:
+            pieces.append(block)
+        else:
+            pieces.extend(_Block(part, block.tag) for part in split_text(block.text, limit))
+    messages: list[str] = []
+    current: list[str] = []
+    used = 0
+    for piece in pieces:
+        size = visible_length(piece.text)
+        extra = size + (len(_BLOCK_SEPARATOR) if current else 0)
+        if current and used + extra > limit:
+            messages.append(_BLOCK_SEPARATOR.join(current))
+            current, used = [], 0
+            extra = size
+        current.append(piece.html())
+        used += extra
+    if current:
+        messages.append(_BLOCK_SEPARATOR.join(current))
+    return tuple(messages) or (esc(_EMPTY),)
+
+
+def split_text(text: str, limit: int) -> list[str]:
+    """Cut plain text into non-blank parts of at most ``limit`` UTF-16 units.
+
+    Prefers the last sentence end, then the last whitespace, then a cut between characters
+    (never inside a surrogate pair, a combining sequence or an emoji joined with ZWJ).
+    """
+    parts: list[str] = []
+    rest = text.strip()
+    while visible_length(rest) > limit:
+        end = _fit(rest, limit)
+        cut = _boundary(rest, end)
+        head, rest = rest[:cut].strip(), rest[cut:].strip()
+        if not is_blank(head):
+            parts.append(head)
+    if not is_blank(rest):
+        parts.append(rest)
+    return parts
+
+
+def _fit(text: str, limit: int) -> int:
+    """The largest prefix length (in code points) whose UTF-16 length is within ``limit``."""
+    used = 0
+    for i, ch in enumerate(text):
+        used += 2 if ord(ch) > 0xFFFF else 1
+        if used > limit:
+            return i
+    return len(text)
+
+
+def _boundary(text: str, end: int) -> int:
+    """Where to cut ``text`` at or before ``end``: a sentence end, a space, or a safe character."""
+    window = text[:end]
+    floor = end // 2  # a boundary far back would make a tiny message; cut harder instead
+    sentence = [m.end() for m in _SENTENCE_END.finditer(window)]
+    if sentence and sentence[-1] > floor:
+        return sentence[-1]
+    space = max(window.rfind(" "), window.rfind("\n"))
+    if space > floor:
+        return space + 1
+    cut = end
+    while cut > 1 and (_joins(text[cut]) or text[cut - 1] == "\u200d"):
+        cut -= 1
+    return cut if cut > 1 else end
+
+
+def _joins(ch: str) -> bool:
+    """Characters that belong to the character before them."""
+    return (
+        unicodedata.combining(ch) != 0
+        or ch == "\u200d"
+        or "\ufe00" <= ch <= "\ufe0f"
+        or "\U0001f3fb" <= ch <= "\U0001f3ff"  # skin tone modifiers
+        or unicodedata.category(ch) == "Me"
+    )

@@ -1,0 +1,80 @@
+"""Getting an answer and putting it in front of the user: typing, replies, edits in place."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import TypeVar
+
+from telegram import LinkPreviewOptions, Message
+from telegram.constants import ChatAction, ChatType, ParseMode
+from telegram.error import BadRequest, TelegramError
+
+from bot.tg.context import Context
+from bot.tg.render import Rendered
+
+log = logging.getLogger(__name__)
+
+TYPING_AFTER = 0.3  # seconds: a faster answer needs no "typing…"
+TYPING_EVERY = 4.0  # Telegram shows the action for at most 5 seconds
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+R = TypeVar("R")
+
+
+def in_group(message: Message) -> bool:
+    """True in groups and supergroups, where answers quote the asker's message."""
+    return message.chat.type != ChatType.PRIVATE
+
+
+async def think(context: Context, chat_id: int, work: Callable[[], R]) -> R:
+    """Run the engine off the event loop, showing "typing" while it takes noticeable time."""
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    timeout = TYPING_AFTER
+    while True:
+        done, _ = await asyncio.wait({task}, timeout=timeout)
+        if done:
+            return task.result()
+        try:
+            await context.bot.send_chat_action(chat_id, ChatAction.TYPING)
+        except TelegramError as exc:  # the indicator is a courtesy: never fail an answer on it
+            log.debug("typing action failed in chat %s: %s", chat_id, exc)
+        timeout = TYPING_EVERY
+
+
+async def send(message: Message, rendered: Rendered, *, quote: bool = False) -> None:
+    """Reply to ``message``; in groups the first part quotes the asker's message."""
+    last = len(rendered.messages) - 1
+    for i, text in enumerate(rendered.messages):
+        await message.reply_html(
+            text,
+            do_quote=quote and i == 0,
+            allow_sending_without_reply=True,
+            reply_markup=rendered.keyboard if i == last else None,
+            link_preview_options=NO_PREVIEW,
+        )
+
+
+async def send_html(message: Message, text: str, *, quote: bool = False) -> None:
+    """Reply with one fixed HTML text."""
+    await send(message, Rendered((text,)), quote=quote)
+
+
+async def replace(message: Message, rendered: Rendered) -> None:
+    """Edit ``message`` to show the first part; send any further parts after it."""
+    last = len(rendered.messages) - 1
+    try:
+        await message.edit_text(
+            rendered.messages[0],
+            parse_mode=ParseMode.HTML,
+            reply_markup=rendered.keyboard if last == 0 else None,
+            link_preview_options=NO_PREVIEW,
+        )
+    except BadRequest as exc:
+        # A double press (two clients, or a slow network) edits to the same text twice.
+        if "not modified" not in str(exc).lower():
+            raise
+        return
+    if last:
+        await send(message, Rendered(rendered.messages[1:], rendered.keyboard))
