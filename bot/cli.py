@@ -64,7 +64,25 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
               file=err)
         return 2
     _print_reply(engine.ask(question), args.json, out)
+    if args.explain:
+        out.write(_explain(engine, question))
     return 0
+
+
+def _explain(engine: Engine, question: str) -> str:
+    """Why this answer: the words the matcher saw, typo fixes, and the best candidates."""
+    match = engine.match(question)
+    lines = ["", f"decision: {match.decision.value} (score {match.score:.3f})"]
+    if match.analyzed is not None:
+        a = match.analyzed
+        lines.append(f"understood as: {' '.join(sorted(a.content))}")
+        if a.actors:
+            lines.append(f"parties, agent first: {' -> '.join(a.actors)}")
+        for typed, fixed in a.corrected:
+            lines.append(f"typo: {typed} -> {fixed}")
+    for c in match.candidates:
+        lines.append(f"  {c.score:.3f}  {c.entry_id:<24} covers {c.coverage:.0%}  via {c.phrasing!r}")
+    return "\n".join(lines) + "\n"
 
 
 # --- validate ----------------------------------------------------------------------------------
@@ -90,6 +108,9 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"  coverage: {cited}/{body} body paragraphs cited", file=out)
     for warning in knowledge.warnings:
         print(f"  warning: {warning}", file=out)
+    for a, a_text, b, b_text in Engine(knowledge).collisions():
+        print(f"  warning: \"{a_text}\" ({a}) and \"{b_text}\" ({b}) read the same to the "
+              "matcher; reword one", file=out)
     return 0
 
 
@@ -197,6 +218,8 @@ def build_parser() -> argparse.ArgumentParser:
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
     ask = sub.add_parser("ask", parents=[common], help="answer one question and print the reply")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
+    ask.add_argument("--explain", action="store_true",
+                     help="also show how the question was understood and the candidates' scores")
     ask.add_argument("question", nargs="*", help="the question, or - to read one per stdin line")
     sub.add_parser("chat", parents=[common], help="talk to the bot in the console")
     validate = sub.add_parser("validate", parents=[common], help="check a knowledge folder")

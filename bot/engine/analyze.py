@@ -9,7 +9,7 @@ from functools import lru_cache
 
 import snowballstemmer
 from rapidfuzz import process
-from rapidfuzz.distance import Levenshtein
+from rapidfuzz.distance import OSA
 
 from bot.engine.load import Language
 from bot.engine.text import fold, words
@@ -34,14 +34,13 @@ class Analyzed:
 
 def _max_typo_distance(word: str) -> int:
     # Short words tolerate one slip; long names (azerbaijan, nagorno) tolerate more.
+    # Distances count a swap of two neighbours as one slip (OSA), so "armenai" is one away.
     n = len(word)
     if n < 4:
         return 0
-    if n <= 5:
+    if n <= 8:
         return 1
-    if n <= 9:
-        return 2
-    return 3
+    return 2
 
 
 class Analyzer:
@@ -49,7 +48,6 @@ class Analyzer:
 
     def __init__(self, language: Language, vocabulary: Iterable[str]) -> None:
         self.language = language
-        self._stop = frozenset(stem(w) for w in language.stopwords) | language.stopwords
         # Synonym phrases as stem sequences, longest first, so "cease fire" wins over "fire".
         table: dict[tuple[str, ...], str] = {}
         for canonical, variants in language.synonyms.items():
@@ -64,16 +62,22 @@ class Analyzer:
             for canonical, variants in language.case_sensitive.items()
             for v in sorted(variants, key=len, reverse=True)
         ]
-        vocab = {w for text in vocabulary for w in words(text)}
+        texts = list(vocabulary)
+        vocab = {w for text in texts for w in words(text)}
+        # Typo targets: the words people misspell here are names and domain terms (the synonyms
+        # file, capitalised words, long words). Short common words are left alone, or "party"
+        # would become "part" and "religion" "region".
+        targets = {w for text in texts for w in words(text) if len(w) >= 6}
+        targets |= {fold(m) for text in texts for m in re.findall(r"\b[A-Z][a-z]{3,}", text)}
         for canonical, variants in language.synonyms.items():
-            vocab.update(words(canonical))
-            for v in variants:
-                vocab.update(words(v))
+            for phrase in (canonical, *variants):
+                vocab.update(words(phrase))
+                targets.update(words(phrase))
         self.vocabulary = frozenset(vocab)
-        # Typo candidates: meaningful words only, grouped by first letter (people rarely
-        # mistype the first letter, and this keeps unknown names from "correcting" into ours).
+        # Grouped by first letter: people rarely mistype it, and it keeps unknown names from
+        # "correcting" into ours.
         self._by_initial: dict[str, list[str]] = {}
-        for w in sorted(vocab):
+        for w in sorted(targets):
             if len(w) >= 4 and not w.isdigit() and w not in language.stopwords:
                 self._by_initial.setdefault(w[0], []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
@@ -83,7 +87,7 @@ class Analyzer:
         candidates = self._by_initial.get(word[0])
         if not limit or not candidates:
             return None
-        found = process.extractOne(word, candidates, scorer=Levenshtein.distance,
+        found = process.extractOne(word, candidates, scorer=OSA.distance,
                                    score_cutoff=limit)
         return None if found is None else str(found[0])
 
@@ -105,19 +109,25 @@ class Analyzer:
                 fixed.append(w)
         stems = [stem(w) for w in fixed]
         tokens: list[str] = []
+        content: set[str] = set()
+        stop = self.language.stopwords
         i = 0
         while i < len(stems):
             for n in range(min(self._longest, len(stems) - i), 0, -1):
                 canonical = self._phrases.get(tuple(stems[i:i + n]))
                 if canonical is not None:
+                    # A synonym group always carries meaning, even if one variant is a filler word.
                     tokens.append(canonical)
+                    content.add(canonical)
                     i += n
                     break
             else:
                 tokens.append(stems[i])
+                # Filler words are recognised as typed (not stemmed: "kindly" is filler, "kind" not).
+                if fixed[i] not in stop:
+                    content.add(stems[i])
                 i += 1
-        content = frozenset(t for t in tokens if t not in self._stop)
-        return Analyzed(tuple(tokens), content, self._actors(tokens), tuple(corrected))
+        return Analyzed(tuple(tokens), frozenset(content), self._actors(tokens), tuple(corrected))
 
     def _actors(self, tokens: list[str]) -> tuple[str, ...]:
         """Parties in agent-first order: "X accuses Y" -> (X, Y); "Y is accused by X" -> (X, Y)."""

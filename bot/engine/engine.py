@@ -36,6 +36,9 @@ class Engine:
         """Build everything for the new knowledge first, then replace the reference."""
         self._loaded = _Loaded(knowledge, Matcher(knowledge))
 
+    def collisions(self) -> list[tuple[str, str, str, str]]:
+        return self._loaded.matcher.collisions()
+
     def match(self, text: str) -> Match:
         return self._loaded.matcher.match(text[:MAX_QUESTION_CHARS])
 

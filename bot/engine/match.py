@@ -36,6 +36,7 @@ class Thresholds:
     answer: float = 0.50  # at least this to answer
     confident: float = 0.80  # above this, answer even when a second entry is close
     margin: float = 0.06  # top must beat the runner-up by this, else clarify
+    tie: float = 0.02  # even a confident top must beat the runner-up by this
     clarify: float = 0.40  # candidates offered in clarify score at least this
     sentence: float = 0.80  # an article sentence must cover this much of the question
     coverage_min: float = 0.45  # the winning entry must cover this much of the question's weight
@@ -152,6 +153,16 @@ class Matcher:
             t for t in (analyze(w).tokens[0] for w in self._smalltalk_words if analyze(w).tokens)
             if t not in df)
 
+    def collisions(self) -> list[tuple[str, str, str, str]]:
+        """Phrasings of different entries that the matcher cannot tell apart (same words)."""
+        seen: dict[frozenset[str], _Doc] = {}
+        found = []
+        for doc in self._docs:
+            other = seen.setdefault(doc.content, doc)
+            if other.owner != doc.owner and other.actors == doc.actors:
+                found.append((other.owner, other.text, doc.owner, doc.text))
+        return found
+
     @staticmethod
     def _index(docs: Iterable[_Doc]) -> dict[str, list[int]]:
         postings: dict[str, list[int]] = defaultdict(list)
@@ -178,7 +189,8 @@ class Matcher:
         top = ranked[0] if ranked else None
         if top is not None and top.score >= t.answer and top.coverage >= t.coverage_min:
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
-            if top.score >= t.confident or top.score - runner_up >= t.margin:
+            clear = top.score - runner_up
+            if (top.score >= t.confident and clear > t.tie) or clear >= t.margin:
                 return Match(Decision.ANSWER, top.score, tuple(ranked[:5]), analyzed=analyzed)
         close = [c for c in ranked[:4]
                  if c.score >= t.clarify and top is not None and c.score >= top.score - 0.12

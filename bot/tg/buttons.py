@@ -28,7 +28,9 @@ async def on_button(update: Update, context: Context) -> None:
         return
     await query.answer()
     heading = render.title_for(reply, engine.knowledge.entries)
-    rendered = render.render_reply(reply, group=in_group(message), heading=heading)
+    rendered = render.render_reply(
+        reply, group=in_group(message), heading=heading, wording=engine.knowledge.messages
+    )
     if action == render.ANSWER_IN_PLACE:
         await replace(message, rendered)
     else:

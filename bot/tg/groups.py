@@ -68,7 +68,8 @@ async def _answer(message: Message, context: Context, question: str) -> None:
         await send_html(message, usage, quote=group)
         return
     reply = await think(context, message.chat_id, partial(engine.ask, question))
-    await send(message, render.render_reply(reply, group=group), quote=group)
+    rendered = render.render_reply(reply, group=group, wording=engine.knowledge.messages)
+    await send(message, rendered, quote=group)
 
 
 def command_argument(message: Message) -> str:

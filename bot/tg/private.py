@@ -47,7 +47,9 @@ async def on_text(update: Update, context: Context) -> None:
         await send_html(message, render.esc(EMPTY_QUESTION))
         return
     reply = await think(context, message.chat_id, partial(context.bot_data.engine.ask, question))
-    await send(message, render.render_reply(reply))
+    await send(
+        message, render.render_reply(reply, wording=context.bot_data.engine.knowledge.messages)
+    )
 
 
 async def on_unknown_command(update: Update, _context: Context) -> None:

@@ -77,14 +77,22 @@ def is_blank(text: str) -> bool:
 # --- replies -------------------------------------------------------------------------------
 
 
-def render_reply(reply: Reply, *, group: bool = False, heading: str | None = None) -> Rendered:
+def render_reply(
+    reply: Reply,
+    *,
+    group: bool = False,
+    heading: str | None = None,
+    wording: Mapping[str, str] | None = None,
+) -> Rendered:
     """The messages and keyboard for one engine reply, in a private chat or in a group.
 
     ``heading`` is a question shown in bold above an answer: for a pressed button or an inline
-    result, where the question is not visible just above.
+    result, where the question is not visible just above. ``wording`` is the knowledge's
+    ``messages`` (``no_answer_group``, ``suggest``); built-in texts stand in for missing ones.
     """
+    wording = wording or {}
     if group and reply.kind is Kind.NO_ANSWER:
-        return Rendered((esc(GROUP_NO_ANSWER),))
+        return Rendered((esc(wording.get("no_answer_group") or GROUP_NO_ANSWER),))
     blocks: list[_Block] = []
     if heading and reply.kind is Kind.ANSWER:
         blocks.append(_Block(heading, "b"))
@@ -92,6 +100,8 @@ def render_reply(reply: Reply, *, group: bool = False, heading: str | None = Non
     blocks.extend(_Block(citation_text(c), "blockquote") for c in reply.citations)
     if reply.citations and reply.source:
         blocks.append(_Block(f"Source: {reply.source.title} \u2014 {reply.source.publisher}", "i"))
+    if reply.kind is Kind.NO_ANSWER and reply.options and wording.get("suggest"):
+        blocks.append(_Block(wording["suggest"]))
     keyboard: InlineKeyboardMarkup | None = None
     if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER) and reply.options:
         keyboard = keyboard_for(reply.options, ANSWER_IN_PLACE)

@@ -298,3 +298,18 @@ def test_help_and_usage_texts_are_valid_html() -> None:
     ):
         assert visible(html).strip()
     assert "/ask Who <broke> it?" in visible(render.help_text("QaBot", "Who <broke> it?"))
+
+
+def test_knowledge_wording_replaces_built_in_texts() -> None:
+    reply = Reply(
+        question="?",
+        kind=Kind.NO_ANSWER,
+        text="Not in the article.",
+        options=(Option("a", "A?"),),
+    )
+    wording = {"no_answer_group": "Not covered <here>.", "suggest": "Try these:"}
+    assert render.render_reply(reply, group=True, wording=wording).messages == (
+        "Not covered &lt;here&gt;.",
+    )
+    [html] = render.render_reply(reply, wording=wording).messages
+    assert html == "Not in the article.\n\nTry these:"

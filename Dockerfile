@@ -1,0 +1,38 @@
+# The bot as a container: `docker build -t article-bot .` then
+#   docker run --rm -e TELEGRAM_BOT_TOKEN=123:ABC -v article-bot-data:/app/data article-bot
+# The knowledge in knowledge/ is baked in; mount your own over it to change what the bot knows:
+#   docker run ... -v "$PWD/knowledge:/app/knowledge:ro" article-bot
+FROM python:3.11-slim
+
+ENV PYTHONDONTWRITEBYTECODE=1 \
+    PYTHONUNBUFFERED=1 \
+    PIP_NO_CACHE_DIR=1 \
+    PIP_DISABLE_PIP_VERSION_CHECK=1
+
+WORKDIR /app
+
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes,
+# not on every edit of the code or the knowledge.
+COPY pyproject.toml ./
+RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
+        > /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt \
+    && rm /tmp/requirements.txt
+
+# A user without a login shell or root rights runs the bot.
+RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin bot \
+    && mkdir -p /app/data \
+    && chown bot /app/data
+
+COPY bot ./bot
+COPY knowledge ./knowledge
+
+ENV KNOWLEDGE_DIR=/app/knowledge \
+    BOT_DATA_DIR=/app/data
+
+# What the bot remembers lives here; keep it in a volume across restarts.
+VOLUME ["/app/data"]
+
+USER bot
+
+CMD ["python", "-m", "bot", "run"]
