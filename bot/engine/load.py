@@ -39,6 +39,7 @@ class Language:
     stopwords: frozenset[str]
     actors: frozenset[str]  # canonical words naming parties; their order decides direction
     passive_markers: frozenset[str]  # "by": the actor after it is the agent
+    answer_types: frozenset[str] = frozenset()  # who, when, where...: what a question asks for
 
 
 @dataclass(frozen=True, slots=True)
@@ -274,7 +275,7 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
     if root is None:
         return None
     fields = {"synonyms": True, "case_sensitive": False, "stopwords": False, "actors": False,
-              "passive_markers": False}
+              "passive_markers": False, "answer_types": False}
     data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
     if data is None:
         return None
@@ -314,10 +315,13 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
                                      optional=True)}
     passive = {s for s, _ in _strings(c, SYNONYMS, data, "passive_markers", "synonyms file",
                                       optional=True)}
+    types = {s for s, _ in _strings(c, SYNONYMS, data, "answer_types", "synonyms file",
+                                    optional=True)}
     return Language(synonyms=synonyms, case_sensitive=groups("case_sensitive", folded=False),
                     stopwords=frozenset(fold(s) for s in stop),
                     actors=frozenset(fold(a) for a in actors),
-                    passive_markers=frozenset(fold(p) for p in passive))
+                    passive_markers=frozenset(fold(p) for p in passive),
+                    answer_types=frozenset(fold(t) for t in types))
 
 
 # --- conversation ----------------------------------------------------------------------------
@@ -409,11 +413,11 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
         label = _string(c, QA, data, "label", what, optional=True)
         tags = _strings(c, QA, data, "tags", what, optional=True)
         followups = _strings(c, QA, data, "followups", what, optional=True)
-        if ident is not None and ident in first_line:
+        duplicate = ident is not None and ident in first_line
+        if duplicate:
             c.add(QA, data["id"].line,
                   f"duplicate entry id '{ident}' (first defined at line {first_line[ident]})")
-            continue
-        if ident is not None:
+        elif ident is not None:
             first_line[ident] = data["id"].line
         for question, line in questions:
             key = " ".join(words(question))  # case and punctuation do not make a new phrasing
@@ -448,7 +452,7 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
                                       speaker.id if speaker else None))
         for followup, line in followups:
             followup_refs.append((ident or "?", followup, line))
-        if ident is None or answer is None or not questions or not cites:
+        if duplicate or ident is None or answer is None or not questions or not cites:
             continue
         if len(citations) != len(cites):
             continue  # an unverifiable citation already reported; never build the entry

@@ -40,6 +40,9 @@ class Thresholds:
     clarify: float = 0.40  # candidates offered in clarify score at least this
     sentence: float = 0.80  # an article sentence must cover this much of the question
     coverage_min: float = 0.45  # the winning entry must cover this much of the question's weight
+    unknown_df: float = 0.5  # a word no entry uses weighs as if this many entries used it
+    phrasing_share: float = 0.7  # score = share * best phrasing + (1 - share) * entry coverage
+    wrong_type: float = 0.8  # factor for an entry that never answers the kind asked (who/when...)
 
 
 class Decision(StrEnum):
@@ -121,7 +124,7 @@ class Matcher:
                 df[token] += 1
         n = max(len(bags), 1)
         self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
-        self._unknown_weight = math.log(1 + n / 0.5)
+        self._unknown_weight = math.log(1 + n / self.thresholds.unknown_df)
         self._bags = bags
         self._bag_weight = {e: sum(self._w(t) for t in bag) for e, bag in bags.items()}
 
@@ -140,6 +143,10 @@ class Matcher:
                     doc = _Doc("", sentence, a.content, a.actors,
                                sum(self._w(t) for t in a.content))
                     self._sentences.append((paragraph.number, doc))
+        types = knowledge.language.answer_types
+        self._answer_types: dict[str, frozenset[str]] = defaultdict(frozenset)
+        for doc in self._docs:
+            self._answer_types[doc.owner] |= doc.content & types
         self._postings = self._index(self._docs)
         self._sentence_postings = self._index([d for _, d in self._sentences])
         self._bag_postings: dict[str, list[str]] = defaultdict(list)
@@ -227,11 +234,16 @@ class Matcher:
             w = self._w(token)
             for entry_id in self._bag_postings.get(token, ()):
                 bag_shared[entry_id] += w
+        asked = content & self.knowledge.language.answer_types
         ranked = []
         for entry_id, wc in bag_shared.items():
             coverage = wc / wq
             sim, phrasing = best.get(entry_id, (0.0, ""))
-            score = 0.7 * sim + 0.3 * coverage
+            share = self.thresholds.phrasing_share
+            score = share * sim + (1 - share) * coverage
+            answers = self._answer_types[entry_id]
+            if asked and answers and not asked & answers:
+                score *= self.thresholds.wrong_type
             ranked.append(Candidate(entry_id, score, phrasing, coverage))
         ranked.sort(key=lambda c: (-c.score, c.entry_id))
         return ranked

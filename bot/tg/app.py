@@ -14,7 +14,6 @@ from telegram import (
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     AIORateLimiter,
-    Application,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
@@ -75,6 +74,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(CONCURRENT_UPDATES)
         .post_init(post_init)
+        .post_shutdown(post_shutdown)
     )
     if rate_limited:
         builder.rate_limiter(AIORateLimiter())  # the builder is mutable: no need to reassign
@@ -113,12 +113,17 @@ def build_application(
     return application
 
 
-async def post_init(application: Application) -> None:  # type: ignore[type-arg]
+async def post_init(application: BotApplication) -> None:
     """Register the command menus per chat type once the bot is known to Telegram."""
     bot = application.bot
     await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
     await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
     log.info("running as @%s", bot.username)
+
+
+async def post_shutdown(application: BotApplication) -> None:
+    """Let the engine thread finish and stop."""
+    application.bot_data.close()
 
 
 def main(settings: Settings, engine: Engine) -> int:

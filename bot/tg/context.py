@@ -2,20 +2,31 @@
 
 from __future__ import annotations
 
-from typing import Any
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any, TypeVar
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.engine import Engine
 
+R = TypeVar("R")
+
 
 class BotData:
-    """The engine every handler asks; set once by :func:`bot.tg.app.build_application`."""
+    """The engine every handler asks, and the one thread it runs on.
 
-    __slots__ = ("_engine",)
+    The engine runs off the event loop so that the bot stays responsive and can show "typing"
+    while an answer takes time, but on a single thread: engine calls are never concurrent, so
+    nothing in the engine has to be thread-safe (its stemmer is not).
+    """
+
+    __slots__ = ("_engine", "_worker")
 
     def __init__(self) -> None:  # PTB builds bot_data with no arguments
         self._engine: Engine | None = None
+        self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
 
     @property
     def engine(self) -> Engine:
@@ -26,6 +37,14 @@ class BotData:
     @engine.setter
     def engine(self, engine: Engine) -> None:
         self._engine = engine
+
+    async def run(self, work: Callable[[], R]) -> R:
+        """Run ``work`` (an engine call) on the engine thread."""
+        return await asyncio.get_running_loop().run_in_executor(self._worker, work)
+
+    def close(self) -> None:
+        """Stop the engine thread once the calls already queued are done."""
+        self._worker.shutdown(wait=False)
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

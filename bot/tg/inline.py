@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-import asyncio
+from functools import partial
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
@@ -22,8 +22,9 @@ async def on_inline_query(update: Update, context: Context) -> None:
     """Offer up to a handful of cited answers; example questions for an empty query."""
     query = update.inline_query
     assert query
-    replies = await asyncio.to_thread(inline_replies, context.bot_data.engine, query.query)
-    entries = context.bot_data.engine.knowledge.entries
+    engine = context.bot_data.engine
+    replies = await context.bot_data.run(partial(inline_replies, engine, query.query))
+    entries = engine.knowledge.entries
     results = [article_result(render.title_for(r, entries), r) for r in replies]
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
 

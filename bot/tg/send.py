@@ -29,8 +29,8 @@ def in_group(message: Message) -> bool:
 
 
 async def think(context: Context, chat_id: int, work: Callable[[], R]) -> R:
-    """Run the engine off the event loop, showing "typing" while it takes noticeable time."""
-    task = asyncio.ensure_future(asyncio.to_thread(work))
+    """Run an engine call on the engine thread, showing "typing" while it takes noticeable time."""
+    task = asyncio.ensure_future(context.bot_data.run(work))
     timeout = TYPING_AFTER
     while True:
         done, _ = await asyncio.wait({task}, timeout=timeout)
