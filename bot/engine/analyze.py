@@ -55,6 +55,11 @@ class Analyzer:
                 key = tuple(stem(w) for w in words(phrase))
                 if key:
                     table.setdefault(key, canonical)
+        # Filler phrases ("this time", "so far") are dropped whole; "" marks them.
+        for phrase in language.stopwords:
+            key = tuple(stem(w) for w in words(phrase))
+            if len(key) > 1:
+                table.setdefault(key, "")
         self._phrases = table
         self._longest = max((len(k) for k in table), default=1)
         self._case_sensitive = [
@@ -115,6 +120,9 @@ class Analyzer:
         while i < len(stems):
             for n in range(min(self._longest, len(stems) - i), 0, -1):
                 canonical = self._phrases.get(tuple(stems[i:i + n]))
+                if canonical == "":
+                    i += n
+                    break
                 if canonical is not None:
                     # A synonym group always carries meaning, even if one variant is a filler word.
                     tokens.append(canonical)

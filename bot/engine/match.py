@@ -33,16 +33,17 @@ from bot.engine.text import sentences, words
 class Thresholds:
     """Decision boundaries, chosen on the evaluation set (see README for the figures)."""
 
-    answer: float = 0.50  # at least this to answer
+    answer: float = 0.45  # at least this to answer
     confident: float = 0.80  # above this, answer even when a second entry is close
     margin: float = 0.06  # top must beat the runner-up by this, else clarify
     tie: float = 0.02  # even a confident top must beat the runner-up by this
     clarify: float = 0.40  # candidates offered in clarify score at least this
     sentence: float = 0.80  # an article sentence must cover this much of the question
-    coverage_min: float = 0.45  # the winning entry must cover this much of the question's weight
+    coverage_min: float = 0.40  # the winning entry must cover this much of the question's weight
     unknown_df: float = 0.5  # a word no entry uses weighs as if this many entries used it
     phrasing_share: float = 0.7  # score = share * best phrasing + (1 - share) * entry coverage
-    wrong_type: float = 0.8  # factor for an entry that never answers the kind asked (who/when...)
+    wrong_type: float = 0.7  # factor for an entry that never answers the kind asked (who/when...)
+    name_boost: float = 1.5  # parties and people weigh this much more than other words
 
 
 class Decision(StrEnum):
@@ -123,7 +124,8 @@ class Matcher:
             for token in bag:
                 df[token] += 1
         n = max(len(bags), 1)
-        self._idf = {t: math.log(1 + n / d) for t, d in df.items()}
+        boost = {a: self.thresholds.name_boost for a in knowledge.language.actors}
+        self._idf = {t: math.log(1 + n / d) * boost.get(t, 1.0) for t, d in df.items()}
         self._unknown_weight = math.log(1 + n / self.thresholds.unknown_df)
         self._bags = bags
         self._bag_weight = {e: sum(self._w(t) for t in bag) for e, bag in bags.items()}
@@ -144,6 +146,7 @@ class Matcher:
                                sum(self._w(t) for t in a.content))
                     self._sentences.append((paragraph.number, doc))
         types = knowledge.language.answer_types
+        self._interrogatives = types | {analyze(w).tokens[0] for w in ("what", "how", "which")}
         self._answer_types: dict[str, frozenset[str]] = defaultdict(frozenset)
         for doc in self._docs:
             self._answer_types[doc.owner] |= doc.content & types
@@ -189,7 +192,8 @@ class Matcher:
             return Match(Decision.SMALLTALK, 1.0, smalltalk=smalltalk)
         analyzed = self.analyzer.analyze(text)
         content = analyzed.content - self._smalltalk_only
-        if not content:
+        if not content - self._interrogatives:
+            # Nothing but "what"/"when": no subject to look up ("what time is it?").
             return Match(Decision.NO_ANSWER, 0.0, analyzed=analyzed)
         ranked = self._rank(content, analyzed.actors)
         t = self.thresholds
