@@ -100,13 +100,18 @@ Driving API (each call builds a realistic Update and queues it for getUpdates)
 ------------------------------------------------------------------------------
 ``user(user_id, first_name="Alice", username=None, language_code="en")``,
 ``private_chat(user)``, ``group(chat_id=-100123, title="Group", type="supergroup")``,
-``channel(chat_id, title)``, ``send_text(chat, user, text, *, reply_to=None)``,
+``channel(chat_id, title)`` (bot is admin), ``send_text(chat, user, text, *, reply_to=None)``,
 ``edit_text(message, new_text)``, ``send_sticker``, ``send_photo``, ``send_voice``,
 ``send_document(chat, user, file_name, content, mime_type="application/x-yaml", caption=None)``,
 ``channel_post(chat, text)``, ``service_message(chat, kind, *, user=None, value=None)``,
 ``my_chat_member(chat, user, old_status, new_status)``, ``press_button(message, data, user)``
 (returns the callback query id), ``inline_query(user, query, offset="")`` (returns the inline
-query id), ``push_raw(update)``.  Dates are int timestamps; update and message ids increase.
+query id), ``push_raw(update)``.  Dates are int timestamps; update and message ids increase
+(message ids per chat).  ``chat``/``user``/``message`` arguments are the dicts returned by these
+helpers (a bare message id works with ``chat=``); misuse a real client could not commit
+(unknown chat, replying to a missing message, pressing a button that is not there, a stranger
+writing in a private chat) raises ``ValueError`` in the test.  Bot entities: ``bot_command``
+follows TDLib (``/`` + 1-64 of ``[A-Za-z0-9_]``, optional ``@`` + 3-32, at word boundaries).
 
 Observation
 -----------
@@ -115,8 +120,10 @@ Observation
 response caused by the bot's own requests; tests normally assert it is empty),
 ``injected_faults`` (errors produced by fault injection, kept apart from ``errors``),
 ``inline_answers``, ``callback_answers``, ``commands`` (keyed by ``(scope_json, language)``),
-``chat_actions``, ``documents_sent``, ``undelivered``, ``filtered_updates``,
-``confirmed_offset``, ``pending_updates``, ``is_long_polling``.  Async helpers:
+``chat_actions``, ``documents_sent``, ``undelivered`` (withheld by privacy/membership, with the
+reason), ``filtered_updates`` (dropped by allowed_updates), ``confirmed_offset``,
+``pending_updates``, ``is_long_polling``, ``bot_status(chat_id)``, ``calls_to(method)``,
+``get_commands(scope=None, language_code="")``, ``describe_state()``.  Async helpers:
 ``wait_for(predicate, timeout=5.0)``, ``wait_sent(chat_id, count=1, timeout=5.0)``,
 ``wait_call(method, count=1)``, ``wait_idle(timeout=5.0, quiet=0.05)``.
 
@@ -161,6 +168,7 @@ __all__ = [
     "EntityParseError",
     "ErrorRecord",
     "FakeBotAPI",
+    "JSONDict",
     "RecordedCall",
     "UploadedFile",
     "detect_entities",
@@ -2140,9 +2148,7 @@ class FakeBotAPI:
 
     def _next_query_id(self) -> str:
         self._query_seq += 1
-        return str(
-            4_000_000_000_000_000_000 + self.bot_id * 1_000 + self._query_seq * 7_919_000_000
-        )
+        return str(4_000_000_000_000_000 + self.bot_id * 1_000 + self._query_seq * 7_919_000)
 
     def press_button(
         self,
@@ -2739,8 +2745,13 @@ class FakeBotAPI:
                 await asyncio.wait({future}, timeout=min(remaining, 0.05))
                 if future.done():
                     outcome = future.result()
-                    if outcome == "conflict" and _client_gone(request):
-                        return "gone"
+                    if outcome == "conflict":
+                        # A client that gave up on this request (PTB cancels its poll on stop,
+                        # then polls once more) is not a second bot instance: give its
+                        # disconnect a moment to be noticed before answering 409.
+                        await asyncio.sleep(0.02)
+                        if _client_gone(request):
+                            return "gone"
                     return outcome
                 if _client_gone(request):
                     return "gone"

@@ -728,6 +728,7 @@ async def test_send_document_upload(bot: Bot, fake: FakeBotAPI, dm: JSONDict) ->
 # ------------------------------------------------------------------------------ faults
 
 
+@pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")
 async def test_fault_injection(bot: Bot, fake: FakeBotAPI, dm: JSONDict) -> None:
     fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
     with pytest.raises(RetryAfter) as info:

@@ -74,6 +74,7 @@ class Analyzer:
         # would become "part" and "religion" "region".
         targets = {w for text in texts for w in words(text) if len(w) >= 6}
         targets |= {fold(m) for text in texts for m in re.findall(r"\b[A-Z][a-z]{3,}", text)}
+        targets |= {w for w in language.stopwords if " " not in w}  # "wich" is "which"
         for canonical, variants in language.synonyms.items():
             for phrase in (canonical, *variants):
                 vocab.update(words(phrase))
@@ -83,7 +84,7 @@ class Analyzer:
         # "correcting" into ours.
         self._by_initial: dict[str, list[str]] = {}
         for w in sorted(targets):
-            if len(w) >= 4 and not w.isdigit() and w not in language.stopwords:
+            if len(w) >= 4 and not w.isdigit():
                 self._by_initial.setdefault(w[0], []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
@@ -92,9 +93,16 @@ class Analyzer:
         candidates = self._by_initial.get(word[0])
         if not limit or not candidates:
             return None
-        found = process.extractOne(word, candidates, scorer=OSA.distance,
-                                   score_cutoff=limit)
-        return None if found is None else str(found[0])
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit,
+                                limit=8)
+        if not found:
+            return None
+        best = min(d for _, d, _ in found)
+        tied = [str(c) for c, d, _ in found if d == best]
+        # Between equally close words, one with the same letters wins: "peice" is a swapped
+        # "piece", not "peace".
+        same_letters = [c for c in tied if sorted(c) == sorted(word)]
+        return (same_letters or tied)[0]
 
     def analyze(self, text: str) -> Analyzed:
         for pattern, canonical in self._case_sensitive:

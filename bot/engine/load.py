@@ -302,11 +302,14 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
 
     synonyms = groups("synonyms", folded=True)
     seen: dict[str, str] = {}
+    node = data.get("synonyms")
+    lines = {fold(k): v.line for k, v in node.value.items()} if node and isinstance(
+        node.value, dict) else {}
     for canonical, variants in synonyms.items():
         for variant in variants:
             key = " ".join(words(variant))
             if key in seen and seen[key] != canonical:
-                c.add(SYNONYMS, data["synonyms"].line,
+                c.add(SYNONYMS, lines.get(canonical, data["synonyms"].line),
                       f"'{variant}' is a variant of both '{seen[key]}' and '{canonical}'")
             seen[key] = canonical
     stop = {s for s, _ in _strings(c, SYNONYMS, data, "stopwords", "synonyms file",

@@ -41,8 +41,9 @@ class Thresholds:
     sentence: float = 0.80  # an article sentence must cover this much of the question
     coverage_min: float = 0.40  # the winning entry must cover this much of the question's weight
     unknown_df: float = 0.5  # a word no entry uses weighs as if this many entries used it
+    unknown_cap: float = 1.5  # all unknown words together weigh at most this many unknown words
     phrasing_share: float = 0.7  # score = share * best phrasing + (1 - share) * entry coverage
-    wrong_type: float = 0.7  # factor for an entry that never answers the kind asked (who/when...)
+    wrong_type: float = 0.6  # factor for an entry that never answers the kind asked (who/when...)
     name_boost: float = 1.5  # parties and people weigh this much more than other words
 
 
@@ -184,6 +185,16 @@ class Matcher:
     def _w(self, token: str) -> float:
         return self._idf.get(token, self._unknown_weight)
 
+    def _query_weights(self, content: frozenset[str]) -> dict[str, float]:
+        """Word weights for one question. A word the knowledge never uses weighs most (it may be
+        the very thing asked about: "Putin"), but chatty questions carry many such words ("hey,
+        quick question for my essay"), so together they weigh at most ``unknown_cap`` words."""
+        unknown = [t for t in content if t not in self._idf]
+        share = self._unknown_weight
+        if len(unknown) > self.thresholds.unknown_cap:
+            share = self._unknown_weight * self.thresholds.unknown_cap / len(unknown)
+        return {t: self._idf.get(t, share) for t in content}
+
     # --- the decision ------------------------------------------------------------------------
 
     def match(self, text: str) -> Match:
@@ -195,7 +206,8 @@ class Matcher:
         if not content - self._interrogatives:
             # Nothing but "what"/"when": no subject to look up ("what time is it?").
             return Match(Decision.NO_ANSWER, 0.0, analyzed=analyzed)
-        ranked = self._rank(content, analyzed.actors)
+        weights = self._query_weights(content)
+        ranked = self._rank(weights, analyzed.actors)
         t = self.thresholds
         top = ranked[0] if ranked else None
         if top is not None and top.score >= t.answer and top.coverage >= t.coverage_min:
@@ -208,21 +220,22 @@ class Matcher:
                  and c.coverage >= t.coverage_min]
         if len(close) >= 2:
             return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
-        sentence = self._best_sentence(content, analyzed.actors)
+        # A who/when/where/why question needs a curated answer: a sentence that merely shares its
+        # words ("late September") does not say who did it.
+        asks = content & self.knowledge.language.answer_types
+        sentence = None if asks else self._best_sentence(weights, analyzed.actors)
         if sentence is not None:
             return Match(Decision.ANSWER, sentence[0], tuple(ranked[:5]),
                          sentence=(sentence[1], sentence[2]), analyzed=analyzed)
-        if len(close) == 1:
-            # One plausible entry, not sure enough to answer outright: offer it.
-            return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
         return Match(Decision.NO_ANSWER, top.score if top else 0.0, tuple(ranked[:5]),
                      analyzed=analyzed)
 
-    def _rank(self, content: frozenset[str], actors: tuple[str, ...]) -> list[Candidate]:
-        wq = sum(self._w(t) for t in content)
+    def _rank(self, weights: dict[str, float], actors: tuple[str, ...]) -> list[Candidate]:
+        content = frozenset(weights)
+        wq = sum(weights.values())
         shared: dict[int, float] = defaultdict(float)
         for token in content:
-            w = self._w(token)
+            w = weights[token]
             for i in self._postings.get(token, ()):
                 shared[i] += w
         best: dict[str, tuple[float, str]] = {}
@@ -235,7 +248,7 @@ class Matcher:
                 best[doc.owner] = (sim, doc.text)
         bag_shared: dict[str, float] = defaultdict(float)
         for token in content:
-            w = self._w(token)
+            w = weights[token]
             for entry_id in self._bag_postings.get(token, ()):
                 bag_shared[entry_id] += w
         asked = content & self.knowledge.language.answer_types
@@ -252,15 +265,14 @@ class Matcher:
         ranked.sort(key=lambda c: (-c.score, c.entry_id))
         return ranked
 
-    def _best_sentence(self, content: frozenset[str], actors: tuple[str, ...]
+    def _best_sentence(self, weights: dict[str, float], actors: tuple[str, ...]
                        ) -> tuple[float, int, str] | None:
         """An article sentence that covers nearly all of a question no entry answers."""
-        if len(content) < 2:
+        if len(weights) < 2:
             return None
-        wq = sum(self._w(t) for t in content)
+        wq = sum(weights.values())
         shared: dict[int, float] = defaultdict(float)
-        for token in content:
-            w = self._w(token)
+        for token, w in weights.items():
             for i in self._sentence_postings.get(token, ()):
                 shared[i] += w
         best: tuple[float, int, str] | None = None

@@ -26,7 +26,6 @@ async def on_button(update: Update, context: Context) -> None:
     if reply is None:  # the knowledge was reloaded without this entry
         await query.answer(render.GONE)
         return
-    await query.answer()
     heading = render.title_for(reply, engine.knowledge.entries)
     rendered = render.render_reply(
         reply, group=in_group(message), heading=heading, wording=engine.knowledge.messages
@@ -35,3 +34,5 @@ async def on_button(update: Update, context: Context) -> None:
         await replace(message, rendered)
     else:
         await send(message, rendered)
+    # Answered last, so that if showing the answer fails the error handler can still answer it.
+    await query.answer()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import NetworkError, TelegramError
+from telegram.error import Forbidden, NetworkError, TelegramError
 
 from bot.tg import render
 from bot.tg.context import Context
@@ -20,6 +20,10 @@ async def on_error(update: object, context: Context) -> None:
     if update is None and isinstance(context.error, NetworkError):
         # Polling hiccups: PTB retries on its own, a traceback would only add noise.
         log.warning("network problem while polling: %s", context.error)
+        return
+    if isinstance(context.error, Forbidden):
+        # Blocked by the user, or removed from the group: nobody to tell, nothing to fix.
+        log.warning("cannot write for %s: %s", describe(update), context.error)
         return
     log.error("failed to handle %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update):

@@ -36,15 +36,22 @@ def test_ask_json_is_the_public_contract() -> None:
     assert set(data) == CONTRACT_KEYS
     assert data["kind"] == "answer" and data["entry"] == "pashinyan"
     assert isinstance(data["score"], int | float)
-    assert data["citations"] == [{
-        "quote": "continues to strictly adhere to the ceasefire regime.",
-        "paragraph": 6, "speaker": "Nikol Pashinyan"}]
+    assert data["citations"] == [
+        {
+            "quote": "continues to strictly adhere to the ceasefire regime.",
+            "paragraph": 6,
+            "speaker": "Nikol Pashinyan",
+        }
+    ]
     assert data["citations"][0]["quote"] in data["text"]
 
 
 def test_ask_json_for_each_kind_keeps_the_same_shape() -> None:
-    for question, kind in [("hello", "smalltalk"), ("Who is Vladimir Putin?", "no_answer"),
-                           ("defense ministry", "clarify")]:
+    for question, kind in [
+        ("hello", "smalltalk"),
+        ("Who is Vladimir Putin?", "no_answer"),
+        ("defense ministry", "clarify"),
+    ]:
         data = json.loads(run(["ask", "--json", question])[1])
         assert set(data) == CONTRACT_KEYS and data["kind"] == kind
         assert data["citations"] == [] and data["entry"] is None and data["text"]
@@ -52,8 +59,13 @@ def test_ask_json_for_each_kind_keeps_the_same_shape() -> None:
 
 def test_ask_json_stdin_gives_one_object_per_line_flushed_as_it_goes() -> None:
     # A real pipe: the first answer must arrive before the second question is written.
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "ask", "--json", "-"], cwd=ROOT,
-                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "bot", "ask", "--json", "-"],
+        cwd=ROOT,
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        text=True,
+    )
     assert proc.stdin is not None and proc.stdout is not None
     proc.stdin.write("who brokered the truce\n")
     proc.stdin.flush()
@@ -83,7 +95,9 @@ def test_eval_reports_categories_and_misses_and_gates_on_min(tmp_path: Path) -> 
     cases.write_text(
         "- {q: 'who brokered the truce', expect: who-brokered, category: paraphrase}\n"
         "- {q: 'who is putin', expect: null, category: out_of_scope}\n"
-        "- {q: 'who is putin', expect: lavrov, category: paraphrase}\n", encoding="utf-8")
+        "- {q: 'who is putin', expect: lavrov, category: paraphrase}\n",
+        encoding="utf-8",
+    )
     code, out, _ = run(["eval", str(cases)])
     assert code == 0
     assert "paraphrase" in out and "50.0%" in out and "out_of_scope" in out and "100.0%" in out

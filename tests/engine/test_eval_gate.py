@@ -29,16 +29,20 @@ def test_eval_set_is_big_enough_and_shares_no_phrasing_with_the_knowledge(engine
     in_scope = [c for c in cases if c.expect]
     assert len(in_scope) >= 150 and len(cases) - len(in_scope) >= 50
     assert sum(c.category in ("misspelled", "keyword") for c in cases) >= 30
-    curated = {q.casefold().strip(" ?!.") for e in engine.knowledge.entries.values()
-               for q in e.questions}
+    curated = {
+        q.casefold().strip(" ?!.") for e in engine.knowledge.entries.values() for q in e.questions
+    }
     shared = [c.question for c in cases if c.question.casefold().strip(" ?!.") in curated]
     assert shared == []
 
 
 def _misses(report: Report, in_scope: bool) -> str:
-    return "\n".join(f"{o.case.question!r}: expected {o.case.expect or 'abstain'}, got "
-                     f"{o.reply.kind.value} {o.reply.entry}"
-                     for o in report.misses if bool(o.case.expect) == in_scope)
+    return "\n".join(
+        f"{o.case.question!r}: expected {o.case.expect or 'abstain'}, got "
+        f"{o.reply.kind.value} {o.reply.entry}"
+        for o in report.misses
+        if bool(o.case.expect) == in_scope
+    )
 
 
 def test_in_scope_accuracy(report: Report) -> None:

@@ -45,32 +45,44 @@ def test_shipped_knowledge_validates_with_full_coverage() -> None:
 
 def test_fabricated_quote_is_rejected_with_its_line(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
-    edit(qa, '    - "Karabakh conflict: US-brokered truce breaks down as Yerevan, Baku trade blame"\n'
-             "  followups: [summary, article-source]",
-         '    - "Russia has agreed to send peacekeepers to Karabakh"\n'
-         "  followups: [summary, article-source]")
+    edit(
+        qa,
+        '    - "Karabakh conflict: US-brokered truce breaks down as Yerevan, Baku trade blame"\n'
+        "  followups: [summary, article-source]",
+        '    - "Russia has agreed to send peacekeepers to Karabakh"\n'
+        "  followups: [summary, article-source]",
+    )
     line = line_of(qa, "Russia has agreed to send peacekeepers")
     found = problems(knowledge_copy)
-    assert any(p.startswith(f"qa.yaml:{line}: ") and "does not appear verbatim" in p
-               for p in found), found
+    assert any(
+        p.startswith(f"qa.yaml:{line}: ") and "does not appear verbatim" in p for p in found
+    ), found
 
 
 def test_altered_quote_text_is_rejected_and_the_closest_passage_shown(knowledge_copy: Path) -> None:
     quotes = knowledge_copy / "quotes.yaml"
-    edit(quotes, "The Azerbaijani side is exercising restraint.",
-         "The Azerbaijani side is exercising great restraint.")
+    edit(
+        quotes,
+        "The Azerbaijani side is exercising restraint.",
+        "The Azerbaijani side is exercising great restraint.",
+    )
     line = line_of(quotes, "exercising great restraint")
     found = problems(knowledge_copy)
-    assert any(p.startswith(f"quotes.yaml:{line}: ") and "closest, paragraph 9" in p
-               for p in found), found
+    assert any(
+        p.startswith(f"quotes.yaml:{line}: ") and "closest, paragraph 9" in p for p in found
+    ), found
 
 
 def test_citation_differing_only_in_whitespace_quotes_and_dashes_is_verbatim(
-        knowledge_copy: Path) -> None:
+    knowledge_copy: Path,
+) -> None:
     # The article writes ’ and — ; a citation typed with ' and - and extra spaces still verifies.
-    edit(knowledge_copy / "qa.yaml", "    - hajiyev-status-quo\n  followups: [hajiyev, karabakh-status]",
-         "    - \"Armenia's goal is to preserve   the status quo based on occupation\"\n"
-         "  followups: [hajiyev, karabakh-status]")
+    edit(
+        knowledge_copy / "qa.yaml",
+        "    - hajiyev-status-quo\n  followups: [hajiyev, karabakh-status]",
+        '    - "Armenia\'s goal is to preserve   the status quo based on occupation"\n'
+        "  followups: [hajiyev, karabakh-status]",
+    )
     knowledge = load_knowledge(knowledge_copy)
     citation = knowledge.entries["armenia-goal-claim"].citations[0]
     assert citation.quote == "Armenia’s goal is to preserve the status quo based on occupation"
@@ -81,8 +93,11 @@ def test_citation_differing_only_in_whitespace_quotes_and_dashes_is_verbatim(
 def test_quote_in_the_wrong_paragraph_is_reported(knowledge_copy: Path) -> None:
     quotes = knowledge_copy / "quotes.yaml"
     start = line_of(quotes, "id: lavrov-call")
-    edit(quotes, "relaunching the peace process,\"\n  paragraph: 16",
-         "relaunching the peace process,\"\n  paragraph: 15")
+    edit(
+        quotes,
+        'relaunching the peace process,"\n  paragraph: 16',
+        'relaunching the peace process,"\n  paragraph: 15',
+    )
     found = problems(knowledge_copy)
     assert f"quotes.yaml:{start + 5}: quote 'lavrov-call': text is in paragraph 16, not 15" in found
 
@@ -96,13 +111,18 @@ def test_malformed_yaml_reports_the_line(knowledge_copy: Path) -> None:
 
 def test_missing_and_wrong_typed_fields(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
-    edit(qa, "- id: truce-purpose\n  label: What kind of ceasefire was it, and what was it for?\n",
-         "- id: truce-purpose\n  label: [not, a, string]\n")
+    edit(
+        qa,
+        "- id: truce-purpose\n  label: What kind of ceasefire was it, and what was it for?\n",
+        "- id: truce-purpose\n  label: [not, a, string]\n",
+    )
     edit(qa, "- id: lavrov\n", "- ident: lavrov\n")
     label_line = line_of(qa, "label: [not, a, string]")
     lavrov_line = line_of(qa, "- ident: lavrov")
     found = problems(knowledge_copy)
-    assert f"qa.yaml:{label_line}: entry 'truce-purpose': 'label' must be a non-empty string" in found
+    assert (
+        f"qa.yaml:{label_line}: entry 'truce-purpose': 'label' must be a non-empty string" in found
+    )
     assert f"qa.yaml:{lavrov_line}: entry: missing field 'id'" in found
     assert any(p.startswith(f"qa.yaml:{lavrov_line}: entry: unknown field 'ident'") for p in found)
 
@@ -116,37 +136,61 @@ def test_duplicate_ids_and_duplicate_phrasings(knowledge_copy: Path) -> None:
     phrasing_line = line_of(qa, "what did Lavrov say")
     original_line = line_of(qa, "What did Lavrov say?")
     found = problems(knowledge_copy)
-    assert f"qa.yaml:{second}: duplicate entry id 'timeline' (first defined at line {first})" in found
-    assert (f'qa.yaml:{phrasing_line}: entry \'erdogan\': the phrasing "what did Lavrov say" is '
-            f"also in entry 'lavrov' (line {original_line})") in found
+    assert (
+        f"qa.yaml:{second}: duplicate entry id 'timeline' (first defined at line {first})" in found
+    )
+    assert (
+        f"qa.yaml:{phrasing_line}: entry 'erdogan': the phrasing \"what did Lavrov say\" is "
+        f"also in entry 'lavrov' (line {original_line})"
+    ) in found
 
 
 def test_unknown_quote_id_and_follow_up(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
-    edit(qa, "    - aliyev-f16\n  followups: [aliyev-demands, turkey-role]",
-         "    - aliyev-f17\n  followups: [aliyev-demands, turkey-roles]")
+    edit(
+        qa,
+        "    - aliyev-f16\n  followups: [aliyev-demands, turkey-role]",
+        "    - aliyev-f17\n  followups: [aliyev-demands, turkey-roles]",
+    )
     cite_line = line_of(qa, "- aliyev-f17")
     follow_line = line_of(qa, "turkey-roles")
     found = problems(knowledge_copy)
-    assert f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' (not in quotes.yaml)" in found
-    assert f"qa.yaml:{follow_line}: entry 'aliyev-f16': follow-up 'turkey-roles' is not an entry id" in found
+    assert (
+        f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' (not in quotes.yaml)"
+        in found
+    )
+    assert (
+        f"qa.yaml:{follow_line}: entry 'aliyev-f16': follow-up 'turkey-roles' is not an entry id"
+        in found
+    )
 
 
 def test_answer_may_not_add_names_or_numbers_its_sources_lack(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
-    edit(qa, "    On Monday Azerbaijan's President Ilham Aliyev threatened to use Turkish F-16 jets",
-         "    On Monday Vladimir Putin said 12 Turkish F-16 jets")
+    edit(
+        qa,
+        "    On Monday Azerbaijan's President Ilham Aliyev threatened to use Turkish F-16 jets",
+        "    On Monday Vladimir Putin said 12 Turkish F-16 jets",
+    )
     line = line_of(qa, "Vladimir Putin") - 1  # the answer's block scalar starts a line above
     found = problems(knowledge_copy)
-    assert f"qa.yaml:{line}: entry 'aliyev-f16': answer names 'Vladimir', which the article never mentions" in found
-    assert f"qa.yaml:{line}: entry 'aliyev-f16': answer states '12', which none of its citations contains" in found
+    assert (
+        f"qa.yaml:{line}: entry 'aliyev-f16': answer names 'Vladimir', which the article never mentions"
+        in found
+    )
+    assert (
+        f"qa.yaml:{line}: entry 'aliyev-f16': answer states '12', which none of its citations contains"
+        in found
+    )
 
 
 def test_aliases_are_refused(knowledge_copy: Path) -> None:
     (knowledge_copy / "qa.yaml").write_text(
-        "- &a {id: x, questions: [q], answer: a, cite: [truce-announced]}\n- *a\n", encoding="utf-8")
+        "- &a {id: x, questions: [q], answer: a, cite: [truce-announced]}\n- *a\n", encoding="utf-8"
+    )
     assert problems(knowledge_copy) == [
-        "qa.yaml:1: YAML anchors and aliases are not allowed in knowledge files"]
+        "qa.yaml:1: YAML anchors and aliases are not allowed in knowledge files"
+    ]
 
 
 def test_oversized_file_is_refused(knowledge_copy: Path) -> None:
@@ -158,17 +202,27 @@ def test_unquoted_yaml_boolean_gets_a_hint(knowledge_copy: Path) -> None:
     synonyms = knowledge_copy / "synonyms.yaml"
     edit(synonyms, '"on", once', "on, once")
     line = line_of(synonyms, " on, once")
-    assert (f"synonyms.yaml:{line}: synonyms file: every item of 'stopwords' must be a string; "
-            "put quotes around True as written") in problems(knowledge_copy)
+    assert (
+        f"synonyms.yaml:{line}: synonyms file: every item of 'stopwords' must be a string; "
+        "put quotes around True as written"
+    ) in problems(knowledge_copy)
 
 
 def test_a_variant_in_two_synonym_groups_is_refused(knowledge_copy: Path) -> None:
-    edit(knowledge_copy / "synonyms.yaml", "  pompeo: [mike pompeo,", "  pompeo: [erdogen, mike pompeo,")
+    edit(
+        knowledge_copy / "synonyms.yaml",
+        "  pompeo: [mike pompeo,",
+        "  pompeo: [erdogen, mike pompeo,",
+    )
     assert any("'erdogen' is a variant of both" in p for p in problems(knowledge_copy))
 
 
 def test_validate_command_prints_every_problem_and_exits_1(knowledge_copy: Path) -> None:
-    edit(knowledge_copy / "qa.yaml", "    - aliyev-f16\n  followups", "    - no-such-quote\n  followups")
+    edit(
+        knowledge_copy / "qa.yaml",
+        "    - aliyev-f16\n  followups",
+        "    - no-such-quote\n  followups",
+    )
     edit(knowledge_copy / "quotes.yaml", "  kind: fact\n", "  kind: rumour\n")
     code, out, err = validate(knowledge_copy)
     assert code == 1 and out == ""

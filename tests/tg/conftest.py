@@ -1,0 +1,63 @@
+"""Fixtures for the Telegram face: the fake Bot API server and the real bot polling it."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+from bot.engine import Engine
+from bot.engine.model import Kind
+from bot.tg.context import BotApplication
+from tests.fake_bot_api import FakeBotAPI
+
+from .harness import running
+
+TESTS = Path(__file__).resolve().parents[1]
+
+Launch = Callable[..., Awaitable[tuple[FakeBotAPI, BotApplication]]]
+
+
+@pytest.fixture
+async def launch(engine: Engine) -> AsyncIterator[Launch]:
+    """Start a fake server (with the given options) and the bot polling it; stop both after."""
+    async with AsyncExitStack() as stack:
+
+        async def start(
+            bot_engine: Engine | None = None, **fake_options: Any
+        ) -> tuple[FakeBotAPI, BotApplication]:
+            fake = await stack.enter_async_context(FakeBotAPI(**fake_options))
+            app = await stack.enter_async_context(running(fake, bot_engine or engine))
+            return fake, app
+
+        yield start
+
+
+@pytest.fixture
+async def fake(launch: Launch) -> FakeBotAPI:
+    """The fake server with the bot running against it in privacy mode (Telegram's default)."""
+    server, _ = await launch()
+    return server
+
+
+@pytest.fixture(scope="session")
+def eval_questions() -> list[str]:
+    items = yaml.safe_load((TESTS / "eval" / "questions.yaml").read_text(encoding="utf-8"))
+    return [str(item["q"]) for item in items]
+
+
+@pytest.fixture(scope="session")
+def question_of_kind(engine: Engine, eval_questions: list[str]) -> Callable[[Kind], str]:
+    """An evaluation question the engine answers with the given kind (knowledge changes)."""
+
+    def find(kind: Kind) -> str:
+        for question in eval_questions:
+            if engine.ask(question).kind is kind:
+                return question
+        pytest.skip(f"no evaluation question currently gets a {kind.value} reply")
+
+    return find

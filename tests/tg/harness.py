@@ -1,0 +1,68 @@
+"""Run the real bot Application against the fake Bot API server (tests and benchmarks)."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from typing import Any
+
+from telegram import Update
+
+from bot.engine import Engine
+from bot.settings import Settings
+from bot.tg.app import build_application
+from bot.tg.context import BotApplication
+from tests.fake_bot_api import FakeBotAPI
+
+POLL_TIMEOUT = 1  # seconds a getUpdates call waits: keeps stopping quick
+
+
+def settings_for(fake: FakeBotAPI, **overrides: Any) -> Settings:
+    """Settings as an operator would write them, pointing at the fake server."""
+    values: dict[str, Any] = {
+        "token": fake.token,
+        "base_url": fake.base_url,
+        "base_file_url": fake.base_file_url,
+        **overrides,
+    }
+    return Settings(_env_file=None, **values)
+
+
+@asynccontextmanager
+async def running(
+    fake: FakeBotAPI, engine: Engine, *, rate_limited: bool = True
+) -> AsyncIterator[BotApplication]:
+    """The bot polling the fake, started and stopped in the order ``run_polling`` uses."""
+    application = build_application(settings_for(fake), engine, rate_limited=rate_limited)
+    await application.initialize()
+    if application.post_init:
+        await application.post_init(application)
+    assert application.updater
+    await application.updater.start_polling(
+        poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
+    )
+    await application.start()
+    try:
+        yield application
+    finally:
+        await application.updater.stop()
+        await application.stop()
+        await application.shutdown()
+        if application.post_shutdown:
+            await application.post_shutdown(application)
+
+
+def entity_texts(record: dict[str, Any], kind: str) -> list[str]:
+    """The text under each entity of ``kind`` in a message the bot sent (UTF-16 offsets)."""
+    units = (record["text"] or "").encode("utf-16-le")
+    return [
+        units[2 * e["offset"] : 2 * (e["offset"] + e["length"])].decode("utf-16-le")
+        for e in record["entities"]
+        if e["type"] == kind
+    ]
+
+
+def buttons(record: dict[str, Any]) -> list[tuple[str, str]]:
+    """(label, callback_data) of each inline button under a message the bot sent."""
+    markup = record["message"].get("reply_markup") or {}
+    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]

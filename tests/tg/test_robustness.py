@@ -1,0 +1,223 @@
+"""Hostile text, unsupported updates and failures: never a crash, never an API error."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from dataclasses import replace
+
+import pytest
+
+from bot.engine import Engine
+from bot.engine.model import Citation, Kind
+from bot.tg import render
+from tests.fake_bot_api import FakeBotAPI
+
+from .conftest import Launch
+from .harness import entity_texts
+from .test_groups import QUIET, group_with_alice
+
+HOSTILE = [
+    "<b>Who</b> brokered the <i>truce</i>? & </blockquote> <br> &amp; &lt; <script>x</script>",
+    "Who brokered the truce? " * 170 + "x" * (4096 - 24 * 170),  # exactly 4096 characters
+    "\u0645\u0646 \u062a\u0648\u0633\u0637 \u0641\u064a \u0627\u0644\u0647\u062f\u0646\u0629\u061f",
+    "\u202eWho brokered the truce?\u202c \u200f\u200e",
+    "Who\u200b brokered\u200d the\u2060 truce\ufeff?",
+    "\U0001f91d\U0001f3fd who brokered the truce? \U0001f468\u200d\U0001f469\u200d\U0001f467",
+    "\U0001f600" * 2048,  # 4096 UTF-16 units
+    "\u200b",
+    "\u200b\u200c\u200d\u2060\ufeff",
+    "' OR 1=1; --",
+    "{{7*7}} ${jndi:ldap://x} %s %n",
+    "a\nb\n\n\nc\r\n\t",
+    "/",
+    "@",
+    "&#0; &#x110000; &#xD800;",
+]
+
+
+@pytest.mark.parametrize("text", HOSTILE, ids=range(len(HOSTILE)))
+async def test_hostile_private_text_gets_a_valid_reply(fake: FakeBotAPI, text: str) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, text)
+    [reply] = await fake.wait_sent(chat["id"])
+    assert reply["text"].strip()
+    assert fake.errors == []
+
+
+async def test_hostile_text_in_groups(fake: FakeBotAPI) -> None:
+    group, alice = await group_with_alice(fake)
+    sent = 0
+    for text in HOSTILE:
+        command = "/ask " + text
+        if len(command) > 4096:
+            command = command[:4096]
+        fake.send_text(group, alice, command)
+        sent += 1
+    await fake.wait_sent(group["id"], sent, timeout=10)
+    assert fake.errors == []
+
+
+async def test_long_answers_are_split_into_valid_messages(launch: Launch, engine: Engine) -> None:
+    # An entry whose answer and citations cannot fit in one message.
+    entry_id, entry = next(iter(engine.knowledge.entries.items()))
+    article = engine.knowledge.article
+    long_entry = replace(
+        entry,
+        answer=" ".join(p.text for p in article.paragraphs) * 2,
+        citations=tuple(
+            Citation(quote=p.text, paragraph=p.number, speaker=None) for p in article.paragraphs
+        ),
+    )
+    entries = {**engine.knowledge.entries, entry_id: long_entry}
+    long_engine = Engine(replace(engine.knowledge, entries=entries))
+    fake, _ = await launch(long_engine)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, "/start")
+    await fake.wait_sent(chat["id"])
+    query_id = fake.press_button(fake.sent(chat["id"])[0]["message_id"], f"q:{entry_id}", alice,
+                                 chat=chat) if f"q:{entry_id}" in str(
+        fake.sent(chat["id"])[0]["reply_markup"]
+    ) else None
+    if query_id is None:
+        reply = long_engine.answer_entry(entry_id)
+        assert reply is not None
+        fake.send_text(chat, alice, entry.questions[0])
+    messages = await fake.wait_for(
+        lambda: [m for m in fake.sent(chat["id"])[1:]] if len(fake.sent(chat["id"])) > 2 else None
+    )
+    await fake.wait_idle(quiet=QUIET)
+    messages = fake.sent(chat["id"])[1:]
+    assert len(messages) >= 2
+    quotes = [q for m in messages for q in entity_texts(m, "blockquote")]
+    assert len(quotes) >= len(article.paragraphs)
+    assert fake.errors == []
+
+
+async def test_unsupported_messages_in_private_get_one_hint(fake: FakeBotAPI) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_sticker(chat, alice)
+    fake.send_photo(chat, alice)
+    fake.send_photo(chat, alice, caption="Who brokered the truce?")
+    fake.send_voice(chat, alice)
+    fake.send_document(chat, alice, "notes.txt", b"hello", "text/plain")
+    replies = await fake.wait_sent(chat["id"], 5)
+    assert {r["text"] for r in replies} == {render.NOT_TEXT}
+    fake.send_text(chat, alice, "/nonsense")
+    [*_, unknown] = await fake.wait_sent(chat["id"], 6)
+    assert unknown["text"] == render.UNKNOWN_COMMAND
+    assert fake.errors == []
+
+
+async def test_edited_messages_channel_posts_and_service_messages_get_no_reply(
+    fake: FakeBotAPI,
+) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    asked = fake.send_text(chat, alice, "Who brokered the truce?")
+    await fake.wait_sent(chat["id"])
+    fake.edit_text(asked, "Who violated the truce?")
+
+    group, _ = await group_with_alice(fake)
+    question = fake.send_text(group, alice, "/ask who brokered the truce?")
+    await fake.wait_sent(group["id"])
+    fake.edit_text(question, "/ask who violated the truce?")
+    fake.service_message(group, "new_chat_title", value="Renamed")
+    fake.service_message(group, "pinned_message", value=question["message_id"])
+    fake.service_message(group, "new_chat_members", value=[fake.user(44, "Carol")])
+    fake.service_message(group, "left_chat_member", value=fake.user(44, "Carol"))
+    fake.my_chat_member(group, alice, "member", "administrator")
+
+    channel = fake.channel()
+    fake.channel_post(channel, "Who brokered the truce? @KarabakhNewsBot /ask")
+    fake.service_message(channel, "new_chat_title", value="News")
+
+    await fake.wait_idle(quiet=QUIET)
+    assert len(fake.sent(chat["id"])) == 1
+    assert len(fake.sent(group["id"])) == 1
+    assert fake.sent(channel["id"]) == []
+    assert fake.errors == []
+
+
+async def test_other_update_types_are_ignored(fake: FakeBotAPI) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    user = {"id": 42, "is_bot": False, "first_name": "Alice"}
+    fake.push_raw(
+        {
+            "message_reaction": {
+                "chat": chat,
+                "message_id": 1,
+                "user": user,
+                "date": 1700000000,
+                "old_reaction": [],
+                "new_reaction": [{"type": "emoji", "emoji": "\U0001f44d"}],
+            }
+        }
+    )
+    fake.push_raw(
+        {"poll_answer": {"poll_id": "1", "user": user, "option_ids": [0], "option_persistent_ids": ["a"]}}
+    )
+    fake.push_raw(
+        {"chat_join_request": {"chat": fake.group(), "from": user, "user_chat_id": 42,
+                               "date": 1700000000}}
+    )
+    fake.push_raw({"some_future_update": {"anything": True}})
+    fake.my_chat_member(fake.group(), alice, "member", "left")
+    await fake.wait_idle(quiet=QUIET)
+    assert fake.sent() == []
+    # A message with content this version does not know: treated like any non-text message.
+    fake.push_raw({"message": {"message_id": 9, "date": 1700000000, "chat": chat, "from": user}})
+    [hint] = await fake.wait_sent(chat["id"])
+    assert hint["text"] == render.NOT_TEXT
+    fake.my_chat_member(chat, alice, "member", "kicked")  # Alice blocks the bot
+    await fake.wait_idle(quiet=QUIET)
+    assert fake.errors == []
+
+
+async def test_a_failed_reply_is_logged_and_the_user_gets_a_short_apology(
+    fake: FakeBotAPI, caplog: pytest.LogCaptureFixture, question_of_kind: Callable[[Kind], str]
+) -> None:
+    caplog.set_level(logging.ERROR, logger="bot.tg.errors")
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.fail_next("sendMessage", 400, "Bad Request: secret internal detail")
+    fake.send_text(chat, alice, question_of_kind(Kind.ANSWER))
+    [apology] = await fake.wait_sent(chat["id"])
+    assert apology["text"] == render.SORRY
+    [record] = [r for r in caplog.records if r.name == "bot.tg.errors"]
+    assert "private chat 42" in record.getMessage() and record.exc_info
+    assert fake.errors == []
+
+
+async def test_a_failed_button_is_answered_with_a_notice(
+    fake: FakeBotAPI, question_of_kind: Callable[[Kind], str]
+) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, question_of_kind(Kind.CLARIFY))
+    [choice] = await fake.wait_sent(chat["id"])
+    data = choice["message"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
+    fake.fail_next("editMessageText", 400, "Bad Request: secret internal detail")
+    query_id = fake.press_button(choice["message_id"], data, alice, chat=chat)
+    await fake.wait_for(lambda: query_id in fake.callback_answers)
+    notice = fake.callback_answers[query_id]["text"]
+    assert notice and "secret" not in notice
+    assert fake.errors == []
+
+
+async def test_a_user_who_blocked_the_bot_gets_no_apology_attempt(
+    fake: FakeBotAPI, caplog: pytest.LogCaptureFixture, question_of_kind: Callable[[Kind], str]
+) -> None:
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", times=2)
+    fake.send_text(chat, alice, question_of_kind(Kind.ANSWER))
+    await fake.wait_for(lambda: fake.injected_faults)
+    await fake.wait_idle(quiet=QUIET)
+    assert len(fake.injected_faults) == 1  # the answer; no apology sent into a blocked chat
+    assert [r.levelname for r in caplog.records if r.name == "bot.tg.errors"] == ["WARNING"]
+    assert fake.errors == []
