@@ -1,4 +1,4 @@
-"""The command line: ``python -m bot [run | ask | chat | validate | eval]``. Thin: parse, call, print."""
+"""The command line: ``python -m bot [run|ask|chat|validate|eval]``. Thin: parse, call, print."""
 
 from __future__ import annotations
 
@@ -39,6 +39,7 @@ def _engine(args: argparse.Namespace, err: TextIO) -> Engine | None:
 
 # --- ask ---------------------------------------------------------------------------------------
 
+
 def _print_reply(reply: Reply, as_json: bool, out: TextIO) -> None:
     if as_json:
         out.write(json.dumps(reply.to_json(), ensure_ascii=False) + "\n")
@@ -60,8 +61,7 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
             _print_reply(engine.ask(line), args.json, out)
         return 0
     if not question.strip():
-        print('Give a question, for example: python -m bot ask "Who brokered the truce?"',
-              file=err)
+        print('Give a question, for example: python -m bot ask "Who brokered the truce?"', file=err)
         return 2
     _print_reply(engine.ask(question), args.json, out)
     if args.explain:
@@ -81,11 +81,14 @@ def _explain(engine: Engine, question: str) -> str:
         for typed, fixed in a.corrected:
             lines.append(f"typo: {typed} -> {fixed}")
     for c in match.candidates:
-        lines.append(f"  {c.score:.3f}  {c.entry_id:<24} covers {c.coverage:.0%}  via {c.phrasing!r}")
+        lines.append(
+            f"  {c.score:.3f}  {c.entry_id:<24} covers {c.coverage:.0%}  via {c.phrasing!r}"
+        )
     return "\n".join(lines) + "\n"
 
 
 # --- validate ----------------------------------------------------------------------------------
+
 
 def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     directory = knowledge_dir(args.directory or args.knowledge)
@@ -100,21 +103,30 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     phrasings = sum(len(e.questions) for e in knowledge.entries.values())
     citations = sum(len(e.citations) for e in knowledge.entries.values())
     print(f"OK: {directory}", file=out)
-    print(f"  entries: {len(knowledge.entries)} ({phrasings} phrasings, {citations} citations, "
-          f"all verified verbatim)", file=out)
-    print(f"  quotes: {len(knowledge.quotes)}; synonym groups: "
-          f"{len(knowledge.language.synonyms)}; small-talk intents: {len(knowledge.smalltalk)}",
-          file=out)
+    print(
+        f"  entries: {len(knowledge.entries)} ({phrasings} phrasings, {citations} citations, "
+        f"all verified verbatim)",
+        file=out,
+    )
+    print(
+        f"  quotes: {len(knowledge.quotes)}; synonym groups: "
+        f"{len(knowledge.language.synonyms)}; small-talk intents: {len(knowledge.smalltalk)}",
+        file=out,
+    )
     print(f"  coverage: {cited}/{body} body paragraphs cited", file=out)
     for warning in knowledge.warnings:
         print(f"  warning: {warning}", file=out)
     for a, a_text, b, b_text in Engine(knowledge).collisions():
-        print(f"  warning: \"{a_text}\" ({a}) and \"{b_text}\" ({b}) read the same to the "
-              "matcher; reword one", file=out)
+        print(
+            f'  warning: "{a_text}" ({a}) and "{b_text}" ({b}) read the same to the '
+            "matcher; reword one",
+            file=out,
+        )
     return 0
 
 
 # --- eval --------------------------------------------------------------------------------------
+
 
 def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, err)
@@ -140,9 +152,12 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     for miss in report.misses:
         expected = ", ".join(miss.case.expect) if miss.case.expect else "(abstain)"
         got = miss.reply.entry or ", ".join(o.entry_id for o in miss.reply.options) or "-"
-        print(f"  {args.file}:{miss.case.line} [{miss.case.category}] {miss.case.question!r}\n"
-              f"      expected {expected}; got {miss.reply.kind.value} {got} "
-              f"(score {miss.reply.score:.2f})", file=out)
+        print(
+            f"  {args.file}:{miss.case.line} [{miss.case.category}] {miss.case.question!r}\n"
+            f"      expected {expected}; got {miss.reply.kind.value} {got} "
+            f"(score {miss.reply.score:.2f})",
+            file=out,
+        )
     overall = report.accuracy()
     if args.min is not None and overall < args.min:
         print(f"\nFAIL: overall accuracy {overall:.1f}% is below --min {args.min:g}%", file=out)
@@ -151,6 +166,7 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 
 # --- chat --------------------------------------------------------------------------------------
+
 
 def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     engine = _engine(args, err)
@@ -184,6 +200,7 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
 
 # --- run ---------------------------------------------------------------------------------------
 
+
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.tg.app import main as run_bot
 
@@ -196,9 +213,11 @@ def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
 
     if token_configured():
         return cmd_run(args, out, err)
-    print("No TELEGRAM_BOT_TOKEN set, so here is the console chat. To connect Telegram, put the "
-          "token from @BotFather in .env (see .env.example) and run `python -m bot run`.\n",
-          file=out)
+    print(
+        "No TELEGRAM_BOT_TOKEN set, so here is the console chat. To connect Telegram, put the "
+        "token from @BotFather in .env (see .env.example) and run `python -m bot run`.\n",
+        file=out,
+    )
     return cmd_chat(args, out, err, stdin)
 
 
@@ -206,20 +225,31 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="python -m bot",
         description="A Telegram bot that answers questions about one news article, "
-                    "citing it word for word.")
-    parser.add_argument("--knowledge", metavar="DIR",
-                        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)")
+        "citing it word for word.",
+    )
+    parser.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)",
+    )
     sub = parser.add_subparsers(dest="command")
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--knowledge", metavar="DIR", default=argparse.SUPPRESS,
-                        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)")
+    common.add_argument(
+        "--knowledge",
+        metavar="DIR",
+        default=argparse.SUPPRESS,
+        help="knowledge folder (default: $KNOWLEDGE_DIR, else ./knowledge)",
+    )
 
     run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
     ask = sub.add_parser("ask", parents=[common], help="answer one question and print the reply")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
-    ask.add_argument("--explain", action="store_true",
-                     help="also show how the question was understood and the candidates' scores")
+    ask.add_argument(
+        "--explain",
+        action="store_true",
+        help="also show how the question was understood and the candidates' scores",
+    )
     ask.add_argument("question", nargs="*", help="the question, or - to read one per stdin line")
     sub.add_parser("chat", parents=[common], help="talk to the bot in the console")
     validate = sub.add_parser("validate", parents=[common], help="check a knowledge folder")
@@ -230,8 +260,13 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
-def main(argv: Sequence[str] | None = None, *, out: TextIO | None = None,
-         err: TextIO | None = None, stdin: TextIO | None = None) -> int:
+def main(
+    argv: Sequence[str] | None = None,
+    *,
+    out: TextIO | None = None,
+    err: TextIO | None = None,
+    stdin: TextIO | None = None,
+) -> int:
     out = out or sys.stdout
     err = err or sys.stderr
     stdin = stdin or sys.stdin

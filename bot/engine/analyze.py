@@ -7,7 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-import snowballstemmer
+import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
@@ -93,8 +93,7 @@ class Analyzer:
         candidates = self._by_initial.get(word[0])
         if not limit or not candidates:
             return None
-        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit,
-                                limit=8)
+        found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
         if not found:
             return None
         best = min(d for _, d, _ in found)
@@ -127,19 +126,19 @@ class Analyzer:
         i = 0
         while i < len(stems):
             for n in range(min(self._longest, len(stems) - i), 0, -1):
-                canonical = self._phrases.get(tuple(stems[i:i + n]))
-                if canonical == "":
+                found = self._phrases.get(tuple(stems[i : i + n]))
+                if found == "":
                     i += n
                     break
-                if canonical is not None:
+                if found is not None:
                     # A synonym group always carries meaning, even if one variant is a filler word.
-                    tokens.append(canonical)
-                    content.add(canonical)
+                    tokens.append(found)
+                    content.add(found)
                     i += n
                     break
             else:
                 tokens.append(stems[i])
-                # Filler words are recognised as typed (not stemmed: "kindly" is filler, "kind" not).
+                # Filler is recognised as typed, not stemmed: "kindly" is filler, "kind" is not.
                 if fixed[i] not in stop:
                     content.add(stems[i])
                 i += 1
@@ -153,9 +152,10 @@ class Analyzer:
         for i, t in enumerate(tokens):
             if t not in self.language.actors:
                 continue
-            behind = tokens[max(0, i - 3):i]
+            behind = tokens[max(0, i - 3) : i]
             after_marker = any(b in markers for b in behind) and not any(
-                b in self.language.actors for b in behind)
+                b in self.language.actors for b in behind
+            )
             target = agents if after_marker else others
             if t not in agents and t not in others:
                 target.append(t)

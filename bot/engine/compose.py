@@ -23,14 +23,28 @@ def _option(entry: Entry) -> Option:
     return Option(entry.id, entry.title)
 
 
-def entry_reply(knowledge: Knowledge, entry: Entry, question: str, score: float = 1.0,
-                matched: str | None = None) -> Reply:
+def entry_reply(
+    knowledge: Knowledge,
+    entry: Entry,
+    question: str,
+    score: float = 1.0,
+    matched: str | None = None,
+) -> Reply:
     """The reply for one curated entry, with its citations and follow-ups."""
-    followups = tuple(_option(knowledge.entries[f]) for f in entry.followups
-                      if f in knowledge.entries)
-    return Reply(question=question, kind=Kind.ANSWER, text=entry.answer,
-                 citations=entry.citations, entry=entry.id, score=score,
-                 source=_source(knowledge), followups=followups, matched=matched)
+    followups = tuple(
+        _option(knowledge.entries[f]) for f in entry.followups if f in knowledge.entries
+    )
+    return Reply(
+        question=question,
+        kind=Kind.ANSWER,
+        text=entry.answer,
+        citations=entry.citations,
+        entry=entry.id,
+        score=score,
+        source=_source(knowledge),
+        followups=followups,
+        matched=matched,
+    )
 
 
 def suggestions(knowledge: Knowledge, related: list[str]) -> tuple[Option, ...]:
@@ -44,25 +58,49 @@ def suggestions(knowledge: Knowledge, related: list[str]) -> tuple[Option, ...]:
 
 def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
     if match.decision is Decision.SMALLTALK and match.smalltalk is not None:
-        return Reply(question=question, kind=Kind.SMALLTALK,
-                     text=_fill(match.smalltalk.reply, knowledge), score=match.score,
-                     options=suggestions(knowledge, []) if match.smalltalk.id == "help" else ())
+        return Reply(
+            question=question,
+            kind=Kind.SMALLTALK,
+            text=_fill(match.smalltalk.reply, knowledge),
+            score=match.score,
+            options=suggestions(knowledge, []) if match.smalltalk.id == "help" else (),
+        )
     if match.decision is Decision.ANSWER and match.sentence is not None:
         paragraph, sentence = match.sentence
         citation = Citation(quote=sentence, paragraph=paragraph, speaker=None)
-        text = ("No curated answer covers this exactly, but the article says this "
-                f"in paragraph {paragraph}:")
-        return Reply(question=question, kind=Kind.ANSWER, text=text, citations=(citation,),
-                     entry=None, score=match.score, source=_source(knowledge), matched=sentence)
+        text = (
+            "No curated answer covers this exactly, but the article says this "
+            f"in paragraph {paragraph}:"
+        )
+        return Reply(
+            question=question,
+            kind=Kind.ANSWER,
+            text=text,
+            citations=(citation,),
+            entry=None,
+            score=match.score,
+            source=_source(knowledge),
+            matched=sentence,
+        )
     if match.decision is Decision.ANSWER:
         top = match.candidates[0]
-        return entry_reply(knowledge, knowledge.entries[top.entry_id], question, top.score,
-                           top.phrasing)
+        return entry_reply(
+            knowledge, knowledge.entries[top.entry_id], question, top.score, top.phrasing
+        )
     if match.decision is Decision.CLARIFY:
         options = tuple(_option(knowledge.entries[c.entry_id]) for c in match.candidates)
-        return Reply(question=question, kind=Kind.CLARIFY, text=knowledge.messages["clarify"],
-                     options=options, score=match.score)
+        return Reply(
+            question=question,
+            kind=Kind.CLARIFY,
+            text=knowledge.messages["clarify"],
+            options=options,
+            score=match.score,
+        )
     related = [c.entry_id for c in match.candidates[:2] if c.score >= 0.25]
-    return Reply(question=question, kind=Kind.NO_ANSWER,
-                 text=_fill(knowledge.messages["no_answer"], knowledge),
-                 options=suggestions(knowledge, related), score=match.score)
+    return Reply(
+        question=question,
+        kind=Kind.NO_ANSWER,
+        text=_fill(knowledge.messages["no_answer"], knowledge),
+        options=suggestions(knowledge, related),
+        score=match.score,
+    )

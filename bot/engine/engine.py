@@ -59,6 +59,13 @@ class Engine:
     def examples(self, n: int = 4) -> list[Option]:
         knowledge = self._loaded.knowledge
         options = suggestions(knowledge, list(knowledge.examples))
-        extra = [o for o in (Option(e, knowledge.entries[e].title) for e in knowledge.examples
-                             if e in knowledge.entries) if o not in options]
+        extra = [
+            o
+            for o in (
+                Option(e, knowledge.entries[e].title)
+                for e in knowledge.examples
+                if e in knowledge.entries
+            )
+            if o not in options
+        ]
         return [*options, *extra][:n]

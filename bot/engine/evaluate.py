@@ -41,8 +41,11 @@ class Report:
         return {k: (v[0], v[1]) for k, v in sorted(counts.items())}
 
     def accuracy(self, in_scope: bool | None = None) -> float:
-        chosen = [o for o in self.outcomes
-                  if in_scope is None or (o.case.category != OUT_OF_SCOPE) == in_scope]
+        chosen = [
+            o
+            for o in self.outcomes
+            if in_scope is None or (o.case.category != OUT_OF_SCOPE) == in_scope
+        ]
         return 100.0 * sum(o.passed for o in chosen) / len(chosen) if chosen else 100.0
 
     def category_accuracy(self, category: str) -> float:
@@ -76,12 +79,20 @@ def load_cases(path: Path) -> list[Case]:
         elif isinstance(raw, list) and all(isinstance(x.value, str) for x in raw):
             expect = tuple(str(x.value) for x in raw)
         else:
-            errors.append(KnowledgeError(str(path), data["expect"].line,
-                                         "'expect' must be an entry id, a list of ids, or null"))
+            errors.append(
+                KnowledgeError(
+                    str(path),
+                    data["expect"].line,
+                    "'expect' must be an entry id, a list of ids, or null",
+                )
+            )
             continue
         category_node = data.get("category")
-        category = str(category_node.value) if category_node is not None else (
-            "in_scope" if expect else OUT_OF_SCOPE)
+        category = (
+            str(category_node.value)
+            if category_node is not None
+            else ("in_scope" if expect else OUT_OF_SCOPE)
+        )
         cases.append(Case(str(data["q"].value), expect, category, node.line))
     if errors:
         raise KnowledgeErrors(errors)
@@ -106,5 +117,9 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
 def unknown_expectations(engine: Engine, cases: list[Case]) -> list[KnowledgeError]:
     """Cases naming entries the knowledge does not have (a renamed id would silently fail)."""
     known = engine.knowledge.entries
-    return [KnowledgeError("eval", c.line, f"expected entry '{e}' does not exist")
-            for c in cases for e in c.expect if e not in known]
+    return [
+        KnowledgeError("eval", c.line, f"expected entry '{e}' does not exist")
+        for c in cases
+        for e in c.expect
+        if e not in known
+    ]

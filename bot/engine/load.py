@@ -84,6 +84,7 @@ class _Collector:
 
 # --- small typed accessors -------------------------------------------------------------------
 
+
 def _mapping(c: _Collector, file: str, node: Located, what: str) -> dict[str, Located] | None:
     if not isinstance(node.value, dict):
         c.add(file, node.line, f"{what} must be a mapping of fields")
@@ -91,8 +92,9 @@ def _mapping(c: _Collector, file: str, node: Located, what: str) -> dict[str, Lo
     return node.value
 
 
-def _check_fields(c: _Collector, file: str, node: Located, fields: Mapping[str, bool],
-                  what: str) -> dict[str, Located] | None:
+def _check_fields(
+    c: _Collector, file: str, node: Located, fields: Mapping[str, bool], what: str
+) -> dict[str, Located] | None:
     """Check required and unknown fields; ``fields`` maps name -> required."""
     data = _mapping(c, file, node, what)
     if data is None:
@@ -102,13 +104,23 @@ def _check_fields(c: _Collector, file: str, node: Located, fields: Mapping[str, 
             c.add(file, node.line, f"{what}: missing field '{name}'")
     for name, value in data.items():
         if name not in fields:
-            c.add(file, value.line,
-                  f"{what}: unknown field '{name}' (expected one of: {', '.join(fields)})")
+            c.add(
+                file,
+                value.line,
+                f"{what}: unknown field '{name}' (expected one of: {', '.join(fields)})",
+            )
     return data
 
 
-def _string(c: _Collector, file: str, data: dict[str, Located], key: str, what: str,
-            *, optional: bool = False) -> str | None:
+def _string(
+    c: _Collector,
+    file: str,
+    data: dict[str, Located],
+    key: str,
+    what: str,
+    *,
+    optional: bool = False,
+) -> str | None:
     node = data.get(key)
     if node is None or (optional and node.value is None):
         return None
@@ -128,8 +140,15 @@ def _int(c: _Collector, file: str, data: dict[str, Located], key: str, what: str
     return node.value
 
 
-def _strings(c: _Collector, file: str, data: dict[str, Located], key: str, what: str,
-             *, optional: bool = False) -> list[tuple[str, int]]:
+def _strings(
+    c: _Collector,
+    file: str,
+    data: dict[str, Located],
+    key: str,
+    what: str,
+    *,
+    optional: bool = False,
+) -> list[tuple[str, int]]:
     node = data.get(key)
     if node is None:
         return []
@@ -142,8 +161,12 @@ def _strings(c: _Collector, file: str, data: dict[str, Located], key: str, what:
     for item in node.value:
         if isinstance(item.value, bool | int | float):
             # YAML reads on/off/yes/no and bare numbers as non-strings; say how to fix it.
-            c.add(file, item.line, f"{what}: every item of '{key}' must be a string; "
-                                   f"put quotes around {item.value!r} as written")
+            c.add(
+                file,
+                item.line,
+                f"{what}: every item of '{key}' must be a string; "
+                f"put quotes around {item.value!r} as written",
+            )
             continue
         if not isinstance(item.value, str) or not item.value.strip():
             c.add(file, item.line, f"{what}: every item of '{key}' must be a non-empty string")
@@ -155,20 +178,33 @@ def _strings(c: _Collector, file: str, data: dict[str, Located], key: str, what:
 def _identifier(c: _Collector, file: str, data: dict[str, Located], what: str) -> str | None:
     ident = _string(c, file, data, "id", what)
     if ident is not None and not ID_RE.match(ident):
-        c.add(file, data["id"].line,
-              f"{what}: id '{ident}' must be 1-40 characters of a-z, 0-9 and '-'")
+        c.add(
+            file,
+            data["id"].line,
+            f"{what}: id '{ident}' must be 1-40 characters of a-z, 0-9 and '-'",
+        )
         return None
     return ident
 
 
 # --- the article -----------------------------------------------------------------------------
 
+
 def _load_article(c: _Collector, directory: Path) -> Article | None:
     root = c.read(directory, ARTICLE_META)
     if root is None:
         return None
-    fields = {"file": True, "title": True, "publisher": True, "section": True, "url": False,
-              "date": False, "author": False, "not_body": False, "subheadings": False}
+    fields = {
+        "file": True,
+        "title": True,
+        "publisher": True,
+        "section": True,
+        "url": False,
+        "date": False,
+        "author": False,
+        "not_body": False,
+        "subheadings": False,
+    }
     data = _check_fields(c, ARTICLE_META, root, fields, "article")
     if data is None:
         return None
@@ -176,12 +212,16 @@ def _load_article(c: _Collector, directory: Path) -> Article | None:
     title = _string(c, ARTICLE_META, data, "title", "article")
     publisher = _string(c, ARTICLE_META, data, "publisher", "article")
     section = _string(c, ARTICLE_META, data, "section", "article")
-    optional = {k: _string(c, ARTICLE_META, data, k, "article", optional=True)
-                for k in ("url", "date", "author")}
-    skip = {fold(s) for s, _ in _strings(c, ARTICLE_META, data, "not_body", "article",
-                                         optional=True)}
-    skip |= {fold(s) for s, _ in _strings(c, ARTICLE_META, data, "subheadings", "article",
-                                          optional=True)}
+    optional = {
+        k: _string(c, ARTICLE_META, data, k, "article", optional=True)
+        for k in ("url", "date", "author")
+    }
+    skip = {
+        fold(s) for s, _ in _strings(c, ARTICLE_META, data, "not_body", "article", optional=True)
+    }
+    skip |= {
+        fold(s) for s, _ in _strings(c, ARTICLE_META, data, "subheadings", "article", optional=True)
+    }
     if name is None or title is None or publisher is None or section is None:
         return None
     path = directory / name
@@ -209,12 +249,20 @@ def _load_article(c: _Collector, directory: Path) -> Article | None:
         return None
     if fold(title) not in {fold(line.strip()) for line in text.splitlines()}:
         c.add(ARTICLE_META, data["title"].line, "article: the title does not appear in the article")
-    return Article(title=title, publisher=publisher, section=section, url=optional["url"],
-                   date=optional["date"], author=optional["author"],
-                   paragraphs=tuple(paragraphs), sha256=hashlib.sha256(raw).hexdigest())
+    return Article(
+        title=title,
+        publisher=publisher,
+        section=section,
+        url=optional["url"],
+        date=optional["date"],
+        author=optional["author"],
+        paragraphs=tuple(paragraphs),
+        sha256=hashlib.sha256(raw).hexdigest(),
+    )
 
 
 # --- quotes ----------------------------------------------------------------------------------
+
 
 def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> dict[str, Quote]:
     root = c.read(directory, QUOTES)
@@ -224,8 +272,14 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
     if not isinstance(root.value, list):
         c.add(QUOTES, root.line, "quotes.yaml must be a list of quotes")
         return quotes
-    fields = {"id": True, "kind": True, "speaker": True, "role": False, "text": True,
-              "paragraph": True}
+    fields = {
+        "id": True,
+        "kind": True,
+        "speaker": True,
+        "role": False,
+        "text": True,
+        "paragraph": True,
+    }
     first_line: dict[str, int] = {}
     for node in root.value:
         data = _check_fields(c, QUOTES, node, fields, "quote")
@@ -239,13 +293,19 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
         text = _string(c, QUOTES, data, "text", what)
         paragraph = _int(c, QUOTES, data, "paragraph", what)
         if kind is not None and kind not in QUOTE_KINDS:
-            c.add(QUOTES, data["kind"].line,
-                  f"{what}: kind must be one of {', '.join(QUOTE_KINDS)}, not '{kind}'")
+            c.add(
+                QUOTES,
+                data["kind"].line,
+                f"{what}: kind must be one of {', '.join(QUOTE_KINDS)}, not '{kind}'",
+            )
         if kind in ("quote", "claim") and speaker is None and "speaker" in data:
             c.add(QUOTES, data["speaker"].line, f"{what}: a {kind} needs a speaker")
         if ident is not None and ident in first_line:
-            c.add(QUOTES, data["id"].line,
-                  f"duplicate quote id '{ident}' (first defined at line {first_line[ident]})")
+            c.add(
+                QUOTES,
+                data["id"].line,
+                f"duplicate quote id '{ident}' (first defined at line {first_line[ident]})",
+            )
             continue
         if ident is None or kind is None or text is None or paragraph is None:
             continue
@@ -256,13 +316,19 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
         if found is None:
             elsewhere = verifier.find(text)
             if elsewhere is not None:
-                c.add(QUOTES, data["paragraph"].line,
-                      f"{what}: text is in paragraph {elsewhere.paragraph}, not {paragraph}")
+                c.add(
+                    QUOTES,
+                    data["paragraph"].line,
+                    f"{what}: text is in paragraph {elsewhere.paragraph}, not {paragraph}",
+                )
             else:
                 near, passage = verifier.closest(text)
-                c.add(QUOTES, data["text"].line,
-                      f"{what}: text does not appear verbatim in the article "
-                      f"(closest, paragraph {near}: \"{passage}\")")
+                c.add(
+                    QUOTES,
+                    data["text"].line,
+                    f"{what}: text does not appear verbatim in the article "
+                    f'(closest, paragraph {near}: "{passage}")',
+                )
             continue
         quotes[ident] = Quote(ident, found.text, found.paragraph, speaker, role, kind)
     return quotes
@@ -270,12 +336,19 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
 
 # --- synonyms --------------------------------------------------------------------------------
 
+
 def _load_language(c: _Collector, directory: Path) -> Language | None:
     root = c.read(directory, SYNONYMS)
     if root is None:
         return None
-    fields = {"synonyms": True, "case_sensitive": False, "stopwords": False, "actors": False,
-              "passive_markers": False, "answer_types": False}
+    fields = {
+        "synonyms": True,
+        "case_sensitive": False,
+        "stopwords": False,
+        "actors": False,
+        "passive_markers": False,
+        "answer_types": False,
+    }
     data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
     if data is None:
         return None
@@ -292,51 +365,70 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
             if not isinstance(variants.value, list) or not all(
                 isinstance(v.value, str) and v.value.strip() for v in variants.value
             ):
-                c.add(SYNONYMS, variants.line,
-                      f"'{key}': '{canonical}' must have a list of non-empty strings")
+                c.add(
+                    SYNONYMS,
+                    variants.line,
+                    f"'{key}': '{canonical}' must have a list of non-empty strings",
+                )
                 continue
             values = [str(v.value).strip() for v in variants.value]
             result[fold(canonical) if folded else canonical] = tuple(
-                fold(v) if folded else v for v in values)
+                fold(v) if folded else v for v in values
+            )
         return result
 
     synonyms = groups("synonyms", folded=True)
     seen: dict[str, str] = {}
     node = data.get("synonyms")
-    lines = {fold(k): v.line for k, v in node.value.items()} if node and isinstance(
-        node.value, dict) else {}
+    lines = (
+        {fold(k): v.line for k, v in node.value.items()}
+        if node and isinstance(node.value, dict)
+        else {}
+    )
     for canonical, variants in synonyms.items():
         for variant in variants:
             key = " ".join(words(variant))
             if key in seen and seen[key] != canonical:
-                c.add(SYNONYMS, lines.get(canonical, data["synonyms"].line),
-                      f"'{variant}' is a variant of both '{seen[key]}' and '{canonical}'")
+                c.add(
+                    SYNONYMS,
+                    lines.get(canonical, data["synonyms"].line),
+                    f"'{variant}' is a variant of both '{seen[key]}' and '{canonical}'",
+                )
             seen[key] = canonical
-    stop = {s for s, _ in _strings(c, SYNONYMS, data, "stopwords", "synonyms file",
-                                   optional=True)}
-    actors = {s for s, _ in _strings(c, SYNONYMS, data, "actors", "synonyms file",
-                                     optional=True)}
-    passive = {s for s, _ in _strings(c, SYNONYMS, data, "passive_markers", "synonyms file",
-                                      optional=True)}
-    types = {s for s, _ in _strings(c, SYNONYMS, data, "answer_types", "synonyms file",
-                                    optional=True)}
-    return Language(synonyms=synonyms, case_sensitive=groups("case_sensitive", folded=False),
-                    stopwords=frozenset(fold(s) for s in stop),
-                    actors=frozenset(fold(a) for a in actors),
-                    passive_markers=frozenset(fold(p) for p in passive),
-                    answer_types=frozenset(fold(t) for t in types))
+    stop = {s for s, _ in _strings(c, SYNONYMS, data, "stopwords", "synonyms file", optional=True)}
+    actors = {s for s, _ in _strings(c, SYNONYMS, data, "actors", "synonyms file", optional=True)}
+    passive = {
+        s for s, _ in _strings(c, SYNONYMS, data, "passive_markers", "synonyms file", optional=True)
+    }
+    types = {
+        s for s, _ in _strings(c, SYNONYMS, data, "answer_types", "synonyms file", optional=True)
+    }
+    return Language(
+        synonyms=synonyms,
+        case_sensitive=groups("case_sensitive", folded=False),
+        stopwords=frozenset(fold(s) for s in stop),
+        actors=frozenset(fold(a) for a in actors),
+        passive_markers=frozenset(fold(p) for p in passive),
+        answer_types=frozenset(fold(t) for t in types),
+    )
 
 
 # --- conversation ----------------------------------------------------------------------------
 
-def _load_conversation(c: _Collector, directory: Path
-                       ) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]]]:
+
+def _load_conversation(
+    c: _Collector, directory: Path
+) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]]]:
     root = c.read(directory, CONVERSATION)
     if root is None:
         return (), {}, []
-    data = _check_fields(c, CONVERSATION, root,
-                         {"messages": True, "examples": True, "smalltalk": True},
-                         "conversation file")
+    data = _check_fields(
+        c,
+        CONVERSATION,
+        root,
+        {"messages": True, "examples": True, "smalltalk": True},
+        "conversation file",
+    )
     if data is None:
         return (), {}, []
     messages: dict[str, str] = {}
@@ -354,8 +446,9 @@ def _load_conversation(c: _Collector, directory: Path
             c.add(CONVERSATION, node.line, "'smalltalk' must be a list of intents")
         else:
             for item in node.value:
-                intent = _check_fields(c, CONVERSATION, item,
-                                       {"id": True, "patterns": True, "reply": True}, "intent")
+                intent = _check_fields(
+                    c, CONVERSATION, item, {"id": True, "patterns": True, "reply": True}, "intent"
+                )
                 if intent is None:
                     continue
                 ident = _identifier(c, CONVERSATION, intent, "intent")
@@ -373,13 +466,15 @@ _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*")
 
 
 def _grounding_problems(answer: str, cited: str, article: Article) -> list[str]:
-    """An answer may not add numbers absent from its citations, nor names absent from the article."""
+    """An answer may not add numbers its citations lack, nor names the article lacks."""
     problems = []
     cited_folded = fold(cited)
     for number in _NUMBER.findall(answer):
         if number not in cited and number.replace(",", "") not in cited.replace(",", ""):
             problems.append(f"answer states '{number}', which none of its citations contains")
-    article_words = {w for p in article.paragraphs for w in words(p.text)} | set(words(article.title))
+    article_words = {w for p in article.paragraphs for w in words(p.text)} | set(
+        words(article.title)
+    )
     article_words |= set(words(article.publisher)) | set(words(article.section))
     for name in _NAME.findall(answer):
         if not set(words(name)) <= article_words:
@@ -388,9 +483,13 @@ def _grounding_problems(answer: str, cited: str, article: Article) -> list[str]:
     return problems
 
 
-def _load_entries(c: _Collector, directory: Path, article: Article | None,
-                  verifier: Verifier | None, quotes: Mapping[str, Quote]
-                  ) -> tuple[dict[str, Entry], set[int]]:
+def _load_entries(
+    c: _Collector,
+    directory: Path,
+    article: Article | None,
+    verifier: Verifier | None,
+    quotes: Mapping[str, Quote],
+) -> tuple[dict[str, Entry], set[int]]:
     root = c.read(directory, QA)
     entries: dict[str, Entry] = {}
     cited: set[int] = set()
@@ -399,8 +498,15 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
     if not isinstance(root.value, list):
         c.add(QA, root.line, "qa.yaml must be a list of entries")
         return entries, cited
-    fields = {"id": True, "questions": True, "answer": True, "cite": True, "label": False,
-              "tags": False, "followups": False}
+    fields = {
+        "id": True,
+        "questions": True,
+        "answer": True,
+        "cite": True,
+        "label": False,
+        "tags": False,
+        "followups": False,
+    }
     first_line: dict[str, int] = {}
     phrasing_owner: dict[str, tuple[str, int]] = {}
     followup_refs: list[tuple[str, str, int]] = []
@@ -417,17 +523,24 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
         tags = _strings(c, QA, data, "tags", what, optional=True)
         followups = _strings(c, QA, data, "followups", what, optional=True)
         duplicate = ident is not None and ident in first_line
-        if duplicate:
-            c.add(QA, data["id"].line,
-                  f"duplicate entry id '{ident}' (first defined at line {first_line[ident]})")
+        if duplicate and ident is not None:
+            c.add(
+                QA,
+                data["id"].line,
+                f"duplicate entry id '{ident}' (first defined at line {first_line[ident]})",
+            )
         elif ident is not None:
             first_line[ident] = data["id"].line
         for question, line in questions:
             key = " ".join(words(question))  # case and punctuation do not make a new phrasing
             owner = phrasing_owner.get(key)
             if owner is not None and owner[0] != ident:
-                c.add(QA, line, f"{what}: the phrasing \"{question}\" is also in entry "
-                                f"'{owner[0]}' (line {owner[1]})")
+                c.add(
+                    QA,
+                    line,
+                    f'{what}: the phrasing "{question}" is also in entry '
+                    f"'{owner[0]}' (line {owner[1]})",
+                )
             elif owner is None:
                 phrasing_owner[key] = (ident or "?", line)
         citations: list[Citation] = []
@@ -437,22 +550,32 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
                 if quote is None:
                     c.add(QA, line, f"{what}: unknown quote id '{item}' (not in quotes.yaml)")
                     continue
-                citations.append(Citation(quote.text, quote.paragraph, quote.speaker, quote.role,
-                                          quote.id))
+                citations.append(
+                    Citation(quote.text, quote.paragraph, quote.speaker, quote.role, quote.id)
+                )
                 continue
             if verifier is None:
                 continue
             found = verifier.find(item)
             if found is None:
                 near, passage = verifier.closest(item)
-                c.add(QA, line, f"{what}: citation does not appear verbatim in the article "
-                                f"(closest, paragraph {near}: \"{passage}\")")
+                c.add(
+                    QA,
+                    line,
+                    f"{what}: citation does not appear verbatim in the article "
+                    f'(closest, paragraph {near}: "{passage}")',
+                )
                 continue
             speaker = _speaker_of(found.text, found.paragraph, quotes)
-            citations.append(Citation(found.text, found.paragraph,
-                                      speaker.speaker if speaker else None,
-                                      speaker.role if speaker else None,
-                                      speaker.id if speaker else None))
+            citations.append(
+                Citation(
+                    found.text,
+                    found.paragraph,
+                    speaker.speaker if speaker else None,
+                    speaker.role if speaker else None,
+                    speaker.id if speaker else None,
+                )
+            )
         for followup, line in followups:
             followup_refs.append((ident or "?", followup, line))
         if duplicate or ident is None or answer is None or not questions or not cites:
@@ -460,17 +583,23 @@ def _load_entries(c: _Collector, directory: Path, article: Article | None,
         if len(citations) != len(cites):
             continue  # an unverifiable citation already reported; never build the entry
         if article is not None:
-            for problem in _grounding_problems(answer, " ".join(x.quote for x in citations),
-                                               article):
+            for problem in _grounding_problems(
+                answer, " ".join(x.quote for x in citations), article
+            ):
                 c.add(QA, data["answer"].line, f"{what}: {problem}")
         cited.update(x.paragraph for x in citations)
         entries[ident] = Entry(
-            id=ident, questions=tuple(q for q, _ in questions), answer=answer,
-            citations=tuple(citations), tags=tuple(t for t, _ in tags),
-            followups=tuple(f for f, _ in followups), label=label or "")
-    for owner, target, line in followup_refs:
+            id=ident,
+            questions=tuple(q for q, _ in questions),
+            answer=answer,
+            citations=tuple(citations),
+            tags=tuple(t for t, _ in tags),
+            followups=tuple(f for f, _ in followups),
+            label=label or "",
+        )
+    for referrer, target, ref_line in followup_refs:
         if target not in first_line:
-            c.add(QA, line, f"entry '{owner}': follow-up '{target}' is not an entry id")
+            c.add(QA, ref_line, f"entry '{referrer}': follow-up '{target}' is not an entry id")
     return entries, cited
 
 
@@ -486,7 +615,7 @@ def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    """Load and validate a whole knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
+    """Load and validate a knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
     c = _Collector()
     if not directory.is_dir():
         raise KnowledgeErrors([KnowledgeError(str(directory), 1, "knowledge folder not found")])
@@ -508,13 +637,24 @@ def load_knowledge(directory: Path) -> Knowledge:
         if uncovered and entries:
             c.warnings.append("paragraphs no entry cites: " + ", ".join(map(str, uncovered)))
     if c.errors or article is None or language is None:
-        raise KnowledgeErrors(c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")])
+        raise KnowledgeErrors(
+            c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")]
+        )
     fingerprints = {}
     for name in KNOWLEDGE_FILES:
         path = directory / name
         if path.is_file():
             fingerprints[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return Knowledge(directory=directory, article=article, quotes=quotes, entries=entries,
-                     language=language, smalltalk=smalltalk, messages=messages,
-                     examples=tuple(e for e, _ in examples), cited_paragraphs=frozenset(cited),
-                     warnings=tuple(c.warnings), fingerprints=fingerprints)
+    return Knowledge(
+        directory=directory,
+        article=article,
+        quotes=quotes,
+        entries=entries,
+        language=language,
+        smalltalk=smalltalk,
+        messages=messages,
+        examples=tuple(e for e, _ in examples),
+        cited_paragraphs=frozenset(cited),
+        warnings=tuple(c.warnings),
+        fingerprints=fingerprints,
+    )

@@ -26,7 +26,7 @@ from rapidfuzz import fuzz
 from bot.engine.analyze import Analyzed, Analyzer
 from bot.engine.load import Knowledge
 from bot.engine.model import SmalltalkIntent
-from bot.engine.text import sentences, words
+from bot.engine.text import fold, sentences, words
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,14 +34,21 @@ class Thresholds:
     """Decision boundaries, chosen on the evaluation set (see README for the figures)."""
 
     answer: float = 0.45  # at least this to answer
-    confident: float = 0.80  # above this, answer even when a second entry is close
+    confident: float = 0.55  # above this, answer even when a second entry is close
     margin: float = 0.06  # top must beat the runner-up by this, else clarify
-    tie: float = 0.02  # even a confident top must beat the runner-up by this
+    tie: float = 0.0  # even a confident top must beat the runner-up by this
+    core_missing: float = (
+        0.85  # factor when a phrasing's key word is missing and an unknown is there
+    )
+    party_margin: float = 0.1  # runner-ups this close about another party make it ambiguous
+    phrasing_lead: float = 0.1  # ... unless its best phrasing is this much closer
     clarify: float = 0.40  # candidates offered in clarify score at least this
     sentence: float = 0.80  # an article sentence must cover this much of the question
     coverage_min: float = 0.40  # the winning entry must cover this much of the question's weight
+    coverage_min_unknown: float = 0.65  # ... for a short question with a word we do not know
+    short: int = 3  # questions with at most this many meaningful words are short
     unknown_df: float = 0.5  # a word no entry uses weighs as if this many entries used it
-    unknown_cap: float = 1.5  # all unknown words together weigh at most this many unknown words
+    unknown_cap: float = 2.5  # all unknown words together weigh at most this many unknown words
     phrasing_share: float = 0.7  # score = share * best phrasing + (1 - share) * entry coverage
     wrong_type: float = 0.6  # factor for an entry that never answers the kind asked (who/when...)
     name_boost: float = 1.5  # parties and people weigh this much more than other words
@@ -60,6 +67,8 @@ class Candidate:
     score: float
     phrasing: str
     coverage: float
+    similarity: float = 0.0  # of the best phrasing alone
+    parties: tuple[str, ...] = ()  # parties named by that phrasing
 
 
 @dataclass(frozen=True, slots=True)
@@ -79,9 +88,10 @@ class _Doc:
     content: frozenset[str]
     actors: tuple[str, ...]
     weight: float
+    core: str = ""  # its most telling word ("killed" in "how many people were killed?")
 
 
-_BETA2 = 1.5 ** 2  # recall (covering the question) matters more than precision
+_BETA2 = 1.5**2  # recall (covering the question) matters more than precision
 
 
 def _f_measure(cov: float, prec: float) -> float:
@@ -114,55 +124,82 @@ class Matcher:
         # Entry "bags": everything an entry says, for keyword coverage and for word weights.
         bags: dict[str, frozenset[str]] = {}
         for entry in entries.values():
-            texts = [*entry.questions, entry.answer, entry.label,
-                     *(c.quote for c in entry.citations)]
+            texts = [
+                *entry.questions,
+                entry.answer,
+                entry.label,
+                *(c.quote for c in entry.citations),
+            ]
             bag: set[str] = set()
             for text in texts:
                 bag |= analyze(text).content
             bags[entry.id] = frozenset(bag)
         df: dict[str, int] = defaultdict(int)
-        for bag in bags.values():
-            for token in bag:
+        for entry_bag in bags.values():
+            for token in entry_bag:
                 df[token] += 1
         n = max(len(bags), 1)
         boost = {a: self.thresholds.name_boost for a in knowledge.language.actors}
         self._idf = {t: math.log(1 + n / d) * boost.get(t, 1.0) for t, d in df.items()}
         self._unknown_weight = math.log(1 + n / self.thresholds.unknown_df)
         self._bags = bags
-        self._bag_weight = {e: sum(self._w(t) for t in bag) for e, bag in bags.items()}
 
+        self._interrogatives = knowledge.language.answer_types | {
+            analyze(w).tokens[0] for w in ("what", "how", "which")
+        }
         self._docs: list[_Doc] = []
         for entry in entries.values():
             for question in (*entry.questions, *([entry.label] if entry.label else [])):
                 a = analyze(question)
                 if a.content:
-                    self._docs.append(_Doc(entry.id, question, a.content, a.actors,
-                                           sum(self._w(t) for t in a.content)))
+                    core = max(sorted(a.content - self._interrogatives or a.content), key=self._w)
+                    self._docs.append(
+                        _Doc(
+                            entry.id,
+                            question,
+                            a.content,
+                            a.actors,
+                            sum(self._w(t) for t in a.content),
+                            core,
+                        )
+                    )
         self._sentences: list[tuple[int, _Doc]] = []
         for paragraph in knowledge.article.paragraphs:
             for sentence in sentences(paragraph.text):
                 a = analyze(sentence)
                 if a.content:
-                    doc = _Doc("", sentence, a.content, a.actors,
-                               sum(self._w(t) for t in a.content))
+                    doc = _Doc(
+                        "", sentence, a.content, a.actors, sum(self._w(t) for t in a.content)
+                    )
                     self._sentences.append((paragraph.number, doc))
         types = knowledge.language.answer_types
-        self._interrogatives = types | {analyze(w).tokens[0] for w in ("what", "how", "which")}
         self._answer_types: dict[str, frozenset[str]] = defaultdict(frozenset)
         for doc in self._docs:
             self._answer_types[doc.owner] |= doc.content & types
         self._postings = self._index(self._docs)
+        # (paragraph, sentence) -> entries whose citations overlap that sentence.
+        self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
+        for number, doc in self._sentences:
+            plain = fold(doc.text)
+            for entry in entries.values():
+                for c in entry.citations:
+                    quote = fold(c.quote)
+                    if c.paragraph == number and (quote in plain or plain in quote):
+                        self._citing[(number, doc.text)].add(entry.id)
         self._sentence_postings = self._index([d for _, d in self._sentences])
         self._bag_postings: dict[str, list[str]] = defaultdict(list)
-        for entry_id, bag in bags.items():
-            for token in bag:
+        for entry_id, entry_bag in bags.items():
+            for token in entry_bag:
                 self._bag_postings[token].append(entry_id)
         # Words that are only conversation ("thanks", "hi") are dropped from questions.
         self._smalltalk_words = frozenset(
-            w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p))
+            w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p)
+        )
         self._smalltalk_only = frozenset(
-            t for t in (analyze(w).tokens[0] for w in self._smalltalk_words if analyze(w).tokens)
-            if t not in df)
+            t
+            for t in (analyze(w).tokens[0] for w in self._smalltalk_words if analyze(w).tokens)
+            if t not in df
+        )
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         """Phrasings of different entries that the matcher cannot tell apart (same words)."""
@@ -193,7 +230,12 @@ class Matcher:
         share = self._unknown_weight
         if len(unknown) > self.thresholds.unknown_cap:
             share = self._unknown_weight * self.thresholds.unknown_cap / len(unknown)
-        return {t: self._idf.get(t, share) for t in content}
+        weights = {t: self._idf.get(t, share) for t in content}
+        for t in unknown:
+            if t.isdigit():
+                # A number the knowledge never mentions (a year, a count) is never filler.
+                weights[t] = 2 * self._unknown_weight
+        return weights
 
     # --- the decision ------------------------------------------------------------------------
 
@@ -210,14 +252,29 @@ class Matcher:
         ranked = self._rank(weights, analyzed.actors)
         t = self.thresholds
         top = ranked[0] if ranked else None
-        if top is not None and top.score >= t.answer and top.coverage >= t.coverage_min:
+        # A short question with a word the knowledge never uses must be covered more fully: the
+        # unknown word is likely what it asks about ("was Ganja hit by missiles?"). Long, chatty
+        # questions carry unknown filler, so they keep the usual bar.
+        unknown = [w for w in weights if w not in self._idf]
+        needed = t.coverage_min_unknown if unknown and len(weights) <= t.short else t.coverage_min
+        if top is not None and top.score >= t.answer and top.coverage >= needed:
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             clear = top.score - runner_up
-            if (top.score >= t.confident and clear > t.tie) or clear >= t.margin:
+            # Two entries that cover the question equally: the one with a phrasing much closer
+            # to the question's own wording wins.
+            closer = len(ranked) > 1 and top.similarity - ranked[1].similarity >= t.phrasing_lead
+            if self._party_unresolved(ranked, analyzed.actors):
+                pass  # "what did the defense ministry say?": whose? Offer both sides.
+            elif (top.score >= t.confident and (clear > t.tie or closer)) or clear >= t.margin:
                 return Match(Decision.ANSWER, top.score, tuple(ranked[:5]), analyzed=analyzed)
-        close = [c for c in ranked[:4]
-                 if c.score >= t.clarify and top is not None and c.score >= top.score - 0.12
-                 and c.coverage >= t.coverage_min]
+        close = [
+            c
+            for c in ranked[:4]
+            if c.score >= t.clarify
+            and top is not None
+            and c.score >= top.score - 0.12
+            and c.coverage >= t.coverage_min
+        ]
         if len(close) >= 2:
             return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
         # A who/when/where/why question needs a curated answer: a sentence that merely shares its
@@ -225,27 +282,62 @@ class Matcher:
         asks = content & self.knowledge.language.answer_types
         sentence = None if asks else self._best_sentence(weights, analyzed.actors)
         if sentence is not None:
-            return Match(Decision.ANSWER, sentence[0], tuple(ranked[:5]),
-                         sentence=(sentence[1], sentence[2]), analyzed=analyzed)
-        return Match(Decision.NO_ANSWER, top.score if top else 0.0, tuple(ranked[:5]),
-                     analyzed=analyzed)
+            # A sentence a curated entry already cites is better answered by that entry: it
+            # attributes the claim and may cite more.
+            citing = self._citing.get(sentence[1:], ())
+            for candidate in ranked:
+                if candidate.entry_id in citing:
+                    return Match(Decision.ANSWER, sentence[0], (candidate,), analyzed=analyzed)
+            return Match(
+                Decision.ANSWER,
+                sentence[0],
+                tuple(ranked[:5]),
+                sentence=(sentence[1], sentence[2]),
+                analyzed=analyzed,
+            )
+        return Match(
+            Decision.NO_ANSWER, top.score if top else 0.0, tuple(ranked[:5]), analyzed=analyzed
+        )
+
+    def _party_unresolved(self, ranked: list[Candidate], asked: tuple[str, ...]) -> bool:
+        """The best matches differ only in which party they are about, and the question names none
+        of them: it is ambiguous, however the scores fall."""
+        top = ranked[0]
+        named = set(asked)
+        if not top.parties or named & set(top.parties):
+            return False
+        for other in ranked[1:3]:
+            if top.score - other.score > self.thresholds.party_margin:
+                break
+            if (
+                other.parties
+                and not named & set(other.parties)
+                and set(other.parties) != set(top.parties)
+            ):
+                return True
+        return False
 
     def _rank(self, weights: dict[str, float], actors: tuple[str, ...]) -> list[Candidate]:
         content = frozenset(weights)
+        unknown = any(t not in self._idf for t in content)
         wq = sum(weights.values())
         shared: dict[int, float] = defaultdict(float)
         for token in content:
             w = weights[token]
             for i in self._postings.get(token, ()):
                 shared[i] += w
-        best: dict[str, tuple[float, str]] = {}
+        best: dict[str, tuple[float, str, tuple[str, ...]]] = {}
         for i, wc in shared.items():
             doc = self._docs[i]
             sim = _f_measure(wc / wq, wc / doc.weight)
             if _reversed_direction(actors, doc.actors):
                 sim *= 0.5
-            if sim > best.get(doc.owner, (0.0, ""))[0]:
-                best[doc.owner] = (sim, doc.text)
+            if doc.core not in content and unknown:
+                # The question swapped the phrasing's key word for one we do not know
+                # ("displaced" for "killed"): likely a different question.
+                sim *= self.thresholds.core_missing
+            if sim > best.get(doc.owner, (0.0, "", ()))[0]:
+                best[doc.owner] = (sim, doc.text, doc.actors)
         bag_shared: dict[str, float] = defaultdict(float)
         for token in content:
             w = weights[token]
@@ -255,18 +347,19 @@ class Matcher:
         ranked = []
         for entry_id, wc in bag_shared.items():
             coverage = wc / wq
-            sim, phrasing = best.get(entry_id, (0.0, ""))
+            sim, phrasing, parties = best.get(entry_id, (0.0, "", ()))
             share = self.thresholds.phrasing_share
             score = share * sim + (1 - share) * coverage
             answers = self._answer_types[entry_id]
             if asked and answers and not asked & answers:
                 score *= self.thresholds.wrong_type
-            ranked.append(Candidate(entry_id, score, phrasing, coverage))
+            ranked.append(Candidate(entry_id, score, phrasing, coverage, sim, parties))
         ranked.sort(key=lambda c: (-c.score, c.entry_id))
         return ranked
 
-    def _best_sentence(self, weights: dict[str, float], actors: tuple[str, ...]
-                       ) -> tuple[float, int, str] | None:
+    def _best_sentence(
+        self, weights: dict[str, float], actors: tuple[str, ...]
+    ) -> tuple[float, int, str] | None:
         """An article sentence that covers nearly all of a question no entry answers."""
         if len(weights) < 2:
             return None

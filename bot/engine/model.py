@@ -43,7 +43,7 @@ class Quote:
     paragraph: int
     speaker: str | None
     role: str | None
-    kind: str  # "quote" (direct quotation), "claim" (attributed claim) or "fact" (the article's voice)
+    kind: str  # "quote" (direct quotation), "claim" (attributed) or "fact" (the article's voice)
 
 
 @dataclass(frozen=True, slots=True)

@@ -34,11 +34,13 @@ def _to_python(node: yaml.Node, name: str) -> object:
         for key_node, value_node in node.value:
             key = _to_python(key_node, name)
             if not isinstance(key, Located) or not isinstance(key.value, str):
-                raise YamlProblem(KnowledgeError(name, key_node.start_mark.line + 1,
-                                                 "mapping keys must be plain strings"))
+                raise YamlProblem(
+                    KnowledgeError(
+                        name, key_node.start_mark.line + 1, "mapping keys must be plain strings"
+                    )
+                )
             if key.value in result:
-                raise YamlProblem(KnowledgeError(name, key.line,
-                                                 f"duplicate key '{key.value}'"))
+                raise YamlProblem(KnowledgeError(name, key.line, f"duplicate key '{key.value}'"))
             result[key.value] = _wrap(value_node, name)
         return Located(result, line)
     if isinstance(node, yaml.SequenceNode):
@@ -70,9 +72,13 @@ def parse_yaml(text: str, name: str) -> Located:
     try:
         for event in yaml.parse(text, Loader=yaml.SafeLoader):
             if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlProblem(KnowledgeError(
-                    name, event.start_mark.line + 1,
-                    "YAML anchors and aliases are not allowed in knowledge files"))
+                raise YamlProblem(
+                    KnowledgeError(
+                        name,
+                        event.start_mark.line + 1 if event.start_mark else 1,
+                        "YAML anchors and aliases are not allowed in knowledge files",
+                    )
+                )
         node = yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark

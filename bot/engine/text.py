@@ -8,7 +8,9 @@ import unicodedata
 # Quote and dash styles a citation may differ in without ceasing to be verbatim.
 _QUOTES = dict.fromkeys(map(ord, "\u201c\u201d\u201e\u201f\u00ab\u00bb\u2033\uff02"), '"')
 _QUOTES.update(dict.fromkeys(map(ord, "\u2018\u2019\u201a\u201b\u2032\u00b4`\uff07"), "'"))
-_DASHES = dict.fromkeys(map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-")
+_DASHES = dict.fromkeys(
+    map(ord, "\u2010\u2011\u2012\u2013\u2014\u2015\u2212\ufe58\ufe63\uff0d"), "-"
+)
 _STYLE = {**_QUOTES, **_DASHES}
 
 # Invisible characters people paste along with text (zero-width spaces, joiners, BOM, bidi marks).
@@ -16,7 +18,7 @@ _INVISIBLE = re.compile("[\u00ad\u200b-\u200f\u202a-\u202e\u2060-\u2064\u2066-\u
 
 
 def normalize_for_verify(text: str) -> tuple[str, list[int]]:
-    """Collapse whitespace and unify quote/dash styles, mapping each output char to its source index.
+    """Collapse whitespace, unify quote/dash styles; map each output char to its source index.
 
     The map lets a citation found in the normalised article be shown as the article's own text.
     """

@@ -110,7 +110,7 @@ def test_eval_reports_categories_and_misses_and_gates_on_min(tmp_path: Path) -> 
 def test_eval_flags_expectations_naming_missing_entries(tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text("- {q: 'who brokered the truce', expect: no-such-entry}\n", encoding="utf-8")
-    code, _, err = run(["eval", str(cases)])
+    _, _, err = run(["eval", str(cases)])
     assert f"{cases}:1: expected entry 'no-such-entry' does not exist" in err
 
 

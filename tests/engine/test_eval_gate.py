@@ -1,4 +1,4 @@
-"""The publishing gate: the evaluation set in tests/eval must meet the bar, and every citation verify."""
+"""The publishing gate: the evaluation set meets the bar and every citation verifies."""
 
 from __future__ import annotations
 

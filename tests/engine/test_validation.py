@@ -156,7 +156,8 @@ def test_unknown_quote_id_and_follow_up(knowledge_copy: Path) -> None:
     follow_line = line_of(qa, "turkey-roles")
     found = problems(knowledge_copy)
     assert (
-        f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' (not in quotes.yaml)"
+        f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' "
+        "(not in quotes.yaml)"
         in found
     )
     assert (
@@ -175,11 +176,13 @@ def test_answer_may_not_add_names_or_numbers_its_sources_lack(knowledge_copy: Pa
     line = line_of(qa, "Vladimir Putin") - 1  # the answer's block scalar starts a line above
     found = problems(knowledge_copy)
     assert (
-        f"qa.yaml:{line}: entry 'aliyev-f16': answer names 'Vladimir', which the article never mentions"
+        f"qa.yaml:{line}: entry 'aliyev-f16': answer names 'Vladimir', "
+        "which the article never mentions"
         in found
     )
     assert (
-        f"qa.yaml:{line}: entry 'aliyev-f16': answer states '12', which none of its citations contains"
+        f"qa.yaml:{line}: entry 'aliyev-f16': answer states '12', "
+        "which none of its citations contains"
         in found
     )
 

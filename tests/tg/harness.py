@@ -25,7 +25,7 @@ def settings_for(fake: FakeBotAPI, **overrides: Any) -> Settings:
         "base_file_url": fake.base_file_url,
         **overrides,
     }
-    return Settings(_env_file=None, **values)
+    return Settings(_env_file=None, **values)  # type: ignore[call-arg]
 
 
 @asynccontextmanager
@@ -65,4 +65,6 @@ def entity_texts(record: dict[str, Any], kind: str) -> list[str]:
 def buttons(record: dict[str, Any]) -> list[tuple[str, str]]:
     """(label, callback_data) of each inline button under a message the bot sent."""
     markup = record["message"].get("reply_markup") or {}
-    return [(b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row]
+    return [
+        (b["text"], b["callback_data"]) for row in markup.get("inline_keyboard", []) for b in row
+    ]

@@ -44,7 +44,10 @@ async def test_a_question_offers_its_answer_first_with_citations(
     assert first["title"] == engine.knowledge.entries[expected.entry or ""].title
     assert first["input_message_content"]["parse_mode"] == "HTML"
     assert len(blockquotes(first)) == len(expected.citations)
-    assert "paragraph" in first["parsed_message"]["text"] or "headline" in first["parsed_message"]["text"]
+    assert (
+        "paragraph" in first["parsed_message"]["text"]
+        or "headline" in first["parsed_message"]["text"]
+    )
     assert answer["is_personal"] is False and answer["cache_time"] <= 60
 
 

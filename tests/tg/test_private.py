@@ -53,8 +53,10 @@ async def test_question_gets_the_answer_with_each_citation_as_a_blockquote(
     quotes = entity_texts(reply, "blockquote")
     assert len(quotes) == len(expected.citations)
     for shown, citation in zip(quotes, expected.citations, strict=True):
-        assert citation.quote.strip("\u201c\u201d\"") in shown
-        assert ("headline" if citation.paragraph == 0 else f"paragraph {citation.paragraph}") in shown
+        assert citation.quote.strip('\u201c\u201d"') in shown
+        assert (
+            "headline" if citation.paragraph == 0 else f"paragraph {citation.paragraph}"
+        ) in shown
     assert f"Source: {engine.knowledge.article.title}" in reply["text"]
     assert reply["reply_to_message_id"] is None  # private chats need no quoting
     assert fake.chat_actions == []  # the answer was ready at once: no "typing…"
@@ -164,7 +166,7 @@ async def test_slow_answers_show_typing_first(launch: Launch, engine: Engine) ->
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.send_text(chat, alice, "Who brokered the truce?")
-    [reply] = await fake.wait_sent(chat["id"])
+    await fake.wait_sent(chat["id"])
     [action] = fake.chat_actions
     assert action["action"] == "typing" and action["chat_id"] == chat["id"]
     methods = [c.method for c in fake.calls if c.method in ("sendChatAction", "sendMessage")]

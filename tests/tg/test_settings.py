@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -103,7 +104,10 @@ def test_malformed_values_name_the_variable(
     assert "\n" not in message and name in message
 
 
-def test_settings_can_be_built_directly_for_tests() -> None:
-    settings = Settings(_env_file=None, token="1:x", admin_ids="5", base_url="http://fake/bot")
+def test_values_given_in_code_win_over_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("LOG_LEVEL", "ERROR")
+    monkeypatch.setenv("BOT_ADMIN_IDS", "1")
+    values: dict[str, Any] = {"token": "1:x", "admin_ids": "5", "log_level": "debug"}
+    settings = Settings(_env_file=None, **values)  # type: ignore[call-arg]
     assert settings.admin_ids == frozenset({5})
-    assert settings.base_url == "http://fake/bot"
+    assert settings.log_level == "DEBUG"
