@@ -179,13 +179,12 @@ class Matcher:
         self._postings = self._index(self._docs)
         # (paragraph, sentence) -> entries whose citations overlap that sentence.
         self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
+        cited = [(c.paragraph, fold(c.quote), e.id) for e in entries.values() for c in e.citations]
         for number, doc in self._sentences:
             plain = fold(doc.text)
-            for entry in entries.values():
-                for c in entry.citations:
-                    quote = fold(c.quote)
-                    if c.paragraph == number and (quote in plain or plain in quote):
-                        self._citing[(number, doc.text)].add(entry.id)
+            for paragraph, quote, entry_id in cited:
+                if paragraph == number and (quote in plain or plain in quote):
+                    self._citing[(number, doc.text)].add(entry_id)
         self._sentence_postings = self._index([d for _, d in self._sentences])
         self._bag_postings: dict[str, list[str]] = defaultdict(list)
         for entry_id, entry_bag in bags.items():

@@ -49,6 +49,11 @@ from bot.tg.private import (
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 64  # one slow chat must not hold up the others
+# PTB's default of 256 connections makes httpcore's pool bookkeeping the bottleneck in a burst
+# (benchmarks/e2e_bot.py: about 45 answers/s with 256, about 100 with 16). 16 connections still
+# carry far more than the ~30 messages/s Telegram allows. Waiting for one may take a moment then.
+CONNECTION_POOL_SIZE = 16
+POOL_TIMEOUT = 5.0
 
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know, with example questions"),
@@ -73,6 +78,8 @@ def build_application(
         .base_file_url(settings.base_file_url)
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(CONCURRENT_UPDATES)
+        .connection_pool_size(CONNECTION_POOL_SIZE)
+        .pool_timeout(POOL_TIMEOUT)
         .post_init(post_init)
         .post_shutdown(post_shutdown)
     )
