@@ -11,7 +11,7 @@ import pytest
 import yaml
 
 from bot.engine import Engine
-from bot.engine.model import Kind
+from bot.engine.model import Kind, Reply
 from bot.tg.context import BotApplication
 from tests.fake_bot_api import FakeBotAPI
 
@@ -42,6 +42,27 @@ async def fake(launch: Launch) -> FakeBotAPI:
     """The fake server with the bot running against it in privacy mode (Telegram's default)."""
     server, _ = await launch()
     return server
+
+
+class ClarifyingEngine(Engine):
+    """The real engine, except that every question is ambiguous between a few real entries.
+
+    Whether some question gets a clarify reply depends on how matching is tuned; the Telegram
+    side of clarify must be tested whatever the tuning.
+    """
+
+    def ask(self, text: str) -> Reply:
+        return Reply(
+            question=text,
+            kind=Kind.CLARIFY,
+            text=self.knowledge.messages.get("clarify", "Which one do you mean?"),
+            options=tuple(self.examples(3)),
+        )
+
+
+@pytest.fixture
+def clarifying(engine: Engine) -> Engine:
+    return ClarifyingEngine(engine.knowledge)
 
 
 @pytest.fixture(scope="session")

@@ -89,12 +89,11 @@ async def test_no_answer_in_a_group_is_one_short_line(
     assert fake.errors == []
 
 
-async def test_clarify_in_a_group_answers_in_place(
-    fake: FakeBotAPI, question_of_kind: Callable[[Kind], str]
-) -> None:
+async def test_clarify_in_a_group_answers_in_place(launch: Launch, clarifying: Engine) -> None:
+    fake, _ = await launch(clarifying)
     group, alice = await group_with_alice(fake)
     bob = fake.user(43, "Bob")
-    fake.send_text(group, alice, "/ask " + question_of_kind(Kind.CLARIFY))
+    fake.send_text(group, alice, "/ask who said it?")
     [choice] = await fake.wait_sent(group["id"])
     _, data = buttons(choice)[0]
     fake.press_button(choice["message_id"], data, bob, chat=group)  # anyone may choose

@@ -11,6 +11,8 @@ from bot.engine.model import Kind
 from bot.tg.inline import MAX_RESULTS
 from tests.fake_bot_api import FakeBotAPI, JSONDict
 
+from .conftest import Launch
+
 
 async def inline_answer(fake: FakeBotAPI, query: str) -> JSONDict:
     alice = fake.user(42, "Alice")
@@ -59,12 +61,10 @@ async def test_an_empty_query_offers_example_questions(fake: FakeBotAPI, engine:
     assert all(blockquotes(r) for r in answer["results"])
 
 
-async def test_clarify_offers_one_result_per_candidate(
-    fake: FakeBotAPI, engine: Engine, question_of_kind: Callable[[Kind], str]
-) -> None:
-    question = question_of_kind(Kind.CLARIFY)
-    candidates = [o.entry_id for o in engine.ask(question).options]
-    answer = await inline_answer(fake, question)
+async def test_clarify_offers_one_result_per_candidate(launch: Launch, clarifying: Engine) -> None:
+    fake, _ = await launch(clarifying)
+    candidates = [o.entry_id for o in clarifying.ask("who said it?").options]
+    answer = await inline_answer(fake, "who said it?")
     assert [r["id"] for r in answer["results"]] == candidates[:MAX_RESULTS]
 
 

@@ -31,6 +31,7 @@ async def test_start_names_the_article_and_its_example_buttons_ask(
     query_id = fake.press_button(greeting["message_id"], data, alice, chat=chat)
     sent = await fake.wait_sent(chat["id"], 2)
     answer = sent[1]
+    await fake.wait_for(lambda: query_id in fake.callback_answers)  # the spinner stops
     assert fake.callback_answers[query_id]["text"] is None
     assert entity_texts(answer, "bold") == [label]  # the question it answers, on top
     assert entity_texts(answer, "blockquote")
@@ -64,10 +65,11 @@ async def test_question_gets_the_answer_with_each_citation_as_a_blockquote(
 
 
 async def test_clarify_offers_candidates_and_pressing_one_answers_in_place(
-    fake: FakeBotAPI, engine: Engine, question_of_kind: Callable[[Kind], str]
+    launch: Launch, engine: Engine, clarifying: Engine
 ) -> None:
-    question = question_of_kind(Kind.CLARIFY)
-    options = engine.ask(question).options
+    fake, _ = await launch(clarifying)
+    question = "Who said it?"
+    options = clarifying.ask(question).options
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.send_text(chat, alice, question)
@@ -76,8 +78,9 @@ async def test_clarify_offers_candidates_and_pressing_one_answers_in_place(
     assert [data for _, data in offered] == [f"a:{o.entry_id}" for o in options]
     assert all(len(data.encode()) <= 64 for _, data in offered)
 
-    fake.press_button(choice["message_id"], offered[0][1], alice, chat=chat)
-    await fake.wait_for(lambda: fake.sent(chat["id"])[0]["edit_date"] is not None)
+    query_id = fake.press_button(choice["message_id"], offered[0][1], alice, chat=chat)
+    await fake.wait_for(lambda: query_id in fake.callback_answers)
+    assert fake.sent(chat["id"])[0]["edit_date"] is not None
     [edited, *more] = fake.sent(chat["id"])
     assert not more
     assert entity_texts(edited, "bold") == [engine.knowledge.entries[options[0].entry_id].title]

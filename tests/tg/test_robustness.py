@@ -202,11 +202,12 @@ async def test_a_failed_reply_is_logged_and_the_user_gets_a_short_apology(
 
 
 async def test_a_failed_button_is_answered_with_a_notice(
-    fake: FakeBotAPI, question_of_kind: Callable[[Kind], str]
+    launch: Launch, clarifying: Engine
 ) -> None:
+    fake, _ = await launch(clarifying)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
-    fake.send_text(chat, alice, question_of_kind(Kind.CLARIFY))
+    fake.send_text(chat, alice, "who said it?")
     [choice] = await fake.wait_sent(chat["id"])
     data = choice["message"]["reply_markup"]["inline_keyboard"][0][0]["callback_data"]
     fake.fail_next("editMessageText", 400, "Bad Request: secret internal detail")

@@ -1,0 +1,281 @@
+"""Keeping the knowledge current: reload, upload, rollback, export; whole or not at all.
+
+Every change is validated completely (the same ``load_knowledge`` as ``python -m bot validate``)
+on a candidate copy before anything on disk or in memory changes. A good change is written
+atomically, the previous file is kept in ``BOT_DATA_DIR/backups/``, and the engine swaps to the new
+knowledge in one assignment; a bad one changes nothing and reports ``file:line: message``.
+No Telegram here: the bot's admin handlers and the tests call it alike.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import shutil
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
+from bot.engine.evaluate import Report, evaluate, load_cases
+from bot.engine.load import KNOWLEDGE_FILES, Knowledge
+
+EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace
+EVAL_FILE = "eval.yaml"  # an evaluation set in the knowledge folder gates every change
+MAX_UPLOAD_BYTES = 512_000
+REGRESSION_TOLERANCE = 1.0  # accuracy points a change may lose before it is refused
+
+
+@dataclass(frozen=True, slots=True)
+class KnowledgeDiff:
+    added: tuple[str, ...]
+    removed: tuple[str, ...]
+    changed: tuple[str, ...]
+    coverage: tuple[int, int]
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.changed)
+
+    def lines(self) -> list[str]:
+        out = []
+        for label, ids in (("added", self.added), ("removed", self.removed),
+                           ("changed", self.changed)):
+            if ids:
+                out.append(f"{label} ({len(ids)}): {', '.join(ids)}")
+        if not out:
+            out.append("no entries added, removed or changed")
+        out.append(f"coverage: {self.coverage[0]}/{self.coverage[1]} paragraphs cited")
+        return out
+
+
+def diff(old: Knowledge, new: Knowledge) -> KnowledgeDiff:
+    before, after = old.entries, new.entries
+    changed = tuple(sorted(i for i in before.keys() & after.keys() if before[i] != after[i]))
+    return KnowledgeDiff(added=tuple(sorted(after.keys() - before.keys())),
+                         removed=tuple(sorted(before.keys() - after.keys())),
+                         changed=changed, coverage=new.coverage)
+
+
+@dataclass(frozen=True, slots=True)
+class EvalComparison:
+    before: float
+    after: float
+    newly_failing: tuple[str, ...]
+    newly_passing: tuple[str, ...]
+
+    @property
+    def regressed(self) -> bool:
+        return self.after < self.before - REGRESSION_TOLERANCE
+
+    def lines(self) -> list[str]:
+        out = [f"evaluation: {self.before:.1f}% -> {self.after:.1f}%"]
+        out += [f"  now failing: {q}" for q in self.newly_failing[:10]]
+        out += [f"  now passing: {q}" for q in self.newly_passing[:10]]
+        return out
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What an admin is told: applied or not, the diff, the evaluation, or every problem."""
+
+    applied: bool
+    message: str
+    diff: KnowledgeDiff | None = None
+    errors: tuple[KnowledgeError, ...] = ()
+    evaluation: EvalComparison | None = None
+    details: list[str] = field(default_factory=list)
+
+    def text(self) -> str:
+        lines = [self.message]
+        if self.diff is not None:
+            lines += self.diff.lines()
+        if self.evaluation is not None:
+            lines += self.evaluation.lines()
+        lines += [str(e) for e in self.errors]
+        lines += self.details
+        return "\n".join(lines)
+
+
+def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | None:
+    if not cases_path.is_file():
+        return None
+    cases = load_cases(cases_path)
+    before: Report = evaluate(old, cases)
+    after: Report = evaluate(new, cases)
+    failing = tuple(b.case.question for b, a in zip(before.outcomes, after.outcomes, strict=True)
+                    if b.passed and not a.passed)
+    passing = tuple(b.case.question for b, a in zip(before.outcomes, after.outcomes, strict=True)
+                    if a.passed and not b.passed)
+    return EvalComparison(before.accuracy(), after.accuracy(), failing, passing)
+
+
+def _atomic_write(path: Path, content: bytes) -> None:
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def _fingerprint(directory: Path) -> dict[str, str]:
+    prints = {}
+    for name in (*KNOWLEDGE_FILES, "article.txt", EVAL_FILE):
+        path = directory / name
+        if path.is_file():
+            prints[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return prints
+
+
+class Curator:
+    """Owns changes to one knowledge folder and the engine serving it. Thread-safe."""
+
+    def __init__(self, engine: Engine, directory: Path, data_dir: Path) -> None:
+        self.engine = engine
+        self.directory = directory
+        self.backups = data_dir / "backups"
+        self._journal = self.backups / "journal.jsonl"
+        self._lock = threading.Lock()
+        self._good = self._snapshot()
+        self._prints = _fingerprint(directory)
+
+    def _snapshot(self) -> dict[str, bytes]:
+        return {name: (self.directory / name).read_bytes() for name in EDITABLE
+                if (self.directory / name).is_file()}
+
+    # --- the one way knowledge changes ------------------------------------------------------
+
+    def _candidate(self, replacements: dict[str, bytes]) -> tuple[Path, Knowledge]:
+        """Validate the folder as it would be after the replacements, in a temporary copy."""
+        workdir = Path(tempfile.mkdtemp(prefix="knowledge-candidate-"))
+        candidate = workdir / "knowledge"
+        shutil.copytree(self.directory, candidate)
+        for name, content in replacements.items():
+            (candidate / name).write_bytes(content)
+        try:
+            return workdir, load_knowledge(candidate)
+        except BaseException:
+            shutil.rmtree(workdir, ignore_errors=True)
+            raise
+
+    def _apply(self, replacements: dict[str, bytes], verb: str) -> Outcome:
+        old = self.engine.knowledge
+        try:
+            workdir, knowledge = self._candidate(replacements)
+        except KnowledgeErrors as exc:
+            return Outcome(False, f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
+                                  "the current knowledge keeps serving.", errors=tuple(exc.errors))
+        try:
+            candidate_engine = Engine(knowledge)
+            comparison = _compare(self.engine, candidate_engine,
+                                  workdir / "knowledge" / EVAL_FILE)
+        finally:
+            shutil.rmtree(workdir, ignore_errors=True)
+        change = diff(old, knowledge)
+        if comparison is not None and comparison.regressed:
+            return Outcome(False, f"Not {verb}: accuracy on {EVAL_FILE} would drop by more than "
+                                  f"{REGRESSION_TOLERANCE:g} points; the current knowledge keeps "
+                                  "serving.", diff=change, evaluation=comparison)
+        for name, content in replacements.items():
+            self._backup(name, self._good.get(name))
+            _atomic_write(self.directory / name, content)
+        # Load from the real folder (not the copy) so the served knowledge names its own files.
+        self.engine.swap(load_knowledge(self.directory))
+        self._good = self._snapshot()
+        self._prints = _fingerprint(self.directory)
+        return Outcome(True, f"{verb.capitalize()}.", diff=change, evaluation=comparison)
+
+    def _backup(self, name: str, content: bytes | None) -> None:
+        if content is None:
+            return
+        self.backups.mkdir(parents=True, exist_ok=True)
+        stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
+        path = self.backups / f"{stamp}-{time.time_ns() % 1_000_000:06d}-{name}"
+        _atomic_write(path, content)
+        with self._journal.open("a", encoding="utf-8") as journal:
+            journal.write(json.dumps({"file": name, "backup": path.name, "ts": time.time()}) + "\n")
+
+    # --- what admins do ---------------------------------------------------------------------
+
+    def reload(self) -> Outcome:
+        """Re-read the folder as it is on disk."""
+        with self._lock:
+            return self._reload("reloaded")
+
+    def _reload(self, verb: str) -> Outcome:
+        old = self.engine.knowledge
+        try:
+            knowledge = load_knowledge(self.directory)
+        except KnowledgeErrors as exc:
+            self._prints = _fingerprint(self.directory)  # report a broken save once, not forever
+            return Outcome(False, f"Not {verb}: the knowledge on disk has {len(exc.errors)} "
+                                  "problem(s); the previous knowledge keeps serving.",
+                           errors=tuple(exc.errors))
+        current = self._snapshot()
+        for name, content in current.items():
+            if self._good.get(name) not in (None, content):
+                self._backup(name, self._good[name])  # so /rollback can undo an edit on disk
+        self.engine.swap(knowledge)
+        self._good = current
+        self._prints = _fingerprint(self.directory)
+        return Outcome(True, f"Knowledge {verb}.", diff=diff(old, knowledge))
+
+    def changed_on_disk(self) -> Outcome | None:
+        """For the watcher: reload when a file changed since the last load, else None."""
+        with self._lock:
+            if _fingerprint(self.directory) == self._prints:
+                return None
+            return self._reload("reloaded after an edit on disk")
+
+    def upload(self, name: str, content: bytes) -> Outcome:
+        """Replace one knowledge file with an uploaded version, if the result is valid."""
+        if name not in EDITABLE:
+            return Outcome(False, f"Not applied: '{name}' is not a knowledge file. Send one of: "
+                                  f"{', '.join(EDITABLE)}.")
+        if len(content) > MAX_UPLOAD_BYTES:
+            return Outcome(False, f"Not applied: {name} is larger than {MAX_UPLOAD_BYTES} bytes.")
+        with self._lock:
+            if self._good.get(name) == content:
+                return Outcome(False, f"Not applied: {name} is the same as the current version.")
+            return self._apply({name: content}, "applied")
+
+    def rollback(self) -> Outcome:
+        """Undo the last change: restore the file it replaced, if the result is valid."""
+        with self._lock:
+            entries = self._journal_entries()
+            if not entries:
+                return Outcome(False, "Nothing to roll back: no earlier version is kept.")
+            last = entries[-1]
+            backup = self.backups / last["backup"]
+            if not backup.is_file():
+                return Outcome(False, f"Cannot roll back: backup {last['backup']} is missing.")
+            outcome = self._apply({last["file"]: backup.read_bytes()}, "rolled back")
+            if outcome.applied:
+                # Drop the entry undone and the one _apply just wrote for the version replaced,
+                # so a second /rollback goes one step further back.
+                remaining = self._journal_entries()[:-2]
+                self._journal.write_text("".join(json.dumps(e) + "\n" for e in remaining),
+                                         encoding="utf-8")
+            return Outcome(outcome.applied, outcome.message.replace(
+                "Rolled back.", f"Rolled back {last['file']} to the version before the last "
+                                "change."), diff=outcome.diff, errors=outcome.errors,
+                           evaluation=outcome.evaluation)
+
+    def _journal_entries(self) -> list[dict[str, str]]:
+        if not self._journal.is_file():
+            return []
+        return [json.loads(line) for line in self._journal.read_text("utf-8").splitlines()
+                if line.strip()]
+
+    def export(self) -> list[tuple[str, bytes]]:
+        """The current knowledge files, as served."""
+        with self._lock:
+            return sorted(self._good.items())

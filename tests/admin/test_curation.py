@@ -1,0 +1,141 @@
+"""Admins change knowledge safely: validated whole, written atomically, backed up, undoable."""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+
+from bot.curation import Curator
+from bot.engine import Engine, load_knowledge
+from bot.engine.model import Kind
+
+NEW_ENTRY = """
+- id: lachin-region
+  questions:
+    - Where is the Lachin region mentioned?
+    - lachin region villages
+  answer: >-
+    Azerbaijan's Defense Ministry says Armenian troops shelled villages in the Lachin region.
+  cite:
+    - az-mod-shelling
+"""
+
+
+def curator_for(knowledge_copy: Path, tmp_path: Path) -> Curator:
+    return Curator(Engine(load_knowledge(knowledge_copy)), knowledge_copy, tmp_path / "data")
+
+
+def test_good_upload_is_applied_backed_up_and_served(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    outcome = curator.upload("qa.yaml", original + NEW_ENTRY.encode())
+    assert outcome.applied, outcome.text()
+    assert "added (1): lachin-region" in outcome.text()
+    assert (knowledge_copy / "qa.yaml").read_bytes().endswith(NEW_ENTRY.encode())
+    backups = [p for p in (tmp_path / "data" / "backups").iterdir() if p.name.endswith("qa.yaml")]
+    assert [p.read_bytes() for p in backups] == [original]
+    assert curator.engine.answer_entry("lachin-region") is not None
+
+
+def test_fabricated_citation_is_rejected_and_nothing_changes(knowledge_copy: Path,
+                                                            tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    before = (knowledge_copy / "qa.yaml").read_bytes()
+    bad = before + NEW_ENTRY.replace("- az-mod-shelling",
+                                     '- "Armenian troops shelled the city of Ganja"').encode()
+    outcome = curator.upload("qa.yaml", bad)
+    assert not outcome.applied
+    assert any(e.file == "qa.yaml" and "does not appear verbatim" in e.message
+               for e in outcome.errors)
+    assert "keeps serving" in outcome.message
+    assert (knowledge_copy / "qa.yaml").read_bytes() == before
+    assert curator.engine.ask("who brokered the truce").entry == "who-brokered"
+
+
+def test_rollback_restores_the_previous_version(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    assert curator.upload("qa.yaml", original + NEW_ENTRY.encode()).applied
+    outcome = curator.rollback()
+    assert outcome.applied and "removed (1): lachin-region" in outcome.text()
+    assert (knowledge_copy / "qa.yaml").read_bytes() == original
+    assert curator.engine.answer_entry("lachin-region") is None
+    assert "Nothing to roll back" in curator.rollback().message
+
+
+def test_an_edit_on_disk_is_picked_up_or_reported(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    assert curator.changed_on_disk() is None
+    qa = knowledge_copy / "qa.yaml"
+    good = qa.read_bytes()
+    qa.write_bytes(good + NEW_ENTRY.encode())
+    outcome = curator.changed_on_disk()
+    assert outcome is not None and outcome.applied
+    assert curator.engine.answer_entry("lachin-region") is not None
+    qa.write_bytes(good + b"\n- id: [broken\n")
+    outcome = curator.changed_on_disk()
+    assert outcome is not None and not outcome.applied
+    assert outcome.errors and outcome.errors[0].file == "qa.yaml"
+    assert curator.engine.answer_entry("lachin-region") is not None  # old knowledge still serves
+    assert curator.changed_on_disk() is None  # a broken save is reported once
+
+
+def test_only_knowledge_files_and_reasonable_sizes(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    assert "not a knowledge file" in curator.upload("evil.py", b"print(1)").message
+    assert "larger than" in curator.upload("qa.yaml", b"#" * 600_000).message
+    same = (knowledge_copy / "qa.yaml").read_bytes()
+    assert "same as the current" in curator.upload("qa.yaml", same).message
+
+
+def test_a_change_that_hurts_the_evaluation_set_is_refused(knowledge_copy: Path,
+                                                           tmp_path: Path) -> None:
+    (knowledge_copy / "eval.yaml").write_text(
+        "- {q: 'who brokered the truce', expect: who-brokered}\n"
+        "- {q: 'what is the weather in baku', expect: null}\n", encoding="utf-8")
+    curator = curator_for(knowledge_copy, tmp_path)
+    qa = (knowledge_copy / "qa.yaml").read_text(encoding="utf-8")
+    # A careless phrasing makes the bot answer a question the article says nothing about.
+    careless = qa.replace("    - Who sponsored the ceasefire?\n",
+                          "    - Who sponsored the ceasefire?\n    - What is the weather in Baku?\n")
+    outcome = curator.upload("qa.yaml", careless.encode())
+    assert not outcome.applied
+    assert "accuracy" in outcome.message and "100.0% -> 50.0%" in outcome.text()
+    assert "now failing: what is the weather in baku" in outcome.text()
+    assert (knowledge_copy / "qa.yaml").read_text(encoding="utf-8") == qa
+
+
+def test_questions_during_a_swap_get_old_or_new_answers_never_errors(knowledge_copy: Path,
+                                                                     tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    errors: list[BaseException] = []
+    kinds: set[Kind] = set()
+    stop = threading.Event()
+
+    def ask() -> None:
+        while not stop.is_set():
+            try:
+                kinds.add(curator.engine.ask("who brokered the truce").kind)
+            except BaseException as exc:  # the point of the test: nothing may escape
+                errors.append(exc)
+
+    threads = [threading.Thread(target=ask) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for _ in range(3):
+        assert curator.upload("qa.yaml", original + NEW_ENTRY.encode()).applied
+        assert curator.rollback().applied
+    stop.set()
+    for t in threads:
+        t.join()
+    assert errors == [] and kinds == {Kind.ANSWER}
+
+
+def test_export_returns_the_files_served(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    exported = dict(curator.export())
+    assert set(exported) >= {"qa.yaml", "quotes.yaml", "synonyms.yaml"}
+    assert exported["qa.yaml"] == (knowledge_copy / "qa.yaml").read_bytes()
+    assert not any(name.startswith(".") for name in os.listdir(knowledge_copy))
