@@ -97,8 +97,8 @@ def test_a_change_that_hurts_the_evaluation_set_is_refused(knowledge_copy: Path,
     curator = curator_for(knowledge_copy, tmp_path)
     qa = (knowledge_copy / "qa.yaml").read_text(encoding="utf-8")
     # A careless phrasing makes the bot answer a question the article says nothing about.
-    careless = qa.replace("    - Who sponsored the ceasefire?\n",
-                          "    - Who sponsored the ceasefire?\n    - What is the weather in Baku?\n")
+    sponsored = "    - Who sponsored the ceasefire?\n"
+    careless = qa.replace(sponsored, sponsored + "    - What is the weather in Baku?\n")
     outcome = curator.upload("qa.yaml", careless.encode())
     assert not outcome.applied
     assert "accuracy" in outcome.message and "100.0% -> 50.0%" in outcome.text()
