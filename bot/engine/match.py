@@ -182,8 +182,8 @@ class Matcher:
         cited = [(c.paragraph, fold(c.quote), e.id) for e in entries.values() for c in e.citations]
         for number, doc in self._sentences:
             plain = fold(doc.text)
-            for paragraph, quote, entry_id in cited:
-                if paragraph == number and (quote in plain or plain in quote):
+            for cited_in, quote, entry_id in cited:
+                if cited_in == number and (quote in plain or plain in quote):
                     self._citing[(number, doc.text)].add(entry_id)
         self._sentence_postings = self._index([d for _, d in self._sentences])
         self._bag_postings: dict[str, list[str]] = defaultdict(list)
