@@ -40,6 +40,11 @@ def replies(fake: FakeBotAPI) -> list[RecordedCall]:
     return [c for c in fake.calls_to("sendMessage") if c.finished is not None and c.ok]
 
 
+def finished_at(call: RecordedCall) -> float:
+    assert call.finished is not None
+    return call.finished
+
+
 async def private_latency(engine: Engine, questions: list[str], count: int) -> list[float]:
     """Seconds from a question to its accepted answer, one question after the other."""
     timings: list[float] = []
@@ -50,13 +55,15 @@ async def private_latency(engine: Engine, questions: list[str], count: int) -> l
             before = len(replies(fake))
             sent_at = time.time()
             fake.send_text(chat, alice, questions[i % len(questions)])
-            await fake.wait_for(lambda b=before: len(replies(fake)) > b, interval=0.0005)  # type: ignore[misc]
-            timings.append(replies(fake)[before].finished - sent_at)  # type: ignore[operator]
+            await fake.wait_for(lambda: len(replies(fake)) > before, interval=0.0005)  # noqa: B023
+            timings.append(finished_at(replies(fake)[before]) - sent_at)
             await fake.wait_idle(quiet=0.01)  # any further parts of a long answer
     return timings
 
 
-async def burst(engine: Engine, questions: list[str], users: int, *, rate_limited: bool) -> tuple[float, list[float]]:
+async def burst(
+    engine: Engine, questions: list[str], users: int, *, rate_limited: bool
+) -> tuple[float, list[float]]:
     """(answers per second, per-user latencies) for ``users`` questions sent at once."""
     async with FakeBotAPI() as fake, running(fake, engine, rate_limited=rate_limited):
         chats = []
@@ -73,7 +80,7 @@ async def burst(engine: Engine, questions: list[str], users: int, *, rate_limite
         await fake.wait_for(answered, timeout=120, interval=0.001)
         first: dict[object, float] = {}
         for call in replies(fake):
-            first.setdefault(call.params.get("chat_id"), call.finished or 0.0)
+            first.setdefault(call.params.get("chat_id"), finished_at(call))
         finished = max(first.values())
         latencies = [t - started for t in first.values()]
         assert fake.errors == [], fake.errors
@@ -95,7 +102,9 @@ async def main(latency_questions: int, burst_size: int) -> None:
     await private_latency(engine, questions, 5)  # warm-up: imports, caches, connections
 
     timings = await private_latency(engine, questions, latency_questions)
-    print(f"private answer latency ({latency_questions} questions, one at a time): {summary(timings)}")
+    print(
+        f"private answer latency ({latency_questions} questions one at a time): {summary(timings)}"
+    )
     for rate_limited in (True, False):
         rate, latencies = await burst(engine, questions, burst_size, rate_limited=rate_limited)
         label = "with AIORateLimiter (production)" if rate_limited else "without rate limiter"

@@ -119,3 +119,8 @@ def load_settings(env_file: Path | None = Path(".env")) -> Settings:
             message = error["msg"].removeprefix("Value error, ")
             problems.append(f"{name}: {message}")
         raise SettingsError("invalid settings: " + "; ".join(problems)) from None
+
+
+def token_configured(env_file: Path | None = Path(".env")) -> bool:
+    """Whether TELEGRAM_BOT_TOKEN is set (``python -m bot`` runs the bot, else the chat)."""
+    return load_settings(env_file).token is not None

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -14,12 +15,15 @@ from rapidfuzz.distance import OSA
 from bot.engine.load import Language
 from bot.engine.text import fold, words
 
-_STEMMER = snowballstemmer.stemmer("english")
+_LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread
 
 
 @lru_cache(maxsize=65536)
 def stem(word: str) -> str:
-    return str(_STEMMER.stemWord(word))
+    stemmer = getattr(_LOCAL, "stemmer", None)
+    if stemmer is None:
+        stemmer = _LOCAL.stemmer = snowballstemmer.stemmer("english")
+    return str(stemmer.stemWord(word))
 
 
 @dataclass(frozen=True, slots=True)
@@ -82,15 +86,17 @@ class Analyzer:
         self.vocabulary = frozenset(vocab)
         # Grouped by first letter: people rarely mistype it, and it keeps unknown names from
         # "correcting" into ours.
-        self._by_initial: dict[str, list[str]] = {}
+        self._by_shape: dict[tuple[str, int], list[str]] = {}
         for w in sorted(targets):
             if len(w) >= 4 and not w.isdigit():
-                self._by_initial.setdefault(w[0], []).append(w)
+                self._by_shape.setdefault((w[0], len(w)), []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
 
     def _correct_uncached(self, word: str) -> str | None:
         limit = _max_typo_distance(word)
-        candidates = self._by_initial.get(word[0])
+        # Only words whose length is within the distance can be that close.
+        candidates = sorted(c for n in range(len(word) - limit, len(word) + limit + 1)
+                            for c in self._by_shape.get((word[0], n), ()))
         if not limit or not candidates:
             return None
         found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)

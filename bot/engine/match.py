@@ -15,11 +15,14 @@ Scoring, in one place:
 
 from __future__ import annotations
 
+import heapq
+import itertools
 import math
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import TypeVar
 
 from rapidfuzz import fuzz
 
@@ -81,6 +84,9 @@ class Match:
     analyzed: Analyzed | None = None
 
 
+_K = TypeVar("_K", int, str)
+
+
 @dataclass(frozen=True, slots=True)
 class _Doc:
     owner: str  # entry id, or "" for an article sentence
@@ -91,6 +97,8 @@ class _Doc:
     core: str = ""  # its most telling word ("killed" in "how many people were killed?")
 
 
+WALK_BUDGET = 600
+TOP = 8  # candidates kept per question: enough to clarify and to find a citing entry
 _BETA2 = 1.5**2  # recall (covering the question) matters more than precision
 
 
@@ -143,6 +151,9 @@ class Matcher:
         self._idf = {t: math.log(1 + n / d) * boost.get(t, 1.0) for t, d in df.items()}
         self._unknown_weight = math.log(1 + n / self.thresholds.unknown_df)
         self._bags = bags
+        # How many postings one question may walk before the rest are looked up (_shared_weight).
+        self._walk_budget = WALK_BUDGET
+        self._posting_sets: dict[tuple[int, str], frozenset[object]] = {}
 
         self._interrogatives = knowledge.language.answer_types | {
             analyze(w).tokens[0] for w in ("what", "how", "which")
@@ -316,15 +327,61 @@ class Matcher:
                 return True
         return False
 
+    def _shared_weight(self, weights: dict[str, float], postings: dict[str, list[_K]],
+                       content_of: Callable[[_K], frozenset[str]]) -> dict[_K, float]:
+        """Weight each item shares with the question, through the inverted index.
+
+        The rarest words' posting lists are walked, up to a budget; commoner words ("what",
+        "truce" in a large knowledge base) are added by lookup to the items the rarer words found.
+        A question made only of common words is narrowed to the items holding all of them. So the
+        cost follows the rare words, not the size of the knowledge. A small knowledge base fits
+        the budget whole, and is scored exactly.
+        """
+        limit = self._walk_budget
+        walk: list[str] = []
+        common: list[str] = []
+        walked = 0
+        for token in sorted((t for t in weights if t in postings), key=lambda t: len(postings[t])):
+            size = len(postings[token])
+            if walked + size <= limit:
+                walk.append(token)
+                walked += size
+            else:
+                common.append(token)
+        shared: dict[_K, float] = defaultdict(float)
+        for token in walk:
+            w = weights[token]
+            for key in postings.get(token, ()):
+                shared[key] += w
+        if common and not shared:
+            common.sort(key=lambda t: len(postings[t]))
+            keys = self._posting_set(postings, common[0])
+            for token in common[1:]:
+                narrowed = keys & self._posting_set(postings, token)
+                if not narrowed:
+                    break
+                keys = narrowed
+            shared = dict.fromkeys(itertools.islice(keys, limit), 0.0)
+        for key in shared:
+            held = content_of(key)
+            for token in common:
+                if token in held:
+                    shared[key] += weights[token]
+        return shared
+
+    def _posting_set(self, postings: dict[str, list[_K]], token: str) -> frozenset[_K]:
+        """A long posting list as a set, built once, for intersections in C."""
+        key = (id(postings), token)
+        cached = self._posting_sets.get(key)
+        if cached is None:
+            cached = self._posting_sets[key] = frozenset(postings[token])
+        return cached  # type: ignore[return-value]
+
     def _rank(self, weights: dict[str, float], actors: tuple[str, ...]) -> list[Candidate]:
         content = frozenset(weights)
         unknown = any(t not in self._idf for t in content)
         wq = sum(weights.values())
-        shared: dict[int, float] = defaultdict(float)
-        for token in content:
-            w = weights[token]
-            for i in self._postings.get(token, ()):
-                shared[i] += w
+        shared = self._shared_weight(weights, self._postings, lambda i: self._docs[i].content)
         best: dict[str, tuple[float, str, tuple[str, ...]]] = {}
         for i, wc in shared.items():
             doc = self._docs[i]
@@ -337,23 +394,24 @@ class Matcher:
                 sim *= self.thresholds.core_missing
             if sim > best.get(doc.owner, (0.0, "", ()))[0]:
                 best[doc.owner] = (sim, doc.text, doc.actors)
-        bag_shared: dict[str, float] = defaultdict(float)
-        for token in content:
-            w = weights[token]
-            for entry_id in self._bag_postings.get(token, ()):
-                bag_shared[entry_id] += w
+        bag_shared = self._shared_weight(weights, self._bag_postings, self._bags.__getitem__)
+        for owner in best.keys() - bag_shared.keys():
+            bag_shared[owner] = sum(weights[t] for t in content & self._bags[owner])
         asked = content & self.knowledge.language.answer_types
-        ranked = []
+        share = self.thresholds.phrasing_share
+        no_phrasing = (0.0, "", ())
+        scored: list[tuple[float, str]] = []
         for entry_id, wc in bag_shared.items():
-            coverage = wc / wq
-            sim, phrasing, parties = best.get(entry_id, (0.0, "", ()))
-            share = self.thresholds.phrasing_share
-            score = share * sim + (1 - share) * coverage
+            score = share * best.get(entry_id, no_phrasing)[0] + (1 - share) * wc / wq
             answers = self._answer_types[entry_id]
             if asked and answers and not asked & answers:
                 score *= self.thresholds.wrong_type
-            ranked.append(Candidate(entry_id, score, phrasing, coverage, sim, parties))
-        ranked.sort(key=lambda c: (-c.score, c.entry_id))
+            scored.append((-score, entry_id))
+        ranked = []
+        for negative, entry_id in heapq.nsmallest(TOP, scored):
+            sim, phrasing, parties = best.get(entry_id, no_phrasing)
+            ranked.append(Candidate(entry_id, -negative, phrasing, bag_shared[entry_id] / wq,
+                                    sim, parties))
         return ranked
 
     def _best_sentence(
@@ -363,10 +421,8 @@ class Matcher:
         if len(weights) < 2:
             return None
         wq = sum(weights.values())
-        shared: dict[int, float] = defaultdict(float)
-        for token, w in weights.items():
-            for i in self._sentence_postings.get(token, ()):
-                shared[i] += w
+        shared = self._shared_weight(weights, self._sentence_postings,
+                                     lambda i: self._sentences[i][1].content)
         best: tuple[float, int, str] | None = None
         for i, wc in shared.items():
             paragraph, doc = self._sentences[i]

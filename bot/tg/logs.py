@@ -33,10 +33,14 @@ class TokenRedactor:
         record = self.factory(*args, **kwargs)
         if not self.secrets:
             return record
-        message = record.getMessage()
-        clean = self.redact(message)
-        if clean != message:
-            record.msg, record.args = clean, ()
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):  # a malformed call: keep everything it said, redacted
+            record.msg, record.args = self.redact(f"{record.msg} {record.args!r}"), ()
+        else:
+            clean = self.redact(message)
+            if clean != message:
+                record.msg, record.args = clean, ()
         if record.exc_info and record.exc_info[0] is not None:
             # Formatters reuse exc_text when set: render the traceback once, redacted.
             record.exc_text = self.redact(logging.Formatter().formatException(record.exc_info))

@@ -36,6 +36,14 @@ def test_message_args_and_tracebacks_are_redacted(
     assert "was rejected" in caplog.text  # the traceback is still there, redacted
 
 
+def test_a_malformed_log_call_does_not_raise_at_the_call_site(
+    redaction: None, caplog: pytest.LogCaptureFixture
+) -> None:
+    logging.getLogger("x").warning("%s %s %s", TOKEN, "only two arguments")
+    assert TOKEN not in caplog.text
+    assert "only two arguments" in caplog.text
+
+
 def test_installing_twice_keeps_one_redactor(redaction: None) -> None:
     redact_secrets(["other"])
     factory = logging.getLogRecordFactory()

@@ -14,6 +14,7 @@ from bot.settings import (
     Settings,
     SettingsError,
     load_settings,
+    token_configured,
 )
 
 VARIABLES = (
@@ -91,6 +92,9 @@ def test_missing_token_is_one_line_naming_it_and_the_console_chat() -> None:
 def test_blank_token_counts_as_missing(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "   ")
     assert load_settings().token is None
+    assert not token_configured()
+    monkeypatch.setenv("TELEGRAM_BOT_TOKEN", "1:x")
+    assert token_configured()
 
 
 @pytest.mark.parametrize(("name", "value"), [("BOT_ADMIN_IDS", "12,alice"), ("LOG_LEVEL", "loud")])
