@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -21,9 +20,14 @@ def knowledge_dir(explicit: str | None) -> Path:
     """``--knowledge``, else ``KNOWLEDGE_DIR``, else the repository's ``knowledge/``."""
     if explicit:
         return Path(explicit)
-    from_env = os.environ.get("KNOWLEDGE_DIR", "").strip()
-    if from_env:
-        return Path(from_env)
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        configured = load_settings().knowledge_dir  # KNOWLEDGE_DIR, from the environment or .env
+    except SettingsError:
+        configured = None  # `run` reports bad settings; trying the bot should still work
+    if configured is not None:
+        return configured
     return REPO_KNOWLEDGE if REPO_KNOWLEDGE.is_dir() else Path.cwd() / "knowledge"
 
 
@@ -202,16 +206,30 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
 
 
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    from bot.settings import SettingsError, load_settings
     from bot.tg.app import main as run_bot
 
-    return run_bot(webhook=getattr(args, "webhook", False), knowledge=args.knowledge)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    if args.knowledge is None and settings.knowledge_dir is not None:
+        args.knowledge = str(settings.knowledge_dir)
+    engine = _engine(args, err)
+    return 2 if engine is None else run_bot(settings, engine)
 
 
 def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """No command: run the bot when a token is configured, else open the console chat."""
-    from bot.settings import token_configured
+    from bot.settings import SettingsError, token_configured
 
-    if token_configured():
+    try:
+        configured = token_configured()
+    except SettingsError as exc:
+        print(f"error: {exc}", file=err)
+        return 2
+    if configured:
         return cmd_run(args, out, err)
     print(
         "No TELEGRAM_BOT_TOKEN set, so here is the console chat. To connect Telegram, put the "
