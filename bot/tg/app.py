@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import sys
 
 from telegram import (
-    BotCommand,
     BotCommandScopeAllGroupChats,
     BotCommandScopeAllPrivateChats,
     Update,
@@ -22,9 +23,13 @@ from telegram.ext import (
     filters,
 )
 
+from bot.curation import Curator
 from bot.engine import Engine
 from bot.settings import MissingToken, Settings
+from bot.store import Store
+from bot.tg import admin, render
 from bot.tg.buttons import on_button
+from bot.tg.commands import ADMIN_COMMANDS, GROUP_COMMANDS, PRIVATE_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
 from bot.tg.errors import on_error
 from bot.tg.groups import (
@@ -55,16 +60,8 @@ CONCURRENT_UPDATES = 64  # one slow chat must not hold up the others
 CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT = 5.0
 
-PRIVATE_COMMANDS = [
-    BotCommand("start", "What I know, with example questions"),
-    BotCommand("help", "How to ask, here and in groups"),
-    BotCommand("sources", "The article I answer from"),
-    BotCommand("ask", "Ask a question about the article"),
-]
-GROUP_COMMANDS = [
-    BotCommand("ask", "Ask a question about the article"),
-    BotCommand("help", "How to ask me in a group"),
-]
+ADMIN_COMMAND_NAMES = [c.command for c in ADMIN_COMMANDS]
+FEEDBACK_PATTERN = rf"^{render.FEEDBACK}:"
 
 
 def build_application(
@@ -81,12 +78,18 @@ def build_application(
         .connection_pool_size(CONNECTION_POOL_SIZE)
         .pool_timeout(POOL_TIMEOUT)
         .post_init(post_init)
+        .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
     if rate_limited:
         builder.rate_limiter(AIORateLimiter())  # the builder is mutable: no need to reassign
     application: BotApplication = builder.build()
-    application.bot_data.engine = engine
+    data = application.bot_data
+    data.engine = engine
+    data.admin_ids = settings.admin_ids
+    data.store = Store(settings.data_dir / "bot.sqlite3")
+    data.curator = Curator(engine, engine.knowledge.directory, settings.data_dir)
+    admins = filters.User(user_id=settings.admin_ids)  # matches nobody when none is configured
 
     # Only new messages: an edited message was answered already, and channel posts are not ours.
     new = filters.UpdateType.MESSAGE
@@ -98,11 +101,22 @@ def build_application(
     application.add_handlers(
         [
             # Commands. /ask works everywhere; /start differs between private chats and groups.
+            CommandHandler("start", admin.cmd_start_admin, filters=private & admins),
             CommandHandler("start", cmd_start, filters=private),
             CommandHandler("start", cmd_start_group, filters=groups),
             CommandHandler("help", cmd_help, filters=new),
             CommandHandler("sources", cmd_sources, filters=new),
             CommandHandler("ask", cmd_ask, filters=new),
+            # Admins (BOT_ADMIN_IDS), in private chats: keep the knowledge current, see misses.
+            # Everyone else is told no; a file from them is refused without being downloaded.
+            CommandHandler("reload", admin.cmd_reload, filters=private & admins),
+            CommandHandler("rollback", admin.cmd_rollback, filters=private & admins),
+            CommandHandler("export", admin.cmd_export, filters=private & admins),
+            CommandHandler("unanswered", admin.cmd_unanswered, filters=private & admins),
+            CommandHandler("stats", admin.cmd_stats, filters=private & admins),
+            CommandHandler(ADMIN_COMMAND_NAMES, admin.cmd_refuse, filters=private),
+            MessageHandler(private & filters.Document.ALL & admins, admin.on_document),
+            MessageHandler(private & filters.Document.ALL, admin.on_document_refused),
             # Private chats: any text is a question; other commands and non-text get a hint.
             MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
             MessageHandler(private & filters.COMMAND, on_unknown_command),
@@ -112,6 +126,7 @@ def build_application(
             MessageHandler(group_text & REPLY_TO_ME, on_reply_to_me),
             MessageHandler(group_text & MENTIONS_ME, on_mention),
             # Buttons under answers, and inline mode in any chat.
+            CallbackQueryHandler(admin.on_feedback, pattern=FEEDBACK_PATTERN),
             CallbackQueryHandler(on_button),
             InlineQueryHandler(on_inline_query),
         ]
@@ -125,7 +140,17 @@ async def post_init(application: BotApplication) -> None:
     bot = application.bot
     await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
     await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
+    application.bot_data.watcher = asyncio.create_task(admin.watch_knowledge(application))
     log.info("running as @%s", bot.username)
+
+
+async def post_stop(application: BotApplication) -> None:
+    """Stop watching the knowledge folder."""
+    watcher = application.bot_data.watcher
+    if watcher is not None:
+        watcher.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await watcher
 
 
 async def post_shutdown(application: BotApplication) -> None:

@@ -27,8 +27,13 @@ async def on_button(update: Update, context: Context) -> None:
         await query.answer(render.GONE)
         return
     heading = render.title_for(reply, engine.knowledge.entries)
+    group = in_group(message)
     rendered = render.render_reply(
-        reply, group=in_group(message), heading=heading, wording=engine.knowledge.messages
+        reply,
+        group=group,
+        heading=heading,
+        wording=engine.knowledge.messages,
+        feedback=not group,
     )
     if action == render.ANSWER_IN_PLACE:
         await replace(message, rendered)

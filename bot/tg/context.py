@@ -9,7 +9,10 @@ from typing import Any, TypeVar
 
 from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
+from bot.curation import Curator
 from bot.engine import Engine
+from bot.engine.model import Reply
+from bot.store import Store
 
 R = TypeVar("R")
 
@@ -22,11 +25,15 @@ class BotData:
     nothing in the engine has to be thread-safe (its stemmer is not).
     """
 
-    __slots__ = ("_engine", "_worker")
+    __slots__ = ("_engine", "_worker", "admin_ids", "curator", "store", "watcher")
 
     def __init__(self) -> None:  # PTB builds bot_data with no arguments
         self._engine: Engine | None = None
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix="engine")
+        self.store: Store | None = None  # what the bot remembers; None when not configured
+        self.curator: Curator | None = None  # admins' changes to the knowledge
+        self.admin_ids: frozenset[int] = frozenset()
+        self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
 
     @property
     def engine(self) -> Engine:
@@ -42,9 +49,18 @@ class BotData:
         """Run ``work`` (an engine call) on the engine thread."""
         return await asyncio.get_running_loop().run_in_executor(self._worker, work)
 
+    def record(self, reply: Reply, chat_type: str) -> None:
+        """Remember how a question was handled (misses keep their text, for /unanswered)."""
+        if self.store is not None:
+            self.store.record(
+                reply.kind.value, chat_type, entry=reply.entry, question=reply.question
+            )
+
     def close(self) -> None:
         """Stop the engine thread once the calls already queued are done."""
         self._worker.shutdown(wait=False)
+        if self.store is not None:
+            self.store.close()
 
 
 Context = CallbackContext[ExtBot[Any], dict[Any, Any], dict[Any, Any], BotData]

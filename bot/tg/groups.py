@@ -68,7 +68,10 @@ async def _answer(message: Message, context: Context, question: str) -> None:
         await send_html(message, usage, quote=group)
         return
     reply = await think(context, message.chat_id, partial(engine.ask, question))
-    rendered = render.render_reply(reply, group=group, wording=engine.knowledge.messages)
+    context.bot_data.record(reply, message.chat.type)
+    rendered = render.render_reply(
+        reply, group=group, wording=engine.knowledge.messages, feedback=not group
+    )
     await send(message, rendered, quote=group)
 
 

@@ -25,6 +25,9 @@ MAX_BUTTON_LABEL = 60  # longer labels are cut by clients anyway
 
 ANSWER_IN_PLACE = "a"  # callback "a:<entry_id>": replace the pressed message with the answer
 ASK_AS_NEW = "q"  # callback "q:<entry_id>": answer in a new message, keep the pressed one
+FEEDBACK = "f"  # callback "f:+:<entry_id>" / "f:-:<entry_id>": a vote on the answer above
+NO_ENTRY = "-"  # the entry id in feedback on an answer quoted straight from the article
+THUMBS = (("+", "\U0001f44d"), ("-", "\U0001f44e"))
 
 GROUP_NO_ANSWER = "The article doesn't answer that, so I won't guess."
 SORRY = "Sorry, something went wrong on my side. Please try again."
@@ -83,12 +86,14 @@ def render_reply(
     group: bool = False,
     heading: str | None = None,
     wording: Mapping[str, str] | None = None,
+    feedback: bool = False,
 ) -> Rendered:
     """The messages and keyboard for one engine reply, in a private chat or in a group.
 
     ``heading`` is a question shown in bold above an answer: for a pressed button or an inline
     result, where the question is not visible just above. ``wording`` is the knowledge's
     ``messages`` (``no_answer_group``, ``suggest``); built-in texts stand in for missing ones.
+    ``feedback`` adds a thumbs up / down row under an answer (private chats).
     """
     wording = wording or {}
     if group and reply.kind is Kind.NO_ANSWER:
@@ -107,7 +112,32 @@ def render_reply(
         keyboard = keyboard_for(reply.options, ANSWER_IN_PLACE)
     elif reply.kind is Kind.ANSWER and reply.followups and not group:
         keyboard = keyboard_for(reply.followups, ASK_AS_NEW)
+    if feedback and reply.kind is Kind.ANSWER:
+        keyboard = with_feedback(keyboard, reply.entry)
     return Rendered(pack(blocks), keyboard)
+
+
+def with_feedback(
+    keyboard: InlineKeyboardMarkup | None, entry_id: str | None
+) -> InlineKeyboardMarkup:
+    """The keyboard with a last row of 👍 / 👎 for the answer."""
+    row = [
+        InlineKeyboardButton(
+            label, callback_data=callback_data(FEEDBACK, f"{sign}:{entry_id or NO_ENTRY}")
+        )
+        for sign, label in THUMBS
+    ]
+    rows = [list(r) for r in keyboard.inline_keyboard] if keyboard else []
+    return InlineKeyboardMarkup([*rows, row])
+
+
+def parse_feedback(data: str | None) -> tuple[int, str | None] | None:
+    """``(+1 or -1, entry_id or None)`` from feedback callback data, else None."""
+    action, _, rest = (data or "").partition(":")
+    sign, _, entry_id = rest.partition(":")
+    if action != FEEDBACK or sign not in ("+", "-") or not entry_id:
+        return None
+    return (1 if sign == "+" else -1), (None if entry_id == NO_ENTRY else entry_id)
 
 
 def title_for(reply: Reply, entries: Mapping[str, Entry]) -> str:

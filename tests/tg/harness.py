@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 from typing import Any
 
 from telegram import Update
@@ -30,10 +32,26 @@ def settings_for(fake: FakeBotAPI, **overrides: Any) -> Settings:
 
 @asynccontextmanager
 async def running(
-    fake: FakeBotAPI, engine: Engine, *, rate_limited: bool = True
+    fake: FakeBotAPI, engine: Engine, *, rate_limited: bool = True, **settings: Any
 ) -> AsyncIterator[BotApplication]:
-    """The bot polling the fake, started and stopped in the order ``run_polling`` uses."""
-    application = build_application(settings_for(fake), engine, rate_limited=rate_limited)
+    """The bot polling the fake, started and stopped in the order ``run_polling`` uses.
+
+    ``settings`` override the defaults (``data_dir``, ``admin_ids``...); without a ``data_dir``
+    the bot remembers things in a temporary folder, never in the working directory.
+    """
+    with tempfile.TemporaryDirectory(prefix="bot-data-") as scratch:
+        settings.setdefault("data_dir", Path(scratch))
+        async with _running(fake, engine, rate_limited, settings) as application:
+            yield application
+
+
+@asynccontextmanager
+async def _running(
+    fake: FakeBotAPI, engine: Engine, rate_limited: bool, settings: dict[str, Any]
+) -> AsyncIterator[BotApplication]:
+    application = build_application(
+        settings_for(fake, **settings), engine, rate_limited=rate_limited
+    )
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
@@ -47,6 +65,8 @@ async def running(
     finally:
         await application.updater.stop()
         await application.stop()
+        if application.post_stop:
+            await application.post_stop(application)
         await application.shutdown()
         if application.post_shutdown:
             await application.post_shutdown(application)

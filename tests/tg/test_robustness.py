@@ -10,7 +10,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.model import Citation, Kind
-from bot.tg import render
+from bot.tg import admin, render
 from tests.fake_bot_api import FakeBotAPI
 
 from .conftest import Launch
@@ -100,7 +100,10 @@ async def test_unsupported_messages_in_private_get_one_hint(fake: FakeBotAPI) ->
     fake.send_voice(chat, alice)
     fake.send_document(chat, alice, "notes.txt", b"hello", "text/plain")
     replies = await fake.wait_sent(chat["id"], 5)
-    assert {r["text"] for r in replies} == {render.NOT_TEXT}
+    assert [r["text"] for r in replies].count(render.NOT_TEXT) == 4
+    # A file from someone who is not an admin is refused, and never downloaded.
+    assert admin.REFUSED_DOCUMENT in [r["text"] for r in replies]
+    assert not [c for c in fake.calls if c.method == "getFile"]
     fake.send_text(chat, alice, "/nonsense")
     [*_, unknown] = await fake.wait_sent(chat["id"], 6)
     assert unknown["text"] == render.UNKNOWN_COMMAND

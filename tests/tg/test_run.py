@@ -7,6 +7,7 @@ import logging
 import os
 import signal
 import sys
+import tempfile
 from pathlib import Path
 
 import pytest
@@ -67,6 +68,8 @@ async def test_debug_logs_never_contain_the_token(
 
 async def run_main(env: dict[str, str]) -> asyncio.subprocess.Process:
     environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    # What the bot remembers goes to a scratch folder, not the working tree.
+    environment["BOT_DATA_DIR"] = tempfile.mkdtemp(prefix="bot-data-")
     environment.update(env)
     return await asyncio.create_subprocess_exec(
         sys.executable,

@@ -1,0 +1,231 @@
+"""Admins keep the knowledge current from Telegram: reload, upload, rollback, export, misses.
+
+Every handler here is reached only through the admin filter built in ``app.py``
+(``filters.User(user_id=BOT_ADMIN_IDS)``); everyone else gets ``cmd_refuse``. The work itself is
+``bot.curation.Curator`` and ``bot.store.Store``: no Telegram there.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import html
+import io
+import logging
+import time
+from collections.abc import Callable
+
+from telegram import BotCommandScopeChat, InputFile, Message, Update
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+
+from bot.curation import EDITABLE, MAX_UPLOAD_BYTES, Curator, Outcome
+from bot.tg import render
+from bot.tg.commands import ADMIN_COMMANDS, PRIVATE_COMMANDS
+from bot.tg.context import BotApplication, Context
+from bot.tg.private import cmd_start
+from bot.tg.send import send_html
+
+log = logging.getLogger(__name__)
+
+WATCH_EVERY = 2.0  # seconds between looks at the knowledge folder
+REFUSED = "Sorry, that is only for the bot's admins."
+REFUSED_DOCUMENT = "Only the bot's admins can send files. Please type your question instead."
+MAX_LINES = 40  # of an outcome shown in one message; the rest is summarised
+
+
+def _pre(text: str) -> str:
+    """Plain text as a monospace block (errors and diffs line up), escaped."""
+    return f"<pre>{html.escape(text, quote=False)}</pre>"
+
+
+def outcome_html(outcome: Outcome) -> str:
+    lines = outcome.text().splitlines()
+    if len(lines) > MAX_LINES:
+        lines = [*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more lines"]
+    head, *rest = lines
+    body = _pre("\n".join(rest)) if rest else ""
+    mark = "\u2705" if outcome.applied else "\u26a0\ufe0f"
+    return f"{mark} <b>{html.escape(head, quote=False)}</b>\n{body}".rstrip()
+
+
+async def _curate(context: Context, work: Callable[[Curator], Outcome]) -> Outcome | None:
+    curator = context.bot_data.curator
+    if curator is None:
+        return None
+    # Validation and evaluation take a moment: off the event loop, one change at a time.
+    return await asyncio.to_thread(work, curator)
+
+
+async def _reply_outcome(message: Message, outcome: Outcome | None) -> None:
+    if outcome is None:
+        await send_html(message, render.esc("Knowledge editing is not configured."))
+        return
+    for chunk in render.split_text(outcome_html(outcome), render.MAX_CHARS):
+        await message.reply_html(chunk)
+
+
+async def cmd_start_admin(update: Update, context: Context) -> None:
+    """/start from an admin: the usual greeting, and the admin commands in their menu.
+
+    The menu is set here, not at startup: Telegram knows an admin's chat only once they have
+    started one with the bot (before that it answers "chat not found").
+    """
+    assert update.message
+    await cmd_start(update, context)
+    try:
+        await context.bot.set_my_commands(
+            PRIVATE_COMMANDS + ADMIN_COMMANDS, scope=BotCommandScopeChat(update.message.chat_id)
+        )
+    except TelegramError as exc:  # the menu is a convenience; the commands work without it
+        log.warning("could not set the admin command menu: %s", exc)
+
+
+async def cmd_reload(update: Update, context: Context) -> None:
+    """/reload: re-read the knowledge folder, validate it whole, swap it in; say what changed."""
+    assert update.message
+    await _reply_outcome(update.message, await _curate(context, lambda c: c.reload()))
+
+
+async def cmd_rollback(update: Update, context: Context) -> None:
+    """/rollback: restore the version before the last change."""
+    assert update.message
+    await _reply_outcome(update.message, await _curate(context, lambda c: c.rollback()))
+
+
+async def cmd_export(update: Update, context: Context) -> None:
+    """/export: the knowledge files as served, as documents."""
+    assert update.message
+    curator = context.bot_data.curator
+    if curator is None:
+        await send_html(update.message, render.esc("Knowledge editing is not configured."))
+        return
+    for name, content in await asyncio.to_thread(curator.export):
+        await update.message.reply_document(InputFile(io.BytesIO(content), filename=name))
+
+
+async def on_document(update: Update, context: Context) -> None:
+    """A knowledge file sent by an admin: validate, evaluate, apply if good; reply with the diff."""
+    message = update.message
+    assert message and message.document
+    document = message.document
+    name = document.file_name or ""
+    if name not in EDITABLE:
+        await send_html(
+            message,
+            render.esc(f"Send one of the knowledge files ({', '.join(EDITABLE)}) to replace it."),
+        )
+        return
+    if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
+        await send_html(
+            message,
+            render.esc(
+                f"{name} is larger than {MAX_UPLOAD_BYTES} bytes; knowledge files are much smaller."
+            ),
+        )
+        return
+    file = await document.get_file()
+    content = bytes(await file.download_as_bytearray())
+    await _reply_outcome(message, await _curate(context, lambda c: c.upload(name, content)))
+
+
+async def cmd_refuse(update: Update, _context: Context) -> None:
+    """An admin command from someone who is not an admin."""
+    if update.message:
+        await send_html(update.message, render.esc(REFUSED))
+
+
+async def on_document_refused(update: Update, _context: Context) -> None:
+    """A file from a non-admin: refused without downloading it."""
+    if update.message:
+        await send_html(update.message, render.esc(REFUSED_DOCUMENT))
+
+
+async def cmd_unanswered(update: Update, context: Context) -> None:
+    """/unanswered: the most frequent recent questions the bot abstained on or clarified."""
+    assert update.message
+    store = context.bot_data.store
+    misses = await asyncio.to_thread(store.unanswered) if store else []
+    if not misses:
+        await send_html(update.message, render.esc("No unanswered questions in the last 30 days."))
+        return
+    lines = ["Most frequent unanswered questions (last 30 days):"]
+    for m in misses:
+        when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
+        what = "no answer" if m.kind == "no_answer" else "clarified"
+        lines.append(f"{m.count:>3}\u00d7  {m.question}  ({what}, last {when})")
+    lines.append("Add the useful ones as phrasings in qa.yaml, then send it back to me.")
+    for chunk in render.split_text("\n".join(lines), render.MAX_CHARS - 20):
+        await update.message.reply_html(_pre(chunk))
+
+
+async def cmd_stats(update: Update, context: Context) -> None:
+    """/stats: answered, abstained and clarified; top entries and misses; feedback; by window."""
+    assert update.message
+    store = context.bot_data.store
+    if store is None:
+        await send_html(update.message, render.esc("Statistics are not configured."))
+        return
+    out = []
+    for w in await asyncio.to_thread(store.stats):
+        c = w.counts
+        out.append(
+            f"{w.label}: {w.total} questions — {c.get('answer', 0)} answered, "
+            f"{c.get('no_answer', 0)} not covered, {c.get('clarify', 0)} clarified, "
+            f"{c.get('smalltalk', 0)} small talk; feedback 👍 {w.up} 👎 {w.down}"
+        )
+        if w.top_entries:
+            out.append("  top answers: " + ", ".join(f"{e} ({n})" for e, n in w.top_entries))
+        if w.top_misses:
+            out.append("  top misses: " + "; ".join(f"{q} ({n})" for q, n in w.top_misses))
+    for chunk in render.split_text("\n".join(out), render.MAX_CHARS - 20):
+        await update.message.reply_html(_pre(chunk))
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    """👍 / 👎 under an answer: one vote per user per answer (a later press changes it)."""
+    query = update.callback_query
+    assert query
+    parsed = render.parse_feedback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    store = context.bot_data.store
+    if parsed is None or message is None or store is None:
+        await query.answer()
+        return
+    vote, entry_id = parsed
+    key = f"{message.chat_id}:{message.message_id}"
+    changed = await asyncio.to_thread(store.vote, key, query.from_user.id, entry_id, vote)
+    await query.answer("Thanks for the feedback!" if changed else "Your vote is already counted.")
+
+
+# --- watching the folder ---------------------------------------------------------------------
+
+
+async def watch_knowledge(application: BotApplication) -> None:
+    """Pick up edits saved on disk; tell the admins what happened, good or bad."""
+    curator = application.bot_data.curator
+    if curator is None:
+        return
+    while True:
+        await asyncio.sleep(WATCH_EVERY)
+        try:
+            outcome = await asyncio.to_thread(curator.changed_on_disk)
+        except OSError as exc:  # a folder being rewritten, a permissions slip: try again later
+            log.warning("could not check the knowledge folder: %s", exc)
+            continue
+        if outcome is None:
+            continue
+        log.log(
+            logging.INFO if outcome.applied else logging.WARNING,
+            "%s",
+            outcome.text().replace("\n", "; "),
+        )
+        await notify_admins(application, outcome_html(outcome))
+
+
+async def notify_admins(application: BotApplication, text: str) -> None:
+    """Tell every admin; one who never started a chat with the bot cannot be told (logged)."""
+    for admin in sorted(application.bot_data.admin_ids):
+        try:
+            await application.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+        except TelegramError as exc:
+            log.warning("could not notify admin %s: %s", admin, exc)

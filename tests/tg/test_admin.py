@@ -1,0 +1,190 @@
+"""Admins keep the knowledge current from Telegram, end to end through the fake Bot API."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from bot.engine import Engine, load_knowledge
+from bot.tg import admin
+from tests.fake_bot_api import FakeBotAPI
+
+from .harness import buttons, running
+
+ADMIN = 1001
+NEW_ENTRY = b"""
+- id: lachin-villages
+  questions:
+    - Which villages in Lachin were shelled?
+  answer: >-
+    Azerbaijan's Defense Ministry says Armenian troops shelled villages in the Lachin region.
+  cite:
+    - az-mod-shelling
+"""
+
+Start = Callable[..., Awaitable[tuple[FakeBotAPI, Path]]]
+
+
+@pytest.fixture
+async def start(knowledge_copy: Path, tmp_path: Path) -> AsyncIterator[Start]:
+    """The bot with ADMIN as its admin, serving a writable copy of the knowledge."""
+    async with AsyncExitStack() as stack:
+
+        async def launch(data_dir: Path | None = None) -> tuple[FakeBotAPI, Path]:
+            fake = await stack.enter_async_context(FakeBotAPI())
+            engine = Engine(load_knowledge(knowledge_copy))
+            await stack.enter_async_context(
+                running(
+                    fake,
+                    engine,
+                    admin_ids=frozenset({ADMIN}),
+                    data_dir=data_dir or tmp_path / "data",
+                )
+            )
+            return fake, knowledge_copy
+
+        yield launch
+
+
+async def ask(
+    fake: FakeBotAPI, chat: dict[str, Any], user: dict[str, Any], text: str, count: int
+) -> dict[str, Any]:
+    fake.send_text(chat, user, text)
+    return (await fake.wait_sent(chat["id"], count))[-1]
+
+
+async def test_non_admins_are_refused_everything(start: Start) -> None:
+    fake, knowledge = await start()
+    mallory = fake.user(666, "Mallory")
+    chat = fake.private_chat(mallory)
+    for i, command in enumerate(["/reload", "/rollback", "/export", "/unanswered", "/stats"], 1):
+        assert (await ask(fake, chat, mallory, command, i))["text"] == admin.REFUSED
+    before = (knowledge / "qa.yaml").read_bytes()
+    fake.send_document(chat, mallory, "qa.yaml", before + NEW_ENTRY)
+    assert (await fake.wait_sent(chat["id"], 6))[-1]["text"] == admin.REFUSED_DOCUMENT
+    assert not [c for c in fake.calls if c.method == "getFile"]  # never downloaded
+    assert (knowledge / "qa.yaml").read_bytes() == before
+    assert fake.errors == []
+
+
+async def test_good_upload_is_applied_persisted_backed_up_and_answers(
+    start: Start, tmp_path: Path
+) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    original = (knowledge / "qa.yaml").read_bytes()
+    fake.send_document(chat, boss, "qa.yaml", original + NEW_ENTRY)
+    reply = (await fake.wait_sent(chat["id"]))[-1]["text"]
+    assert "Applied." in reply and "added (1): lachin-villages" in reply
+    assert (knowledge / "qa.yaml").read_bytes() == original + NEW_ENTRY
+    backups = list((tmp_path / "data" / "backups").glob("*-qa.yaml"))
+    assert [b.read_bytes() for b in backups] == [original]
+    answer = await ask(fake, chat, boss, "Which villages in Lachin were shelled?", 2)
+    assert answer["text"].startswith("Azerbaijan's Defense Ministry says Armenian troops shelled")
+    assert fake.errors == []
+
+
+async def test_broken_upload_is_rejected_with_its_line_and_old_knowledge_answers(
+    start: Start,
+) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    original = (knowledge / "qa.yaml").read_bytes()
+    broken = original + b"\n- id: oops\n  questions: [unclosed\n"
+    fake.send_document(chat, boss, "qa.yaml", broken)
+    reply = (await fake.wait_sent(chat["id"]))[-1]["text"]
+    last_line = len(broken.decode().splitlines())
+    assert "Not applied" in reply and "keeps serving" in reply
+    assert f"qa.yaml:{last_line + 1}: malformed YAML" in reply or "qa.yaml:" in reply
+    assert (knowledge / "qa.yaml").read_bytes() == original
+    answer = await ask(fake, chat, boss, "Who brokered the truce?", 2)
+    assert answer["text"].startswith("The United States brokered")
+    assert fake.errors == []
+
+
+async def test_fabricated_citation_in_an_upload_is_rejected(start: Start) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    original = (knowledge / "qa.yaml").read_bytes()
+    forged = NEW_ENTRY.replace(b"- az-mod-shelling", b'- "Armenian troops shelled Ganja at dawn"')
+    fake.send_document(chat, boss, "qa.yaml", original + forged)
+    reply = (await fake.wait_sent(chat["id"]))[-1]["text"]
+    line = len(original.decode().splitlines()) + len(forged.decode().splitlines())
+    assert f"qa.yaml:{line}: entry 'lachin-villages': citation does not appear verbatim" in reply
+    assert (knowledge / "qa.yaml").read_bytes() == original
+    assert fake.errors == []
+
+
+async def test_rollback_restores_and_export_sends_the_files(start: Start) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    original = (knowledge / "qa.yaml").read_bytes()
+    fake.send_document(chat, boss, "qa.yaml", original + NEW_ENTRY)
+    await fake.wait_sent(chat["id"])
+    reply = await ask(fake, chat, boss, "/rollback", 2)
+    assert "Rolled back qa.yaml" in reply["text"]
+    assert "removed (1): lachin-villages" in reply["text"]
+    assert (knowledge / "qa.yaml").read_bytes() == original
+    fake.send_text(chat, boss, "/export")
+    await fake.wait_for(lambda: len(fake.documents_sent) >= 5)
+    names = {d["file_name"] for d in fake.documents_sent}
+    assert {"qa.yaml", "quotes.yaml", "synonyms.yaml"} <= names
+    sent_qa = next(d for d in fake.documents_sent if d["file_name"] == "qa.yaml")
+    assert sent_qa["content"] == original
+    assert fake.errors == []
+
+
+async def test_an_edit_saved_on_disk_is_picked_up_and_admins_told(
+    start: Start, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(admin, "WATCH_EVERY", 0.05)
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    await ask(fake, chat, boss, "/start", 1)  # the admin has a chat with the bot
+    qa = knowledge / "qa.yaml"
+    good = qa.read_bytes()
+    qa.write_bytes(good + NEW_ENTRY)
+    told = (await fake.wait_sent(chat["id"], 2))[-1]["text"]
+    assert "reloaded after an edit on disk" in told and "lachin-villages" in told
+    qa.write_bytes(good + b"\n- id: [broken\n")
+    told = (await fake.wait_sent(chat["id"], 3))[-1]["text"]
+    assert "Not reloaded" in told and "qa.yaml:" in told
+    answer = await ask(fake, chat, boss, "Which villages in Lachin were shelled?", 4)
+    assert answer["text"].startswith("Azerbaijan's Defense Ministry says")  # still served
+    assert fake.errors == []
+
+
+async def test_misses_stats_and_feedback_survive_a_restart(start: Start, tmp_path: Path) -> None:
+    data = tmp_path / "kept"
+    fake, _ = await start(data)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    await ask(fake, chat, alice, "Who is Vladimir Putin?", 1)
+    await ask(fake, chat, alice, "who is vladimir putin", 2)
+    answer = await ask(fake, chat, alice, "Who brokered the truce?", 3)
+    thumbs = [data for label, data in buttons(answer) if data.startswith("f:")]
+    assert len(thumbs) == 2
+    query = fake.press_button(answer, thumbs[0], alice)
+    await fake.wait_for(lambda: query in fake.callback_answers)
+    again = fake.press_button(answer, thumbs[0], alice)
+    await fake.wait_for(lambda: again in fake.callback_answers)
+    assert "already counted" in str(fake.callback_answers[again])
+
+    fake2, _ = await start(data)  # a second bot over the same data folder: a restart
+    boss = fake2.user(ADMIN, "Boss")
+    admin_chat = fake2.private_chat(boss)
+    unanswered = (await ask(fake2, admin_chat, boss, "/unanswered", 1))["text"]
+    assert "2\u00d7  who is vladimir putin" in unanswered
+    stats = (await ask(fake2, admin_chat, boss, "/stats", 2))["text"]
+    assert "all time: 3 questions — 1 answered, 2 not covered" in stats
+    assert "👍 1 👎 0" in stats and "who-brokered (1)" in stats
+    assert fake.errors == [] and fake2.errors == []
