@@ -80,6 +80,9 @@ class Store:
         self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA busy_timeout=5000")
+        # WAL with NORMAL sync: durable across crashes of the bot, not of the machine, and no
+        # fsync per question.
+        self._db.execute("PRAGMA synchronous=NORMAL")
         self._db.executescript(SCHEMA)
         row = self._db.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
         if row is None:

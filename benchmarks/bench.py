@@ -1,0 +1,230 @@
+"""The performance benchmark: one command, every figure, on this machine, in one run.
+
+    python -m benchmarks.bench [--sizes 1000,10000,100000] [--quick]
+
+Reports:
+* cold start: process start to the first answer printed by ``python -m bot ask``;
+* knowledge load and validation, and building the matcher;
+* matching latency p50 / p99 over a few hundred varied questions (the two evaluation sets:
+  in scope, misspelled, keyword-only, out of scope) on the shipped knowledge and on synthetic
+  knowledge of 1,000, 10,000 and 100,000 entries built from it (benchmarks/synthetic.py), with
+  the evaluation accuracy at each size, next to a naive full scan (rapidfuzz
+  ``process.extractOne`` over every phrasing) as the reference;
+* peak memory (RSS) of the running bot (``python -m bot run`` against the fake Bot API);
+* end-to-end answers per second for a burst of questions from many users, next to a bare
+  python-telegram-bot echo bot on the same fake server in the same run.
+
+Timings are wall-clock on a shared machine: compare the figures of one run with each other.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from rapidfuzz import fuzz, process
+
+from benchmarks.synthetic import synthetic
+from bot.engine import Engine, load_knowledge
+from bot.engine.evaluate import evaluate, load_cases
+from bot.engine.load import Knowledge
+from bot.engine.text import words
+from tests.fake_bot_api import FakeBotAPI
+
+ROOT = Path(__file__).resolve().parent.parent
+KNOWLEDGE = ROOT / "knowledge"
+EVAL = ROOT / "tests" / "eval" / "questions.yaml"
+HOLDOUT = ROOT / "tests" / "eval" / "holdout.yaml"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))]
+
+
+def ms(seconds: float) -> str:
+    return f"{seconds * 1000:.2f} ms"
+
+
+def timed(work: Callable[[], object], repeat: int) -> float:
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        work()
+        runs.append(time.perf_counter() - start)
+    return statistics.median(runs)
+
+
+def cold_start(repeat: int) -> float:
+    """Median seconds from starting ``python -m bot ask`` to its answer being printed."""
+    runs = []
+    for _ in range(repeat):
+        start = time.perf_counter()
+        out = subprocess.run([sys.executable, "-m", "bot", "ask", "Who brokered the truce?"],
+                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        runs.append(time.perf_counter() - start)
+        assert out.startswith("The United States brokered"), out
+    return statistics.median(runs)
+
+
+def questions() -> list[str]:
+    return [c.question for c in load_cases(EVAL)] + [c.question for c in load_cases(HOLDOUT)]
+
+
+def latencies(ask: Callable[[str], object], qs: list[str]) -> list[float]:
+    for q in qs:  # warm caches, as a running bot would have them
+        ask(q)
+    result = []
+    for q in qs:
+        start = time.perf_counter()
+        ask(q)
+        result.append(time.perf_counter() - start)
+    return result
+
+
+def naive_scan(knowledge: Knowledge) -> Callable[[str], object]:
+    """The reference: every phrasing scored against the question, best one wins."""
+    choices = [" ".join(words(q)) for e in knowledge.entries.values() for q in e.questions]
+
+    def ask(question: str) -> object:
+        return process.extractOne(" ".join(words(question)), choices,
+                                  scorer=fuzz.token_set_ratio)
+    return ask
+
+
+def matching(sizes: list[int]) -> None:
+    base = load_knowledge(KNOWLEDGE)
+    qs = questions()
+    cases = load_cases(EVAL)
+    print(f"\nmatching latency over {len(qs)} questions (evaluation + held-out sets):")
+    print(f"{'entries':>9} {'build':>8} {'p50':>10} {'p99':>10} {'naive p50':>11} "
+          f"{'naive p99':>11} {'in scope':>9} {'abstain':>8}")
+    for size in [len(base.entries), *sizes]:
+        knowledge = base if size == len(base.entries) else synthetic(base, size)
+        start = time.perf_counter()
+        engine = Engine(knowledge)
+        build = time.perf_counter() - start
+        ours = latencies(engine.ask, qs)
+        naive = latencies(naive_scan(knowledge), qs[:60] if size >= 10_000 else qs)
+        report = evaluate(engine, cases)
+        print(f"{len(knowledge.entries):>9} {build:>7.1f}s {ms(percentile(ours, .5)):>10} "
+              f"{ms(percentile(ours, .99)):>10} {ms(percentile(naive, .5)):>11} "
+              f"{ms(percentile(naive, .99)):>11} {report.accuracy(True):>8.1f}% "
+              f"{report.accuracy(False):>7.1f}%")
+        del engine, knowledge
+
+
+# --- the running bot -------------------------------------------------------------------------
+
+def start_bot_process(fake: FakeBotAPI, data_dir: Path) -> subprocess.Popen[bytes]:
+    """``python -m bot run`` in its own process, talking to the fake server."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
+               TELEGRAM_BASE_FILE_URL=fake.base_file_url, LOG_LEVEL="WARNING",
+               BOT_DATA_DIR=str(data_dir))
+    return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env)
+
+
+def vm_hwm_kb(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+async def rss(burst: int) -> int:
+    """Peak RSS (kB) of ``python -m bot run`` after answering a burst of questions."""
+    qs = questions()
+    async with FakeBotAPI() as fake:
+        scratch = tempfile.mkdtemp(prefix="bench-bot-data-")
+        proc = start_bot_process(fake, Path(scratch))
+        try:
+            await fake.wait_for(lambda: fake.is_long_polling, timeout=60)
+            for n in range(burst):
+                user = fake.user(5000 + n, f"U{n}")
+                fake.send_text(fake.private_chat(user), user, qs[n % len(qs)])
+            await fake.wait_for(lambda: len({c.params.get("chat_id") for c in
+                                             fake.calls_to("sendMessage")}) >= burst, timeout=120)
+            return vm_hwm_kb(proc.pid)
+        finally:
+            proc.terminate()
+            await asyncio.to_thread(proc.wait, 30)  # the fake must keep serving meanwhile
+            shutil.rmtree(scratch, ignore_errors=True)
+
+
+def bot_process(fake: FakeBotAPI, which: str) -> subprocess.Popen[bytes]:
+    """``python -m benchmarks.bots ours|echo`` in its own process, talking to the fake."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
+               TELEGRAM_BASE_FILE_URL=fake.base_file_url, LOG_LEVEL="WARNING")
+    return subprocess.Popen([sys.executable, "-m", "benchmarks.bots", which], cwd=ROOT, env=env)
+
+
+async def answers_per_second(burst: int, which: str) -> float:
+    """A burst of questions from ``burst`` users at once; answers per second until the last."""
+    qs = questions()
+    async with FakeBotAPI() as fake:
+        proc = bot_process(fake, which)
+        try:
+            await fake.wait_for(lambda: fake.is_long_polling, timeout=60)
+            chats = [(fake.private_chat(u), u) for u in
+                     (fake.user(7000 + n, f"U{n}") for n in range(burst))]
+            begin = time.perf_counter()
+            for n, (chat, user) in enumerate(chats):
+                fake.send_text(chat, user, qs[n % len(qs)])
+            await fake.wait_for(lambda: len({c.params.get("chat_id") for c in
+                                             fake.calls_to("sendMessage")}) >= burst,
+                                timeout=120, interval=0.001)
+            assert fake.errors == [], fake.errors
+            return burst / (time.perf_counter() - begin)
+        finally:
+            proc.terminate()
+            await asyncio.to_thread(proc.wait, 30)  # the fake must keep serving meanwhile
+
+
+async def end_to_end(burst: int) -> None:
+    # Each bot in its own process, the fake server in this one, interleaved three times so
+    # both see the same machine load.
+    ours, echo = [], []
+    for _ in range(3):
+        ours.append(await answers_per_second(burst, "ours"))
+        echo.append(await answers_per_second(burst, "echo"))
+    o, e = statistics.median(ours), statistics.median(echo)
+    print(f"\nend to end, burst of {burst} questions from {burst} users through the fake Bot API, "
+          f"no rate limiter (median of 3):\n  this bot {o:.0f} answers/s; bare PTB echo bot "
+          f"{e:.0f} answers/s; ratio {100 * o / e:.0f}%")
+    peak = await rss(burst)
+    print(f"peak memory (VmHWM) of `python -m bot run` after {burst} answers: {peak / 1024:.0f} MB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="1000,10000,100000",
+                        help="synthetic knowledge sizes, comma-separated")
+    parser.add_argument("--burst", type=int, default=200)
+    parser.add_argument("--quick", action="store_true", help="sizes 1000,10000 only")
+    args = parser.parse_args()
+    sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
+    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+          f"{platform.python_version()}, {platform.platform()}")
+    print(f"cold start (`python -m bot ask`, median of 5): {cold_start(5):.2f} s")
+    print(f"knowledge load and validation (median of 5): "
+          f"{ms(timed(lambda: load_knowledge(KNOWLEDGE), 5))}")
+    knowledge = load_knowledge(KNOWLEDGE)
+    print(f"matcher build (median of 5): {ms(timed(lambda: Engine(knowledge), 5))}")
+    matching(sizes)
+    asyncio.run(end_to_end(args.burst))
+
+
+if __name__ == "__main__":
+    main()
