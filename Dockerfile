@@ -1,5 +1,5 @@
 # The bot as a container: `docker build -t article-bot .` then
-#   docker run --rm -e TELEGRAM_BOT_TOKEN=123:ABC -v article-bot-data:/app/data article-bot
+#   docker run --rm -e TELEGRAM_BOT_TOKEN=123:ABC -v article-bot-data:/app/data --stop-timeout 30 article-bot
 # The knowledge in knowledge/ is baked in; mount your own over it to change what the bot knows:
 #   docker run ... -v "$PWD/knowledge:/app/knowledge:ro" article-bot
 FROM python:3.11-slim
@@ -26,6 +26,8 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin bot 
 
 COPY bot ./bot
 COPY knowledge ./knowledge
+# The evaluation set gates every knowledge change an admin makes (knowledge/eval.yaml links to it).
+COPY tests/eval/questions.yaml ./knowledge/eval.yaml
 
 ENV KNOWLEDGE_DIR=/app/knowledge \
     BOT_DATA_DIR=/app/data
@@ -35,4 +37,14 @@ VOLUME ["/app/data"]
 
 USER bot
 
+# Unhealthy when the bot has not polled Telegram successfully for 90 s, hangs, exited, or could
+# not load its knowledge (it then exits non-zero and says why in /app/data/health.json).
+HEALTHCHECK --interval=30s --timeout=10s --start-period=60s --retries=3 \
+    CMD ["python", "-m", "bot", "health"]
+
+# Webhook mode only (`python -m bot run --webhook`, WEBHOOK_PORT): the reverse proxy's upstream.
+EXPOSE 8443
+
+# SIGTERM (docker stop) finishes the answers in progress before exiting; give it time to.
+STOPSIGNAL SIGTERM
 CMD ["python", "-m", "bot", "run"]
