@@ -550,8 +550,12 @@ def _load_entries(
                 if quote is None:
                     c.add(QA, line, f"{what}: unknown quote id '{item}' (not in quotes.yaml)")
                     continue
+                # Only a direct quotation is shown as someone's words; a claim is the article's
+                # sentence about what someone said, and the answer text attributes it.
+                said = quote.kind == "quote"
                 citations.append(
-                    Citation(quote.text, quote.paragraph, quote.speaker, quote.role, quote.id)
+                    Citation(quote.text, quote.paragraph, quote.speaker if said else None,
+                             quote.role if said else None, quote.id)
                 )
                 continue
             if verifier is None:
@@ -607,7 +611,7 @@ def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote
     """A verbatim excerpt inside a known quotation is attributed to that quotation's speaker."""
     needle, _ = normalize_for_verify(strip_outer_quotes(text))
     for quote in quotes.values():
-        if quote.paragraph == paragraph and quote.speaker:
+        if quote.paragraph == paragraph and quote.speaker and quote.kind == "quote":
             hay, _ = normalize_for_verify(quote.text)
             if needle in hay:
                 return quote
