@@ -1,8 +1,9 @@
-"""The command line: ``python -m bot [run|ask|chat|validate|eval]``. Thin: parse, call, print."""
+"""The command line: ``python -m bot [run|ask|chat|validate|eval|health]``: parse, call, print."""
 
 from __future__ import annotations
 
 import argparse
+import io
 import json
 import sys
 from collections.abc import Sequence
@@ -12,6 +13,7 @@ from typing import TextIO
 from bot.engine import Engine, KnowledgeErrors, load_knowledge
 from bot.engine.evaluate import OUT_OF_SCOPE, evaluate, load_cases, unknown_expectations
 from bot.engine.model import Reply
+from bot.tg import health
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -216,8 +218,31 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     if args.knowledge is None and settings.knowledge_dir is not None:
         args.knowledge = str(settings.knowledge_dir)
-    engine = _engine(args, err)
-    return 2 if engine is None else run_bot(settings, engine)
+    problems = io.StringIO()  # shown, and kept as the reason the health check gives
+    engine = _engine(args, problems)
+    err.write(problems.getvalue())
+    if engine is None:
+        health.mark_failed(
+            health.health_path(settings.data_dir),
+            problems.getvalue().strip(),
+            knowledge="failed",
+        )
+        return 2
+    return run_bot(settings, engine, webhook=getattr(args, "webhook", False))
+
+
+def cmd_health(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """Exit 0 when the running bot's heartbeat is fresh and its knowledge loaded, else 1."""
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"unhealthy: {exc}", file=err)
+        return 1
+    healthy, message = health.check(health.health_path(settings.data_dir), args.max_age)
+    print(message, file=out if healthy else err)
+    return 0 if healthy else 1
 
 
 def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
@@ -261,6 +286,14 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    check = sub.add_parser("health", help="exit 0 if the running bot is healthy (for Docker)")
+    check.add_argument(
+        "--max-age",
+        type=float,
+        default=health.MAX_AGE,
+        metavar="SECONDS",
+        help=f"longest time without a successful poll (default {health.MAX_AGE:g})",
+    )
     ask = sub.add_parser("ask", parents=[common], help="answer one question and print the reply")
     ask.add_argument("--json", action="store_true", help="print one JSON object per question")
     ask.add_argument(
@@ -302,6 +335,8 @@ def main(
             return cmd_chat(args, out, err, stdin)
         case "run":
             return cmd_run(args, out, err)
+        case "health":
+            return cmd_health(args, out, err)
         case _:
             return _default(args, out, err, stdin)
 

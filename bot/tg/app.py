@@ -1,4 +1,4 @@
-"""The composition root of the Telegram face: build the Application, run it by long polling."""
+"""The composition root of the Telegram face: build the Application, run it (polling or webhook)."""
 
 from __future__ import annotations
 
@@ -14,18 +14,18 @@ from telegram import (
 )
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
-    AIORateLimiter,
     ApplicationBuilder,
     CallbackQueryHandler,
     CommandHandler,
     InlineQueryHandler,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.curation import Curator
 from bot.engine import Engine
-from bot.settings import MissingToken, Settings
+from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.tg import admin, render
 from bot.tg.buttons import on_button
@@ -40,7 +40,9 @@ from bot.tg.groups import (
     on_mention,
     on_reply_to_me,
 )
+from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
+from bot.tg.limits import BotApiLimiter, UserRateLimit
 from bot.tg.logs import install_logging
 from bot.tg.private import (
     cmd_help,
@@ -50,6 +52,8 @@ from bot.tg.private import (
     on_text,
     on_unknown_command,
 )
+from bot.tg.reliability import JournalingProcessor, PollingRequest, UpdateJournal, serve
+from bot.tg.webhook import WebhookConfig
 
 log = logging.getLogger(__name__)
 
@@ -68,13 +72,15 @@ def build_application(
     settings: Settings, engine: Engine, *, rate_limited: bool = True
 ) -> BotApplication:
     """The Application with every handler registered; ``rate_limited=False`` only for benchmarks."""
+    journal = UpdateJournal(settings.data_dir / "journal")  # what was fetched, not yet answered
     builder = (
         ApplicationBuilder()
         .token(settings.require_token().get_secret_value())
         .base_url(settings.base_url)
         .base_file_url(settings.base_file_url)
         .context_types(CONTEXT_TYPES)
-        .concurrent_updates(CONCURRENT_UPDATES)
+        .concurrent_updates(JournalingProcessor(CONCURRENT_UPDATES, journal))
+        .get_updates_request(PollingRequest(journal))
         .connection_pool_size(CONNECTION_POOL_SIZE)
         .pool_timeout(POOL_TIMEOUT)
         .post_init(post_init)
@@ -82,7 +88,8 @@ def build_application(
         .post_shutdown(post_shutdown)
     )
     if rate_limited:
-        builder.rate_limiter(AIORateLimiter())  # the builder is mutable: no need to reassign
+        # Telegram's flood limits and retries of failed calls; the builder is mutable.
+        builder.rate_limiter(BotApiLimiter.from_settings(settings))
     application: BotApplication = builder.build()
     data = application.bot_data
     data.engine = engine
@@ -96,6 +103,9 @@ def build_application(
     private = filters.ChatType.PRIVATE & new
     groups = filters.ChatType.GROUPS & new
     group_text = groups & filters.TEXT & ~filters.COMMAND
+
+    # Before any handler (group -1): someone flooding the bot is slowed down, others unaffected.
+    application.add_handler(TypeHandler(Update, UserRateLimit.from_settings(settings)), group=-1)
 
     # --- Every handler, in the order they are tried (the first match handles the update) ---
     application.add_handlers(
@@ -158,22 +168,32 @@ async def post_shutdown(application: BotApplication) -> None:
     application.bot_data.close()
 
 
-def main(settings: Settings, engine: Engine) -> int:
-    """``python -m bot run``: long polling until stopped; the exit code says how it ended."""
+def main(settings: Settings, engine: Engine, *, webhook: bool = False) -> int:
+    """``python -m bot run [--webhook]``: answer until SIGTERM or Ctrl+C; the exit code says how."""
     try:
         token = settings.require_token()
-    except MissingToken as exc:
+        config = WebhookConfig.from_settings(settings) if webhook else None
+    except SettingsError as exc:  # a missing token, or WEBHOOK_URL / WEBHOOK_SECRET
         print(f"error: {exc}", file=sys.stderr)
         return 2
-    install_logging(settings.log_level, secrets=[token.get_secret_value()])
+    secrets = [token.get_secret_value()] + ([config.secret] if config else [])
+    install_logging(settings.log_level, secrets=secrets)
     application = build_application(settings, engine)
     try:
-        # Every update type, nothing dropped: updates sent while the bot was down get answered.
-        application.run_polling(allowed_updates=Update.ALL_TYPES)
+        # Polling or webhook until a stop signal, then every fetched update is answered first.
+        asyncio.run(serve(application, webhook=config, health=health_path(settings.data_dir)))
     except InvalidToken:
         log.error("Telegram rejected TELEGRAM_BOT_TOKEN: check it with @BotFather")
         return 1
     except NetworkError as exc:
         log.error("could not reach the Bot API at %s: %s", settings.base_url, exc)
         return 1
+    except OSError as exc:
+        if config is None:
+            raise
+        log.error("cannot serve the webhook on %s:%s: %s", config.listen, config.port, exc)
+        return 1
+    except KeyboardInterrupt:  # a second Ctrl+C: the journal keeps what was not answered
+        log.warning("stopped at once; unanswered updates are answered at the next start")
+        return 130
     return 0

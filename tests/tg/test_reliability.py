@@ -1,0 +1,595 @@
+"""Reliability against the fake Bot API (real HTTP): faults, floods, and stopping without loss.
+
+Figures measured here are reported in the README ("Reliability"); each test prints its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import math
+import os
+import signal
+import sys
+import time
+from collections import deque
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AsyncExitStack, asynccontextmanager
+from datetime import timedelta
+from pathlib import Path
+from typing import Any
+
+import pytest
+from telegram import Bot
+from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
+
+from bot.engine import Engine
+from bot.tg.app import build_application
+from bot.tg.context import BotApplication
+from bot.tg.limits import SLOW_DOWN, BotApiLimiter, RecentEvents, RetryPolicy, SlidingWindow
+from bot.tg.reliability import serve
+from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
+
+from .harness import running, settings_for
+
+# Backoff scaled down so that tests stay fast; the production values only change the waits.
+FAST_RETRIES: dict[str, Any] = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
+QUIET = 0.3
+
+# PTB's own RetryAfter warns about its future type when built; nothing here reads it.
+pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
+
+Start = Callable[..., Awaitable[tuple[FakeBotAPI, BotApplication]]]
+
+
+@pytest.fixture
+async def start(engine: Engine) -> AsyncIterator[Start]:
+    """Start a fake server (or the given one) and the bot polling it, with settings overridden."""
+    async with AsyncExitStack() as stack:
+
+        async def launch(
+            fake: FakeBotAPI | None = None, **settings: Any
+        ) -> tuple[FakeBotAPI, BotApplication]:
+            server = await stack.enter_async_context(fake or FakeBotAPI())
+            app = await stack.enter_async_context(running(server, engine, **settings))
+            return server, app
+
+        yield launch
+
+
+def limiter_of(app: BotApplication) -> BotApiLimiter:
+    limiter = app.bot.rate_limiter
+    assert isinstance(limiter, BotApiLimiter)
+    return limiter
+
+
+def answered_once(fake: FakeBotAPI, chat_id: int, question_ids: list[int]) -> bool:
+    """Every question in the group got exactly one answer quoting it."""
+    replies = [m["reply_to_message_id"] for m in fake.sent(chat_id) if m["reply_to_message_id"]]
+    return sorted(replies) == sorted(question_ids)
+
+
+# --- 1. transient failures are retried; no answer is lost ---------------------------------------
+
+
+async def test_a_quarter_of_sends_failing_with_502_loses_no_answer(
+    start: Start, eval_questions: list[str]
+) -> None:
+    fake, app = await start(overall_rate_limit=0, **FAST_RETRIES)
+    fake.fail_rate("sendMessage", 0.25, 502, seed=7)  # nginx's HTML 502, like Telegram's front end
+    chats = []
+    for n in range(200):
+        user = fake.user(1000 + n, f"User{n}")
+        chat = fake.private_chat(user)
+        chats.append(chat["id"])
+        fake.send_text(chat, user, eval_questions[n % len(eval_questions)])
+    await fake.wait_for(
+        lambda: all(fake.sent(c) for c in chats), timeout=60, what="an answer in all 200 chats"
+    )
+    await fake.wait_idle(quiet=QUIET)
+    failed = [f for f in fake.injected_faults if f.method == "sendMessage"]
+    attempts = len(fake.calls_to("sendMessage"))
+    print(f"\n200 questions, {len(failed)}/{attempts} sendMessage calls answered 502, 0 lost")
+    assert all(fake.sent(c) for c in chats)  # 100% answered
+    assert len(failed) >= 40  # the faults really were injected (25% of the calls)
+    assert limiter_of(app).retried == len(failed)
+    for c in chats:  # a 502 happens before Telegram posts anything: no duplicates
+        texts = [m["text"] for m in fake.sent(c)]
+        assert len(texts) == len(set(texts))
+    assert fake.errors == []
+
+
+async def test_resets_timeouts_and_gateway_errors_are_retried(start: Start) -> None:
+    fake, app = await start(**FAST_RETRIES)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.drop_connection_next("sendMessage", times=2)  # connection reset before Telegram saw it
+    fake.fail_next("sendMessage", 504, "Gateway Time-out")
+    fake.fail_next("sendMessage", 500, "Internal Server Error", json_body=True)
+    fake.fail_next("sendMessage", 503, "Service Unavailable", json_body=True)
+    fake.send_text(chat, alice, "Who brokered the truce?")
+    replies = await fake.wait_sent(chat["id"])
+    await fake.wait_idle(quiet=QUIET)
+    assert len(fake.sent(chat["id"])) == len(replies) >= 1
+    assert len(fake.injected_faults) == 5
+    assert limiter_of(app).retried == 5
+    assert fake.errors == []
+
+
+async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(start: Start) -> None:
+    # The message is posted, then the connection drops before the bot hears back. Retrying
+    # may post it twice; not retrying could lose it. The bot retries (see BotApiLimiter).
+    fake, _ = await start(**FAST_RETRIES)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.drop_connection_next("sendMessage", after_processing=True)
+    fake.send_text(chat, alice, "hello")
+    await fake.wait_sent(chat["id"], 2)
+    await fake.wait_idle(quiet=QUIET)
+    first, second = fake.sent(chat["id"])
+    assert first["text"] == second["text"]  # the accepted cost: one duplicate, nothing lost
+    assert fake.errors == []
+
+
+async def test_permanent_errors_are_logged_once_and_not_retried(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="bot.tg.limits")
+    fake, _ = await start(**FAST_RETRIES)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
+    fake.send_text(chat, alice, "Who brokered the truce?")
+    await fake.wait_for(lambda: fake.injected_faults)
+    await fake.wait_idle(quiet=QUIET)
+    bob = fake.user(43, "Bob")
+    bob_chat = fake.private_chat(bob)
+    fake.fail_next("sendMessage", 400, "Bad Request: chat not found", times=2)  # and the apology
+    fake.send_text(bob_chat, bob, "Who brokered the truce?")
+    await fake.wait_for(lambda: len(fake.injected_faults) == 3)
+    await fake.wait_idle(quiet=QUIET)
+    assert len(fake.calls_to("sendMessage")) == 3  # the two answers and the apology: no retries
+    warnings = [
+        r for r in caplog.records if r.name == "bot.tg.limits" and r.levelno == logging.WARNING
+    ]
+    assert [r.getMessage().split()[3] for r in warnings] == ["42:", "43:"]  # once per chat
+    assert "not retrying" in warnings[0].getMessage()
+    assert fake.errors == []
+
+
+# --- unit checks of the limiter's decisions, without HTTP ---------------------------------------
+
+
+class Calls:
+    """A stand-in for PTB's HTTP call: raises the given errors in turn, then succeeds."""
+
+    def __init__(self, *errors: Exception) -> None:
+        self.errors = list(errors)
+        self.count = 0
+
+    async def __call__(self) -> JSONDict:
+        self.count += 1
+        if self.errors:
+            raise self.errors.pop(0)
+        return {"ok": True}
+
+
+async def through(
+    limiter: BotApiLimiter, calls: Calls, endpoint: str = "sendMessage", chat_id: int = 42
+) -> Any:
+    return await limiter.process_request(calls, (), {}, endpoint, {"chat_id": chat_id}, None)
+
+
+def recording_limiter(**options: Any) -> tuple[BotApiLimiter, list[float]]:
+    waits: list[float] = []
+
+    async def sleep(seconds: float) -> None:
+        waits.append(seconds)
+
+    policy = RetryPolicy(retries=5, base_delay=0.5, max_delay=4.0)
+    return BotApiLimiter(policy=policy, sleep=sleep, seed=1, **options), waits
+
+
+async def test_transient_failures_back_off_exponentially_within_bounds() -> None:
+    limiter, waits = recording_limiter()
+    calls = Calls(TimedOut(), NetworkError("Bad Gateway"), TimedOut(), TimedOut(), TimedOut())
+    assert await through(limiter, calls) == {"ok": True}
+    assert calls.count == 6
+    caps = [min(4.0, 0.5 * 2**i) for i in range(5)]
+    assert all(cap / 2 <= wait <= cap for wait, cap in zip(waits, caps, strict=True))
+
+
+async def test_retries_are_bounded() -> None:
+    limiter, waits = recording_limiter()
+    calls = Calls(*[TimedOut() for _ in range(10)])
+    with pytest.raises(TimedOut):
+        await through(limiter, calls)
+    assert calls.count == 6 and len(waits) == 5
+
+
+@pytest.mark.parametrize(
+    "error", [BadRequest("Message is too long"), Forbidden("Forbidden: bot was kicked")]
+)
+async def test_bad_requests_and_forbidden_are_not_retried(error: Exception) -> None:
+    limiter, waits = recording_limiter()
+    calls = Calls(error)
+    with pytest.raises(type(error)):
+        await through(limiter, calls)
+    assert calls.count == 1 and waits == []
+
+
+async def test_typing_is_not_retried() -> None:
+    limiter, waits = recording_limiter()
+    calls = Calls(TimedOut())
+    with pytest.raises(TimedOut):
+        await through(limiter, calls, "sendChatAction")
+    assert calls.count == 1 and waits == []
+
+
+async def test_retry_after_pauses_that_chat_only_and_is_honoured() -> None:
+    limiter = BotApiLimiter()
+    order: list[str] = []
+
+    def call(name: str, *errors: Exception) -> Calls:
+        calls = Calls(*errors)
+
+        async def run() -> JSONDict:
+            order.append(name)
+            return await calls()
+
+        return run  # type: ignore[return-value]
+
+    first = asyncio.create_task(
+        through(limiter, call("a1", RetryAfter(timedelta(milliseconds=200))), chat_id=1)
+    )
+    await asyncio.sleep(0.01)  # the 429 is in
+    second = asyncio.create_task(through(limiter, call("a2"), chat_id=1))  # same chat
+    other = asyncio.create_task(through(limiter, call("b"), chat_id=2))  # another chat
+    await asyncio.gather(first, second, other)
+    # The other chat went ahead; in the paused one nothing went before the retried call.
+    assert order == ["a1", "b", "a1", "a2"]
+    assert limiter.flood_waits == 1
+
+
+async def test_a_sliding_window_never_lets_more_than_its_limit_through_in_a_period() -> None:
+    window = SlidingWindow(limit=5, period=0.2)
+    spans: list[tuple[float, float]] = []
+
+    async def call() -> None:
+        async with window.slot():
+            began = time.monotonic()
+            await asyncio.sleep(0.001)
+            spans.append((began, time.monotonic()))
+
+    await asyncio.gather(*(call() for _ in range(17)))
+    spans.sort()
+    # Call i may begin only a full period after call i-5 ended: never 6 in any 0.2 s.
+    assert all(spans[i][0] >= spans[i - 5][1] + 0.2 for i in range(5, len(spans)))
+
+
+# --- 2. floods: Telegram's limits held -----------------------------------------------------------
+
+
+class FloodControlledFake(FakeBotAPI):
+    """The fake with Telegram's flood control, modelled strictly.
+
+    At most ``group_limit`` messages to a group in any ``group_period`` seconds and
+    ``overall_limit`` per second overall; past that, ``429 Too Many Requests`` with
+    ``retry_after``, and the chat refuses everything until that time has passed.
+    """
+
+    def __init__(
+        self,
+        *,
+        group_limit: int = 20,
+        group_period: float = 60.0,
+        overall_limit: int | None = None,
+        **options: Any,
+    ) -> None:
+        super().__init__(**options)
+        self.group_limit = group_limit
+        self.group_period = group_period
+        self.overall_limit = overall_limit
+        self.flood_errors: list[int] = []  # chat ids answered 429, in order
+        self._posted: dict[int, deque[float]] = {}
+        self._everywhere: deque[float] = deque()
+        self._blocked: dict[int, float] = {}
+
+    def previous_run(self, chat_id: int, count: int) -> None:
+        """``count`` messages were posted to the chat just now, by a run the bot forgot."""
+        self._posted.setdefault(chat_id, deque()).extend([time.monotonic()] * count)
+
+    def _wait(self, chat_id: int, now: float) -> float:
+        wait = self._blocked.get(chat_id, 0.0) - now
+        posted = self._posted.setdefault(chat_id, deque())
+        while posted and posted[0] + self.group_period <= now:
+            posted.popleft()
+        if chat_id < 0 and len(posted) >= self.group_limit:
+            wait = max(wait, posted[0] + self.group_period - now)
+        while self._everywhere and self._everywhere[0] + 1.0 <= now:
+            self._everywhere.popleft()
+        if self.overall_limit is not None and len(self._everywhere) >= self.overall_limit:
+            wait = max(wait, self._everywhere[0] + 1.0 - now)
+        return wait
+
+    async def _m_send_message(self, params: JSONDict, request: Any) -> Any:
+        chat_id = int(params["chat_id"])
+        now = time.monotonic()
+        wait = self._wait(chat_id, now)
+        if wait > 0:
+            self._blocked[chat_id] = now + wait
+            self.flood_errors.append(chat_id)
+            seconds = math.ceil(wait)
+            raise ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
+        result = await super()._m_send_message(params, request)
+        self._posted.setdefault(chat_id, deque()).append(now)
+        self._everywhere.append(now)
+        return result
+
+
+async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_most(
+    start: Start, eval_questions: list[str]
+) -> None:
+    # Telegram's limit is 20 a minute in a group. Scaled to 20 a second here (the production
+    # figure, at the real rate, comes from benchmarks/reliability.py): 40 questions, with the
+    # bot restarted right after posting 20 messages, so Telegram's count is full and the bot's
+    # own is empty. Telegram answers the first reply with 429; everything after must fit.
+    fake = FloodControlledFake(group_limit=20, group_period=1.0)
+    _, app = await start(fake, group_rate_period=1.0)
+    group = fake.group(-100500, "Readers")
+    fake.service_message(group, "new_chat_members")
+    fake.previous_run(group["id"], 20)
+    users = [fake.user(100 + n, f"Member{n}") for n in range(8)]
+    asked = [
+        fake.send_text(group, users[i % 8], f"/ask {eval_questions[i]}")["message_id"]
+        for i in range(40)
+    ]
+    await fake.wait_for(lambda: answered_once(fake, group["id"], asked), timeout=20)
+    await fake.wait_idle(quiet=QUIET)
+    print(f"\n40 questions in one group: 40 answered, {len(fake.flood_errors)} 429")
+    assert answered_once(fake, group["id"], asked)
+    assert fake.flood_errors == [group["id"]]  # the first reply only
+    assert [e.status for e in fake.errors] == [429]
+    assert limiter_of(app).flood_waits == 1
+
+
+async def test_many_chats_at_once_stay_within_the_overall_limit(
+    start: Start, eval_questions: list[str]
+) -> None:
+    # Telegram allows about 30 messages a second overall; scaled to 15 here to keep it short.
+    fake = FloodControlledFake(overall_limit=15)
+    await start(fake, overall_rate_limit=15)
+    chats = []
+    for n in range(40):
+        user = fake.user(1000 + n, f"User{n}")
+        chat = fake.private_chat(user)
+        chats.append(chat["id"])
+        fake.send_text(chat, user, eval_questions[n])
+    await fake.wait_for(lambda: all(fake.sent(c) for c in chats), timeout=20)
+    await fake.wait_idle(quiet=QUIET)
+    assert fake.flood_errors == []
+    assert fake.errors == []
+
+
+# --- per-user limit ------------------------------------------------------------------------------
+
+
+async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffected(
+    start: Start,
+) -> None:
+    fake, _ = await start()  # production limit: 20 questions a minute
+    question = "Who brokered the truce?"
+    bob = fake.user(43, "Bob")
+    bob_chat = fake.private_chat(bob)
+    fake.send_text(bob_chat, bob, question)
+    parts = len(await fake.wait_sent(bob_chat["id"]))  # messages in one answer
+
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    for _ in range(100):  # 100 messages in well under a minute
+        fake.send_text(chat, alice, question)
+    fake.send_text(bob_chat, bob, question)  # Bob asks while Alice floods
+    await fake.wait_sent(bob_chat["id"], 2 * parts)
+    await fake.wait_sent(chat["id"], 20 * parts + 1, timeout=10)
+    await fake.wait_idle(quiet=QUIET)
+    texts = [m["text"] for m in fake.sent(chat["id"])]
+    assert texts.count(SLOW_DOWN) == 1  # one notice, then silence
+    assert len(texts) == 20 * parts + 1
+    assert len(fake.sent(bob_chat["id"])) == 2 * parts
+    assert fake.errors == []
+
+
+async def test_admins_are_not_limited(start: Start) -> None:
+    fake, _ = await start(admin_ids="7", user_rate_limit=3)
+    admin = fake.user(7, "Admin")
+    chat = fake.private_chat(admin)
+    for _ in range(6):
+        fake.send_text(chat, admin, "Who brokered the truce?")
+    await fake.wait_sent(chat["id"], 6)
+    await fake.wait_idle(quiet=QUIET)
+    assert SLOW_DOWN not in [m["text"] for m in fake.sent(chat["id"])]
+
+
+async def test_group_chatter_does_not_count_towards_the_limit(start: Start) -> None:
+    fake = FakeBotAPI(can_read_all_group_messages=True)  # privacy off: every message arrives
+    await start(fake, user_rate_limit=2)
+    alice = fake.user(42, "Alice")
+    group = fake.group(-100500, "Readers")
+    for n in range(10):
+        fake.send_text(group, alice, f"just chatting {n}")
+    asked = [fake.send_text(group, alice, "/ask who brokered the truce?")["message_id"]]
+    await fake.wait_for(lambda: answered_once(fake, group["id"], asked))
+    await fake.wait_idle(quiet=QUIET)
+    assert SLOW_DOWN not in [m["text"] for m in fake.sent(group["id"])]
+
+
+def test_the_per_user_window_slides() -> None:
+    now = [0.0]
+    window = RecentEvents(limit=3, period=60.0, clock=lambda: now[0])
+    taken = []
+    for second in (0, 10, 20, 30):
+        now[0] = second
+        taken.append(window.take(1))
+    assert taken == [True, True, True, False]
+    assert window.take(2)  # another user has a window of their own
+    now[0] = 59.9
+    assert not window.take(1)
+    now[0] = 60.0  # the first question is a minute old: room for one more, not two
+    assert window.take(1) and not window.take(1)
+
+
+# --- graceful shutdown and the update journal ---------------------------------------------------
+
+
+@asynccontextmanager
+async def serving(
+    fake: FakeBotAPI, engine: Engine, data_dir: Path, **settings: Any
+) -> AsyncIterator[tuple[BotApplication, asyncio.Event, asyncio.Task[None]]]:
+    """The bot run by ``serve`` as ``python -m bot run`` does; setting the event is SIGTERM."""
+    app = build_application(settings_for(fake, data_dir=data_dir, **settings), engine)
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(app, stop=stop, poll_timeout=1, health=data_dir / "h.json"))
+    try:
+        yield app, stop, task
+    finally:
+        stop.set()
+        await asyncio.wait_for(task, 30)
+
+
+def journal(data_dir: Path) -> list[str]:
+    return sorted(p.name for p in (data_dir / "journal").glob("*.json"))
+
+
+async def test_stopping_answers_everything_fetched_first(engine: Engine, tmp_path: Path) -> None:
+    async with FakeBotAPI() as fake, serving(fake, engine, tmp_path) as (_, stop, task):
+        users = [fake.user(40 + n, f"U{n}") for n in range(5)]
+        chats = [fake.private_chat(u) for u in users]
+        fake.delay("sendMessage", 0.5)  # answers are slow to go out
+        for chat, user in zip(chats, users, strict=True):
+            fake.send_text(chat, user, "Who brokered the truce?")
+        await fake.wait_for(lambda: fake.calls_to("sendMessage"))  # answers are on their way
+        assert journal(tmp_path)  # fetched, not answered yet: on disk
+        stop.set()  # what SIGTERM does
+        await asyncio.wait_for(task, 30)
+        assert all(fake.sent(c["id"]) for c in chats)  # every answer in flight was sent
+        assert fake.pending_updates == []  # and every update fetched was confirmed
+        assert journal(tmp_path) == []
+        assert fake.errors == []
+
+
+async def test_updates_left_in_the_journal_are_answered_once_at_the_next_start(
+    engine: Engine, tmp_path: Path
+) -> None:
+    async with FakeBotAPI() as fake:
+        alice = fake.user(42, "Alice")
+        chat = fake.private_chat(alice)
+        # A crash (kill -9) after fetching: one update is confirmed, one is not; both in the
+        # journal. Telegram sends the unconfirmed one again; it must be answered only once.
+        fake.send_text(chat, alice, "Who brokered the truce?")
+        fake.send_text(chat, alice, "What did Aliyev threaten?")
+        confirmed, unconfirmed = fake.pending_updates
+        (tmp_path / "journal").mkdir()
+        for update in (confirmed, unconfirmed):
+            path = tmp_path / "journal" / f"{update['update_id']}.json"
+            path.write_text(json.dumps(update), encoding="utf-8")
+        # What Telegram still holds: only the unconfirmed update.
+        await fake_confirm(fake, confirmed["update_id"] + 1)
+        async with serving(fake, engine, tmp_path):
+            await fake.wait_sent(chat["id"], 2)
+            await fake.wait_for(lambda: not fake.pending_updates)  # Telegram's copy fetched too
+            await fake.wait_idle(quiet=QUIET)
+        texts = [m["text"] for m in fake.sent(chat["id"])]
+        assert len(texts) >= 2 and len(texts) == len(set(texts))  # each answered, once
+        assert journal(tmp_path) == []
+        assert fake.errors == []
+
+
+async def fake_confirm(fake: FakeBotAPI, offset: int) -> None:
+    """Confirm updates below ``offset`` as a previous run's getUpdates would have."""
+    async with Bot(fake.token, base_url=fake.base_url) as bot:
+        await bot.get_updates(offset=offset, timeout=0)
+
+
+# --- the real process: SIGTERM, and kill -9 ------------------------------------------------------
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+async def bot_process(fake: FakeBotAPI, data_dir: Path, *args: str) -> asyncio.subprocess.Process:
+    """``python -m bot run`` against the fake, as a deployment starts it."""
+    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
+    environment.update(
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        BOT_DATA_DIR=str(data_dir),
+        RETRY_BASE_DELAY="0.2",
+        RETRY_MAX_DELAY="0.5",
+    )
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "bot",
+        "run",
+        *args,
+        cwd=ROOT,
+        env=environment,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+
+
+async def test_sigterm_sends_the_answers_in_flight_before_exiting(tmp_path: Path) -> None:
+    async with FakeBotAPI() as fake:
+        process = await bot_process(fake, tmp_path)
+        alice = fake.user(42, "Alice")
+        chat = fake.private_chat(alice)
+        fake.delay("sendMessage", 1.0)  # the answer takes a while to go out
+        fake.send_text(chat, alice, "Who brokered the truce?")
+        try:
+            await fake.wait_for(lambda: fake.calls_to("sendMessage"), timeout=30)
+        finally:
+            process.send_signal(signal.SIGTERM)  # what `docker stop` sends
+            output, _ = await asyncio.wait_for(process.communicate(), timeout=30)
+        log = output.decode()
+        assert process.returncode == 0, log
+        [answer] = fake.sent(chat["id"])
+        assert answer["text"]
+        [call] = fake.calls_to("sendMessage")
+        assert call.finished is not None and call.ok  # the bot waited for it
+        assert fake.pending_updates == []
+        assert journal(tmp_path) == []
+        assert json.loads((tmp_path / "health.json").read_text())["status"] == "stopped"
+        assert fake.errors == []
+
+
+async def test_a_kill_while_answering_loses_nothing(tmp_path: Path) -> None:
+    async with FakeBotAPI() as fake:
+        alice = fake.user(42, "Alice")
+        chat = fake.private_chat(alice)
+        fake.fail_rate("sendMessage", 1.0, 502)  # Telegram is down for sending: retries go on
+        process = await bot_process(fake, tmp_path)
+        fake.send_text(chat, alice, "Who brokered the truce?")
+        try:
+            await fake.wait_for(lambda: len(fake.injected_faults) >= 2, timeout=30)
+            # Telegram counts the update as delivered: without the journal it would be lost.
+            assert fake.pending_updates == []
+            assert journal(tmp_path) != []
+        finally:
+            process.kill()  # kill -9: no graceful anything
+            await process.communicate()
+        fake.clear_faults()
+        restarted = await bot_process(fake, tmp_path)
+        try:
+            await fake.wait_sent(chat["id"], timeout=30)
+            await fake.wait_idle(quiet=QUIET)
+        finally:
+            restarted.send_signal(signal.SIGTERM)
+            output, _ = await asyncio.wait_for(restarted.communicate(), timeout=30)
+        assert restarted.returncode == 0, output.decode()
+        answers = fake.sent(chat["id"])
+        assert answers and len({m["text"] for m in answers}) == len(answers)  # once
+        assert journal(tmp_path) == []
+        assert "left unanswered" in output.decode()
+        assert fake.errors == []
