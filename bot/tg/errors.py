@@ -5,10 +5,11 @@ from __future__ import annotations
 import logging
 
 from telegram import Update
-from telegram.error import Forbidden, NetworkError, TelegramError
+from telegram.error import NetworkError, TelegramError
 
 from bot.tg import render
 from bot.tg.context import Context
+from bot.tg.limits import is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -21,9 +22,9 @@ async def on_error(update: object, context: Context) -> None:
         # Polling hiccups: PTB retries on its own, a traceback would only add noise.
         log.warning("network problem while polling: %s", context.error)
         return
-    if isinstance(context.error, Forbidden):
-        # Blocked by the user, or removed from the group: nobody to tell, nothing to fix.
-        log.warning("cannot write for %s: %s", describe(update), context.error)
+    if isinstance(context.error, TelegramError) and is_unreachable(context.error):
+        # Blocked by the user, removed from the group, chat gone: nobody to tell, nothing to fix,
+        # and the limiter has logged it once already (bot/tg/limits.py).
         return
     log.error("failed to handle %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update):
