@@ -32,7 +32,6 @@ from typing import Any
 
 import yaml
 from hypothesis import HealthCheck, given, settings
-from telegram import Update
 from telegram.ext import AIORateLimiter
 
 from bot.engine import Engine, load_knowledge
@@ -42,7 +41,7 @@ from bot.tg.limits import SLOW_DOWN
 from bot.tg.render import SORRY
 from tests.fake_bot_api import FakeBotAPI, RecordedCall
 from tests.test_properties import QUESTIONS, check_reply
-from tests.tg.harness import POLL_TIMEOUT, running, settings_for
+from tests.tg.harness import polling, running, settings_for
 from tests.tg.test_reliability import FloodControlledFake, bot_process
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -96,24 +95,8 @@ async def bot_with(
     if limiter == "AIORateLimiter":
         # Benchmark only: swap the limiter the application was built with.
         app.bot._rate_limiter = AIORateLimiter(group_time_period=period)
-    await app.initialize()
-    if app.post_init:
-        await app.post_init(app)
-    assert app.updater
-    await app.updater.start_polling(
-        poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
-    )
-    await app.start()
-    try:
+    async with polling(app):
         yield app
-    finally:
-        await app.updater.stop()
-        await app.stop()
-        if app.post_stop:
-            await app.post_stop(app)
-        await app.shutdown()
-        if app.post_shutdown:
-            await app.post_shutdown(app)
 
 
 async def group_flood(

@@ -52,6 +52,13 @@ async def _running(
     application = build_application(
         settings_for(fake, **settings), engine, rate_limited=rate_limited
     )
+    async with polling(application):
+        yield application
+
+
+@asynccontextmanager
+async def polling(application: BotApplication) -> AsyncIterator[BotApplication]:
+    """Start a built application polling, and stop it, in the order ``run_polling`` uses."""
     await application.initialize()
     if application.post_init:
         await application.post_init(application)
