@@ -113,10 +113,10 @@ class Store:
                question: str | None = None, now: float | None = None) -> None:
         """One question handled. Question text is kept only when the bot could not answer."""
         text = normalise_question(question) if question and kind in LEARN_FROM else None
-        with self._tx() as db:
-            db.execute("INSERT INTO events (ts, kind, entry, question, chat_type) "
-                       "VALUES (?, ?, ?, ?, ?)",
-                       (now or time.time(), kind, entry, text, chat_type))
+        with self._lock:  # one statement: SQLite commits it by itself, no BEGIN/COMMIT needed
+            self._db.execute("INSERT INTO events (ts, kind, entry, question, chat_type) "
+                             "VALUES (?, ?, ?, ?, ?)",
+                             (now or time.time(), kind, entry, text, chat_type))
 
     def voter_hash(self, user_id: int) -> str:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:32]
