@@ -1,7 +1,9 @@
 # The bot as a container: `docker build -t article-bot .` then
 #   docker run --rm -e TELEGRAM_BOT_TOKEN=123:ABC -v article-bot-data:/app/data --stop-timeout 30 article-bot
-# The knowledge in knowledge/ is baked in; mount your own over it to change what the bot knows:
-#   docker run ... -v "$PWD/knowledge:/app/knowledge:ro" article-bot
+# The knowledge in knowledge/ is baked in; mount your own over it to change what the bot knows
+# (read-write, so that admins' uploads and /rollback can be saved; add :ro to allow edits on the
+# host only):
+#   docker run ... -v "$PWD/knowledge:/app/knowledge" article-bot
 FROM python:3.11-slim
 
 ENV PYTHONDONTWRITEBYTECODE=1 \

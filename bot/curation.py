@@ -184,9 +184,14 @@ class Curator:
             return Outcome(False, f"Not {verb}: accuracy on {EVAL_FILE} would drop by more than "
                                   f"{REGRESSION_TOLERANCE:g} points; the current knowledge keeps "
                                   "serving.", diff=change, evaluation=comparison)
-        for name, content in replacements.items():
-            self._backup(name, self._good.get(name))
-            _atomic_write(self.directory / name, content)
+        try:
+            for name, content in replacements.items():
+                self._backup(name, self._good.get(name))
+                _atomic_write(self.directory / name, content)
+        except OSError as exc:  # a read-only mount, a full disk: say so; nothing was swapped
+            return Outcome(False, f"Not {verb}: could not write the knowledge folder ({exc}); "
+                                  "the current knowledge keeps serving.", diff=change,
+                           evaluation=comparison)
         # Load from the real folder (not the copy) so the served knowledge names its own files.
         self.engine.swap(load_knowledge(self.directory))
         self._good = self._snapshot()

@@ -6,6 +6,8 @@ import os
 import threading
 from pathlib import Path
 
+import pytest
+
 from bot.curation import Curator
 from bot.engine import Engine, load_knowledge
 from bot.engine.model import Kind
@@ -139,3 +141,19 @@ def test_export_returns_the_files_served(knowledge_copy: Path, tmp_path: Path) -
     assert set(exported) >= {"qa.yaml", "quotes.yaml", "synonyms.yaml"}
     assert exported["qa.yaml"] == (knowledge_copy / "qa.yaml").read_bytes()
     assert not any(name.startswith(".") for name in os.listdir(knowledge_copy))
+
+
+def test_a_folder_that_cannot_be_written_is_reported_not_crashed(
+        knowledge_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+
+    def read_only(*_args: object) -> None:  # what a read-only mount answers (even to root)
+        raise OSError(30, "Read-only file system")
+
+    monkeypatch.setattr(os, "replace", read_only)
+    outcome = curator.upload("qa.yaml", original + NEW_ENTRY.encode())
+    assert not outcome.applied and "could not write the knowledge folder" in outcome.message
+    assert "Read-only file system" in outcome.message
+    assert (knowledge_copy / "qa.yaml").read_bytes() == original
+    assert curator.engine.answer_entry("lachin-region") is None
