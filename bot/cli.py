@@ -247,7 +247,7 @@ def cmd_health(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 
 def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
     """No command: run the bot when a token is configured, else open the console chat."""
-    from bot.settings import SettingsError, token_configured
+    from bot.settings import CONNECT_HINT, SettingsError, token_configured
 
     try:
         configured = token_configured()
@@ -257,9 +257,7 @@ def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
     if configured:
         return cmd_run(args, out, err)
     print(
-        "No TELEGRAM_BOT_TOKEN set, so here is the console chat. To connect Telegram, put the "
-        "token from @BotFather in .env (see .env.example) and run `python -m bot run`.\n",
-        file=out,
+        f"No TELEGRAM_BOT_TOKEN set, so here is the console chat. {CONNECT_HINT}\n", file=out,
     )
     return cmd_chat(args, out, err, stdin)
 

@@ -9,6 +9,7 @@ No Telegram here: the bot's admin handlers and the tests call it alike.
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import os
@@ -127,12 +128,10 @@ def _atomic_write(path: Path, content: bytes) -> None:
 
 
 def _fingerprint(directory: Path) -> dict[str, str]:
-    prints = {}
-    for name in (*KNOWLEDGE_FILES, "article.txt", EVAL_FILE):
-        path = directory / name
-        if path.is_file():
-            prints[name] = hashlib.sha256(path.read_bytes()).hexdigest()
-    return prints
+    """A hash of every file in the folder (whatever article.yaml names the article file)."""
+    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+            for path in sorted(directory.iterdir())
+            if path.is_file() and not path.name.startswith(".")}
 
 
 class Curator:
@@ -173,10 +172,16 @@ class Curator:
         except KnowledgeErrors as exc:
             return Outcome(False, f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
                                   "the current knowledge keeps serving.", errors=tuple(exc.errors))
+        # The knowledge validated on the copy is the one served: it names the real folder.
+        knowledge = dataclasses.replace(knowledge, directory=self.directory)
+        candidate = Engine(knowledge)
         try:
-            candidate_engine = Engine(knowledge)
-            comparison = _compare(self.engine, candidate_engine,
-                                  workdir / "knowledge" / EVAL_FILE)
+            comparison = _compare(self.engine, candidate, workdir / "knowledge" / EVAL_FILE)
+        except KnowledgeErrors as exc:  # a broken eval.yaml must not block every change
+            return Outcome(False, f"Not {verb}: {EVAL_FILE} cannot be read; fix it first. The "
+                                  "current knowledge keeps serving.",
+                           errors=tuple(KnowledgeError(EVAL_FILE, e.line, e.message)
+                                        for e in exc.errors))
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         change = diff(old, knowledge)
@@ -192,8 +197,7 @@ class Curator:
             return Outcome(False, f"Not {verb}: could not write the knowledge folder ({exc}); "
                                   "the current knowledge keeps serving.", diff=change,
                            evaluation=comparison)
-        # Load from the real folder (not the copy) so the served knowledge names its own files.
-        self.engine.swap(load_knowledge(self.directory))
+        self.engine.adopt(candidate)
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
         return Outcome(True, f"{verb.capitalize()}.", diff=change, evaluation=comparison)

@@ -166,7 +166,3 @@ class Analyzer:
             if t not in agents and t not in others:
                 target.append(t)
         return tuple(agents + others)
-
-
-def fold_phrase(text: str) -> str:
-    return " ".join(words(fold(text)))

@@ -36,6 +36,10 @@ class Engine:
         """Build everything for the new knowledge first, then replace the reference."""
         self._loaded = _Loaded(knowledge, Matcher(knowledge))
 
+    def adopt(self, other: Engine) -> None:
+        """Serve what ``other`` serves, without building it again (it was validated already)."""
+        self._loaded = other._loaded
+
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self._loaded.matcher.collisions()
 

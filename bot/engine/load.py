@@ -6,10 +6,9 @@ fails here can never be served.
 
 from __future__ import annotations
 
-import hashlib
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from bot.engine.errors import KnowledgeError, KnowledgeErrors
@@ -56,7 +55,6 @@ class Knowledge:
     examples: tuple[str, ...]  # entry ids offered as example questions
     cited_paragraphs: frozenset[int]
     warnings: tuple[str, ...] = ()
-    fingerprints: Mapping[str, str] = field(default_factory=dict)  # file -> sha256
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -257,7 +255,6 @@ def _load_article(c: _Collector, directory: Path) -> Article | None:
         date=optional["date"],
         author=optional["author"],
         paragraphs=tuple(paragraphs),
-        sha256=hashlib.sha256(raw).hexdigest(),
     )
 
 
@@ -465,21 +462,22 @@ _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*")
 
 
-def _grounding_problems(answer: str, cited: str, article: Article) -> list[str]:
+def article_vocabulary(article: Article) -> frozenset[str]:
+    """Every word of the article, its title, publisher and section."""
+    texts = [p.text for p in article.paragraphs] + [article.title, article.publisher,
+                                                   article.section]
+    return frozenset(w for text in texts for w in words(text))
+
+
+def _grounding_problems(answer: str, cited: str, vocabulary: frozenset[str]) -> list[str]:
     """An answer may not add numbers its citations lack, nor names the article lacks."""
     problems = []
-    cited_folded = fold(cited)
     for number in _NUMBER.findall(answer):
         if number not in cited and number.replace(",", "") not in cited.replace(",", ""):
             problems.append(f"answer states '{number}', which none of its citations contains")
-    article_words = {w for p in article.paragraphs for w in words(p.text)} | set(
-        words(article.title)
-    )
-    article_words |= set(words(article.publisher)) | set(words(article.section))
     for name in _NAME.findall(answer):
-        if not set(words(name)) <= article_words:
+        if not set(words(name)) <= vocabulary:
             problems.append(f"answer names '{name}', which the article never mentions")
-    del cited_folded
     return problems
 
 
@@ -492,6 +490,7 @@ def _load_entries(
 ) -> tuple[dict[str, Entry], set[int]]:
     root = c.read(directory, QA)
     entries: dict[str, Entry] = {}
+    vocabulary = article_vocabulary(article) if article is not None else None
     cited: set[int] = set()
     if root is None:
         return entries, cited
@@ -586,9 +585,9 @@ def _load_entries(
             continue
         if len(citations) != len(cites):
             continue  # an unverifiable citation already reported; never build the entry
-        if article is not None:
+        if vocabulary is not None:
             for problem in _grounding_problems(
-                answer, " ".join(x.quote for x in citations), article
+                answer, " ".join(x.quote for x in citations), vocabulary
             ):
                 c.add(QA, data["answer"].line, f"{what}: {problem}")
         cited.update(x.paragraph for x in citations)
@@ -644,11 +643,6 @@ def load_knowledge(directory: Path) -> Knowledge:
         raise KnowledgeErrors(
             c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")]
         )
-    fingerprints = {}
-    for name in KNOWLEDGE_FILES:
-        path = directory / name
-        if path.is_file():
-            fingerprints[name] = hashlib.sha256(path.read_bytes()).hexdigest()
     return Knowledge(
         directory=directory,
         article=article,
@@ -660,5 +654,4 @@ def load_knowledge(directory: Path) -> Knowledge:
         examples=tuple(e for e, _ in examples),
         cited_paragraphs=frozenset(cited),
         warnings=tuple(c.warnings),
-        fingerprints=fingerprints,
     )

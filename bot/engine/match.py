@@ -446,7 +446,3 @@ class Matcher:
                 if best is None or score > best[0]:
                     best = (score, intent)
         return best[1] if best else None
-
-    def normalise(self, text: str) -> str:
-        """How the matcher sees a phrasing (two phrasings equal here are indistinguishable)."""
-        return " ".join(sorted(self.analyzer.analyze(text).content))

@@ -5,6 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from enum import StrEnum
 
+HEADLINE = 0  # the "paragraph" number of text found in the headline
+
 
 @dataclass(frozen=True, slots=True)
 class Paragraph:
@@ -26,7 +28,6 @@ class Article:
     date: str | None
     author: str | None
     paragraphs: tuple[Paragraph, ...]
-    sha256: str
 
     def paragraph(self, number: int) -> Paragraph | None:
         if 1 <= number <= len(self.paragraphs):
@@ -51,10 +52,15 @@ class Citation:
     """What a reply shows as proof: the verbatim text, who said it, and where it stands."""
 
     quote: str
-    paragraph: int
+    paragraph: int  # 0 is the headline
     speaker: str | None
     role: str | None = None
     quote_id: str | None = None
+
+    @property
+    def where(self) -> str:
+        """"headline" or "paragraph N", as a reader would say it."""
+        return "headline" if self.paragraph == HEADLINE else f"paragraph {self.paragraph}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -127,7 +133,7 @@ class Reply:
             lines = []
             for c in self.citations:
                 who = f" — {c.speaker}" if c.speaker else ""
-                lines.append(f"> \u201c{c.quote}\u201d{who} (paragraph {c.paragraph})")
+                lines.append(f"> \u201c{c.quote}\u201d{who} ({c.where})")
             parts.append("\n".join(lines))
         if self.options:
             parts.append("\n".join(f"{i}. {o.question}" for i, o in enumerate(self.options, 1)))

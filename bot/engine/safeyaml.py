@@ -11,6 +11,7 @@ from bot.engine.errors import KnowledgeError
 
 MAX_FILE_BYTES = 1_000_000  # knowledge files are small; anything larger is a mistake or an attack
 # libyaml when PyYAML was built with it (the wheels are): ten times faster than pure Python.
+MAX_DEPTH = 32
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 
 
@@ -32,13 +33,17 @@ class _ScalarConstructor(yaml.constructor.SafeConstructor):
     """The safe constructor, used for scalars only (mappings and lists are walked by hand)."""
 
 
-def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor) -> object:
+def _to_python(
+    node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 0
+) -> object:
     """Convert a composed node to plain Python, keeping line numbers in ``Located`` wrappers."""
     line = node.start_mark.line + 1
+    if depth > MAX_DEPTH:  # knowledge is a few levels deep; deeper is a mistake or an attack
+        raise YamlProblem(KnowledgeError(name, line, f"nested deeper than {MAX_DEPTH} levels"))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Located] = {}
         for key_node, value_node in node.value:
-            key = _to_python(key_node, name, scalars)
+            key = _to_python(key_node, name, scalars, depth + 1)
             if not isinstance(key, Located) or not isinstance(key.value, str):
                 raise YamlProblem(
                     KnowledgeError(
@@ -47,10 +52,10 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor) -> objec
                 )
             if key.value in result:
                 raise YamlProblem(KnowledgeError(name, key.line, f"duplicate key '{key.value}'"))
-            result[key.value] = _wrap(value_node, name, scalars)
+            result[key.value] = _wrap(value_node, name, scalars, depth + 1)
         return Located(result, line)
     if isinstance(node, yaml.SequenceNode):
-        return Located([_wrap(item, name, scalars) for item in node.value], line)
+        return Located([_wrap(item, name, scalars, depth + 1) for item in node.value], line)
     assert isinstance(node, yaml.ScalarNode)
     # Resolve scalars with the safe constructor only: strings, numbers, booleans, null.
     try:
@@ -63,8 +68,8 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor) -> objec
     return Located(value, line)
 
 
-def _wrap(node: yaml.Node, name: str, scalars: _ScalarConstructor) -> Located:
-    result = _to_python(node, name, scalars)
+def _wrap(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 0) -> Located:
+    result = _to_python(node, name, scalars, depth)
     assert isinstance(result, Located)
     return result
 
@@ -102,6 +107,9 @@ def read_yaml(path: Path, name: str | None = None) -> Located:
         data = path.read_bytes()
     except FileNotFoundError as exc:
         raise YamlProblem(KnowledgeError(label, 1, "file not found")) from exc
+    except OSError as exc:  # a directory, no permission, an I/O error: still one clear line
+        problem = KnowledgeError(label, 1, f"cannot read the file: {exc.strerror}")
+        raise YamlProblem(problem) from exc
     if len(data) > MAX_FILE_BYTES:
         raise YamlProblem(KnowledgeError(label, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
     try:
@@ -109,13 +117,3 @@ def read_yaml(path: Path, name: str | None = None) -> Located:
     except UnicodeDecodeError as exc:
         raise YamlProblem(KnowledgeError(label, 1, "file is not valid UTF-8")) from exc
     return parse_yaml(text, label)
-
-
-def plain(located: Located) -> object:
-    """Strip the line wrappers (for values whose lines no longer matter)."""
-    value = located.value
-    if isinstance(value, dict):
-        return {k: plain(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [plain(v) for v in value]
-    return value

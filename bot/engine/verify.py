@@ -6,10 +6,8 @@ from dataclasses import dataclass
 
 from rapidfuzz import fuzz
 
-from bot.engine.model import Article
+from bot.engine.model import HEADLINE, Article
 from bot.engine.text import normalize_for_verify, strip_outer_quotes
-
-HEADLINE = 0  # "paragraph" number used for text found in the headline
 
 
 @dataclass(frozen=True, slots=True)

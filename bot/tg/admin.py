@@ -38,14 +38,23 @@ def _pre(text: str) -> str:
     return f"<pre>{html.escape(text, quote=False)}</pre>"
 
 
-def outcome_html(outcome: Outcome) -> str:
+def pre_messages(body: str, head: str = "") -> list[str]:
+    """Plain text as monospace blocks, each message within Telegram's limit and each block whole
+    (never split through a tag); ``head`` (HTML) opens the first message."""
+    chunks = render.split_text(body, render.MAX_CHARS - 40 - len(head)) if body.strip() else []
+    messages = [_pre(chunk) for chunk in chunks] or [""]
+    messages[0] = f"{head}{messages[0]}".rstrip()
+    return messages
+
+
+def outcome_messages(outcome: Outcome) -> list[str]:
+    """An admin's result: a bold first line (✅ or ⚠️), then the details as monospace blocks."""
     lines = outcome.text().splitlines()
     if len(lines) > MAX_LINES:
         lines = [*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more lines"]
     head, *rest = lines
-    body = _pre("\n".join(rest)) if rest else ""
     mark = "\u2705" if outcome.applied else "\u26a0\ufe0f"
-    return f"{mark} <b>{html.escape(head, quote=False)}</b>\n{body}".rstrip()
+    return pre_messages("\n".join(rest), f"{mark} <b>{html.escape(head, quote=False)}</b>\n")
 
 
 async def _curate(context: Context, work: Callable[[Curator], Outcome]) -> Outcome | None:
@@ -60,8 +69,8 @@ async def _reply_outcome(message: Message, outcome: Outcome | None) -> None:
     if outcome is None:
         await send_html(message, render.esc("Knowledge editing is not configured."))
         return
-    for chunk in render.split_text(outcome_html(outcome), render.MAX_CHARS):
-        await message.reply_html(chunk)
+    for text in outcome_messages(outcome):
+        await message.reply_html(text)
 
 
 async def cmd_start_admin(update: Update, context: Context) -> None:
@@ -154,8 +163,8 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
         what = "no answer" if m.kind == "no_answer" else "clarified"
         lines.append(f"{m.count:>3}\u00d7  {m.question}  ({what}, last {when})")
     lines.append("Add the useful ones as phrasings in qa.yaml, then send it back to me.")
-    for chunk in render.split_text("\n".join(lines), render.MAX_CHARS - 20):
-        await update.message.reply_html(_pre(chunk))
+    for text in pre_messages("\n".join(lines)):
+        await update.message.reply_html(text)
 
 
 async def cmd_stats(update: Update, context: Context) -> None:
@@ -177,8 +186,8 @@ async def cmd_stats(update: Update, context: Context) -> None:
             out.append("  top answers: " + ", ".join(f"{e} ({n})" for e, n in w.top_entries))
         if w.top_misses:
             out.append("  top misses: " + "; ".join(f"{q} ({n})" for q, n in w.top_misses))
-    for chunk in render.split_text("\n".join(out), render.MAX_CHARS - 20):
-        await update.message.reply_html(_pre(chunk))
+    for text in pre_messages("\n".join(out)):
+        await update.message.reply_html(text)
 
 
 async def on_feedback(update: Update, context: Context) -> None:
@@ -212,6 +221,9 @@ async def watch_knowledge(application: BotApplication) -> None:
         except OSError as exc:  # a folder being rewritten, a permissions slip: try again later
             log.warning("could not check the knowledge folder: %s", exc)
             continue
+        except Exception:  # a bug must not silently end the watching: log it, keep watching
+            log.exception("the knowledge watcher failed; it keeps watching")
+            continue
         if outcome is None:
             continue
         log.log(
@@ -219,13 +231,14 @@ async def watch_knowledge(application: BotApplication) -> None:
             "%s",
             outcome.text().replace("\n", "; "),
         )
-        await notify_admins(application, outcome_html(outcome))
+        await notify_admins(application, outcome_messages(outcome))
 
 
-async def notify_admins(application: BotApplication, text: str) -> None:
+async def notify_admins(application: BotApplication, messages: list[str]) -> None:
     """Tell every admin; one who never started a chat with the bot cannot be told (logged)."""
     for admin in sorted(application.bot_data.admin_ids):
         try:
-            await application.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
+            for text in messages:
+                await application.bot.send_message(admin, text, parse_mode=ParseMode.HTML)
         except TelegramError as exc:
             log.warning("could not notify admin %s: %s", admin, exc)

@@ -156,7 +156,7 @@ async def post_init(application: BotApplication) -> None:
 
 async def post_stop(application: BotApplication) -> None:
     """Stop watching the knowledge folder."""
-    watcher = application.bot_data.watcher
+    watcher, application.bot_data.watcher = application.bot_data.watcher, None
     if watcher is not None:
         watcher.cancel()
         with contextlib.suppress(asyncio.CancelledError):
@@ -164,7 +164,8 @@ async def post_stop(application: BotApplication) -> None:
 
 
 async def post_shutdown(application: BotApplication) -> None:
-    """Let the engine thread finish and stop."""
+    """Stop the watcher if a failed start skipped post_stop; close the engine thread and store."""
+    await post_stop(application)
     application.bot_data.close()
 
 

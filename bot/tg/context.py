@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import logging
+import sqlite3
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -15,6 +17,7 @@ from bot.engine.model import Reply
 from bot.store import Store
 
 R = TypeVar("R")
+log = logging.getLogger(__name__)
 
 
 class BotData:
@@ -49,15 +52,25 @@ class BotData:
         """Run ``work`` (an engine call) on the engine thread."""
         return await asyncio.get_running_loop().run_in_executor(self._worker, work)
 
-    def record(self, reply: Reply, chat_type: str) -> None:
-        """Remember how a question was handled (misses keep their text, for /unanswered)."""
-        if self.store is not None:
-            self.store.record(
-                reply.kind.value, chat_type, entry=reply.entry, question=reply.question
+    async def record(self, reply: Reply, chat_type: str) -> None:
+        """Remember how a question was handled (misses keep their text, for /unanswered).
+
+        Off the event loop, and never at the cost of an answer: a locked or full database is
+        logged and the question goes unrecorded.
+        """
+        store = self.store
+        if store is None:
+            return
+        try:
+            await asyncio.to_thread(
+                store.record, reply.kind.value, chat_type, entry=reply.entry,
+                question=reply.question,
             )
+        except sqlite3.Error as exc:
+            log.warning("could not record a %s question: %s", reply.kind.value, exc)
 
     def close(self) -> None:
-        """Stop the engine thread once the calls already queued are done."""
+        """Stop the engine thread (calls already queued still run) and close the store."""
         self._worker.shutdown(wait=False)
         if self.store is not None:
             self.store.close()

@@ -68,11 +68,11 @@ async def _answer(message: Message, context: Context, question: str) -> None:
         await send_html(message, usage, quote=group)
         return
     reply = await think(context, message.chat_id, partial(engine.ask, question))
-    context.bot_data.record(reply, message.chat.type)
     rendered = render.render_reply(
         reply, group=group, wording=engine.knowledge.messages, feedback=not group
     )
     await send(message, rendered, quote=group)
+    await context.bot_data.record(reply, message.chat.type)
 
 
 def command_argument(message: Message) -> str:

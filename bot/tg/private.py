@@ -47,13 +47,13 @@ async def on_text(update: Update, context: Context) -> None:
         await send_html(message, render.esc(EMPTY_QUESTION))
         return
     reply = await think(context, message.chat_id, partial(context.bot_data.engine.ask, question))
-    context.bot_data.record(reply, message.chat.type)
     await send(
         message,
         render.render_reply(
             reply, wording=context.bot_data.engine.knowledge.messages, feedback=True
         ),
     )
+    await context.bot_data.record(reply, message.chat.type)
 
 
 async def on_unknown_command(update: Update, _context: Context) -> None:

@@ -149,8 +149,7 @@ def title_for(reply: Reply, entries: Mapping[str, Entry]) -> str:
 def citation_text(citation: Citation) -> str:
     """``“quote”`` and, on its own line, who said it and where: the text inside a blockquote."""
     who = ", ".join(part for part in (citation.speaker, citation.role) if part)
-    where = "headline" if citation.paragraph == 0 else f"paragraph {citation.paragraph}"
-    attribution = f"{who} \u00b7 {where}" if who else where
+    attribution = f"{who} \u00b7 {citation.where}" if who else citation.where
     quote = citation.quote.strip().strip(_OUTER_QUOTES).strip()
     return f"\u201c{quote}\u201d\n\u2014 {attribution}"
 

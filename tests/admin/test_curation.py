@@ -157,3 +157,16 @@ def test_a_folder_that_cannot_be_written_is_reported_not_crashed(
     assert "Read-only file system" in outcome.message
     assert (knowledge_copy / "qa.yaml").read_bytes() == original
     assert curator.engine.answer_entry("lachin-region") is None
+
+
+def test_a_broken_evaluation_set_is_reported_not_raised(knowledge_copy: Path,
+                                                        tmp_path: Path) -> None:
+    eval_file = knowledge_copy / "eval.yaml"
+    eval_file.unlink()
+    eval_file.write_text("- {q: [unclosed\n", encoding="utf-8")
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    outcome = curator.upload("qa.yaml", original + NEW_ENTRY.encode())
+    assert not outcome.applied and "eval.yaml cannot be read" in outcome.message
+    assert outcome.errors and outcome.errors[0].file == "eval.yaml"
+    assert (knowledge_copy / "qa.yaml").read_bytes() == original

@@ -129,3 +129,8 @@ def test_no_command_without_a_token_opens_the_console_chat(monkeypatch) -> None:
     assert code == 0
     assert "No TELEGRAM_BOT_TOKEN set" in out and "python -m bot run" in out
     assert "bot> Hello!" in out
+
+
+def test_ask_names_the_headline_as_such() -> None:
+    code, out, _ = run(["ask", "What is the headline?"])
+    assert code == 0 and "(headline)" in out and "paragraph 0" not in out

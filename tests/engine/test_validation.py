@@ -238,3 +238,9 @@ def test_validate_command_prints_every_problem_and_exits_1(knowledge_copy: Path)
 def test_missing_folder_is_reported(tmp_path: Path) -> None:
     code, _, err = validate(tmp_path / "nowhere")
     assert code == 1 and "knowledge folder not found" in err
+
+
+def test_deep_nesting_is_refused_with_its_line(knowledge_copy: Path) -> None:
+    (knowledge_copy / "qa.yaml").write_text("- id: x\n  questions: " + "[" * 200 + "]" * 200
+                                            + "\n", encoding="utf-8")
+    assert "qa.yaml:2: nested deeper than 32 levels" in problems(knowledge_copy)

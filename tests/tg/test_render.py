@@ -264,7 +264,6 @@ ARTICLE = Article(
     date=None,
     author=None,
     paragraphs=tuple(Paragraph(i, f"p{i}", i) for i in range(1, 6)),
-    sha256="0",
 )
 
 
