@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from bot.engine.compose import compose, entry_reply, suggestions
+from bot.engine.compose import compose, entry_reply
 from bot.engine.load import Knowledge
 from bot.engine.match import Match, Matcher
 from bot.engine.model import Option, Reply
@@ -61,15 +61,7 @@ class Engine:
         return entry_reply(knowledge, entry, question or entry.title)
 
     def examples(self, n: int = 4) -> list[Option]:
+        """The curated example questions (validated to be entry ids), at most ``n``."""
         knowledge = self._loaded.knowledge
-        options = suggestions(knowledge, list(knowledge.examples))
-        extra = [
-            o
-            for o in (
-                Option(e, knowledge.entries[e].title)
-                for e in knowledge.examples
-                if e in knowledge.entries
-            )
-            if o not in options
-        ]
-        return [*options, *extra][:n]
+        ids = list(dict.fromkeys(knowledge.examples))[:n]
+        return [Option(e, knowledge.entries[e].title) for e in ids]

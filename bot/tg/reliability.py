@@ -98,6 +98,9 @@ class UpdateJournal:
     def __len__(self) -> int:
         return len(self._open)
 
+    def __contains__(self, update_id: object) -> bool:
+        return update_id in self._open
+
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
         """What a previous run left unanswered, oldest first (unreadable entries are dropped)."""
         if not self.directory.is_dir():
@@ -163,7 +166,8 @@ class JournalingProcessor(SimpleUpdateProcessor):
                 coroutine.close()
             self.journal.done(update_id)
             return
-        self.journal.record(update_id, update.to_dict())
+        if update_id not in self.journal:  # polling journals updates as they are fetched
+            self.journal.record(update_id, update.to_dict())
         try:
             await coroutine
         finally:
