@@ -102,12 +102,6 @@ TOP = 8  # candidates kept per question: enough to clarify and to find a citing 
 _BETA2 = 1.5**2  # recall (covering the question) matters more than precision
 
 
-def _f_measure(cov: float, prec: float) -> float:
-    if cov <= 0 or prec <= 0:
-        return 0.0
-    return (1 + _BETA2) * cov * prec / (_BETA2 * prec + cov)
-
-
 def _reversed_direction(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
     return len(a) >= 2 and len(b) >= 2 and a[0] == b[1] and a[1] == b[0]
 
@@ -382,18 +376,32 @@ class Matcher:
         unknown = any(t not in self._idf for t in content)
         wq = sum(weights.values())
         shared = self._shared_weight(weights, self._postings, lambda i: self._docs[i].content)
-        best: dict[str, tuple[float, str, tuple[str, ...]]] = {}
+        # The hot loop of matching, with locals and inlined arithmetic: each phrasing scores the
+        # weighted F-measure (beta 1.5) of question coverage and phrasing precision.
+        docs = self._docs
+        directional = len(actors) >= 2
+        missing_core = self.thresholds.core_missing
+        best_sim: dict[str, float] = {}
+        best_doc: dict[str, int] = {}
         for i, wc in shared.items():
-            doc = self._docs[i]
-            sim = _f_measure(wc / wq, wc / doc.weight)
-            if _reversed_direction(actors, doc.actors):
+            if wc <= 0:
+                continue
+            doc = docs[i]
+            cov = wc / wq
+            prec = wc / doc.weight
+            sim = (1 + _BETA2) * cov * prec / (_BETA2 * prec + cov)
+            if directional and _reversed_direction(actors, doc.actors):
                 sim *= 0.5
-            if doc.core not in content and unknown:
+            if unknown and doc.core not in content:
                 # The question swapped the phrasing's key word for one we do not know
                 # ("displaced" for "killed"): likely a different question.
-                sim *= self.thresholds.core_missing
-            if sim > best.get(doc.owner, (0.0, "", ()))[0]:
-                best[doc.owner] = (sim, doc.text, doc.actors)
+                sim *= missing_core
+            owner = doc.owner
+            if sim > best_sim.get(owner, 0.0):
+                best_sim[owner] = sim
+                best_doc[owner] = i
+        best = {owner: (sim, docs[best_doc[owner]].text, docs[best_doc[owner]].actors)
+                for owner, sim in best_sim.items()}
         bag_shared = self._shared_weight(weights, self._bag_postings, self._bags.__getitem__)
         for owner in best.keys() - bag_shared.keys():
             bag_shared[owner] = sum(weights[t] for t in content & self._bags[owner])
