@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from telegram import Message, MessageEntity, Update
 from telegram.ext import filters
 
 from bot.tg import render
 from bot.tg.context import Context
-from bot.tg.send import in_group, send, send_html, think
+from bot.tg.send import answer, send_html
 
 
 class _ReplyToMe(filters.MessageFilter):
@@ -60,19 +58,9 @@ async def cmd_start_group(update: Update, context: Context) -> None:
 
 
 async def _answer(message: Message, context: Context, question: str) -> None:
-    engine = context.bot_data.engine
-    group = in_group(message)
-    if render.is_blank(question):
-        examples = engine.examples(1)
-        usage = render.ask_usage(examples[0].question if examples else None)
-        await send_html(message, usage, quote=group)
-        return
-    reply = await think(context, message.chat_id, partial(engine.ask, question))
-    rendered = render.render_reply(
-        reply, group=group, wording=engine.knowledge.messages, feedback=not group
-    )
-    await send(message, rendered, quote=group)
-    await context.bot_data.record(reply, message.chat.type)
+    examples = context.bot_data.engine.examples(1)
+    usage = render.ask_usage(examples[0].question if examples else None)
+    await answer(message, context, question, if_blank=usage)
 
 
 def command_argument(message: Message) -> str:

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-from functools import partial
-
 from telegram import Update
 
 from bot.tg import render
 from bot.tg.context import Context
-from bot.tg.send import in_group, send, send_html, think
+from bot.tg.send import answer, in_group, send, send_html
 
 EXAMPLES_ON_START = 4
 EMPTY_QUESTION = "Type a question about the article, or send /help to see how to ask."
@@ -42,18 +40,7 @@ async def on_text(update: Update, context: Context) -> None:
     """Any text in a private chat is a question: answer it with quotes."""
     message = update.message
     assert message and message.text is not None
-    question = message.text
-    if render.is_blank(question):
-        await send_html(message, render.esc(EMPTY_QUESTION))
-        return
-    reply = await think(context, message.chat_id, partial(context.bot_data.engine.ask, question))
-    await send(
-        message,
-        render.render_reply(
-            reply, wording=context.bot_data.engine.knowledge.messages, feedback=True
-        ),
-    )
-    await context.bot_data.record(reply, message.chat.type)
+    await answer(message, context, message.text, if_blank=render.esc(EMPTY_QUESTION))
 
 
 async def on_unknown_command(update: Update, _context: Context) -> None:

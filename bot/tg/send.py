@@ -5,12 +5,14 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
+from functools import partial
 from typing import TypeVar
 
 from telegram import LinkPreviewOptions, Message
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.tg import render
 from bot.tg.context import Context
 from bot.tg.render import Rendered
 
@@ -78,3 +80,19 @@ async def replace(message: Message, rendered: Rendered) -> None:
         return
     if last:
         await send(message, Rendered(rendered.messages[1:], rendered.keyboard))
+
+
+async def answer(message: Message, context: Context, question: str, *, if_blank: str) -> None:
+    """Answer a question asked in ``message``'s chat: engine (with "typing"), render, reply,
+    then remember how it went. ``if_blank`` (HTML) is the reply to a blank question."""
+    engine = context.bot_data.engine
+    group = in_group(message)
+    if render.is_blank(question):
+        await send_html(message, if_blank, quote=group)
+        return
+    reply = await think(context, message.chat_id, partial(engine.ask, question))
+    rendered = render.render_reply(
+        reply, group=group, wording=engine.knowledge.messages, feedback=not group
+    )
+    await send(message, rendered, quote=group)
+    await context.bot_data.record(reply, message.chat.type)
