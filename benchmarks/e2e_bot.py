@@ -22,9 +22,8 @@ import statistics
 import time
 from pathlib import Path
 
-import yaml
-
 from bot.engine import Engine, load_knowledge
+from bot.engine.evaluate import load_cases
 from tests.fake_bot_api import FakeBotAPI, RecordedCall
 from tests.tg.harness import running
 
@@ -32,8 +31,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_questions() -> list[str]:
-    items = yaml.safe_load((ROOT / "tests" / "eval" / "questions.yaml").read_text("utf-8"))
-    return [str(item["q"]) for item in items]
+    return [c.question for c in load_cases(ROOT / "tests" / "eval" / "questions.yaml")]
 
 
 def replies(fake: FakeBotAPI) -> list[RecordedCall]:

@@ -30,11 +30,11 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import yaml
 from hypothesis import HealthCheck, given, settings
 from telegram.ext import AIORateLimiter
 
 from bot.engine import Engine, load_knowledge
+from bot.engine.evaluate import load_cases
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.limits import SLOW_DOWN
@@ -48,8 +48,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_questions() -> list[str]:
-    items = yaml.safe_load((ROOT / "tests" / "eval" / "questions.yaml").read_text("utf-8"))
-    return [str(item["q"]) for item in items]
+    return [c.question for c in load_cases(ROOT / "tests" / "eval" / "questions.yaml")]
 
 
 def line(scenario: str, **figures: Any) -> str:

@@ -8,9 +8,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-import yaml
 
 from bot.engine import Engine
+from bot.engine.evaluate import load_cases
 from bot.engine.model import Kind, Reply
 from bot.tg.context import BotApplication
 from tests.fake_bot_api import FakeBotAPI
@@ -67,8 +67,7 @@ def clarifying(engine: Engine) -> Engine:
 
 @pytest.fixture(scope="session")
 def eval_questions() -> list[str]:
-    items = yaml.safe_load((TESTS / "eval" / "questions.yaml").read_text(encoding="utf-8"))
-    return [str(item["q"]) for item in items]
+    return [c.question for c in load_cases(TESTS / "eval" / "questions.yaml")]
 
 
 @pytest.fixture(scope="session")
