@@ -71,7 +71,12 @@ def normalise_question(text: str) -> str:
 
 
 class Store:
-    """A small thread-safe SQLite store; every call is one short transaction."""
+    """A small thread-safe SQLite store; every call is one short transaction.
+
+    Questions handled are buffered in memory by :meth:`record` (called for every answer, on the
+    event loop: microseconds) and written by :meth:`flush` in one transaction; the bot flushes
+    within a second, and every read and :meth:`close` flush first, so nothing read is stale.
+    """
 
     def __init__(self, path: Path) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -91,6 +96,7 @@ class Store:
         else:
             salt = row[0]
         self._salt = salt
+        self._buffer: list[tuple[float, str, str | None, str | None, str]] = []
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -104,6 +110,7 @@ class Store:
             self._db.execute("COMMIT")
 
     def close(self) -> None:
+        self.flush()
         with self._lock:
             self._db.close()
 
@@ -111,12 +118,25 @@ class Store:
 
     def record(self, kind: str, chat_type: str, *, entry: str | None = None,
                question: str | None = None, now: float | None = None) -> None:
-        """One question handled. Question text is kept only when the bot could not answer."""
+        """One question handled (buffered until :meth:`flush`). Question text is kept only when
+        the bot could not answer."""
         text = normalise_question(question) if question and kind in LEARN_FROM else None
-        with self._lock:  # one statement: SQLite commits it by itself, no BEGIN/COMMIT needed
-            self._db.execute("INSERT INTO events (ts, kind, entry, question, chat_type) "
-                             "VALUES (?, ?, ?, ?, ?)",
-                             (now or time.time(), kind, entry, text, chat_type))
+        with self._lock:
+            self._buffer.append((now or time.time(), kind, entry, text, chat_type))
+
+    @property
+    def buffered(self) -> int:
+        """Questions recorded and not yet written."""
+        return len(self._buffer)
+
+    def flush(self) -> None:
+        """Write the buffered questions in one transaction (dropped if SQLite refuses)."""
+        with self._lock:
+            rows, self._buffer = self._buffer, []
+        if rows:
+            with self._tx() as db:
+                db.executemany("INSERT INTO events (ts, kind, entry, question, chat_type) "
+                               "VALUES (?, ?, ?, ?, ?)", rows)
 
     def voter_hash(self, user_id: int) -> str:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:32]
@@ -143,6 +163,7 @@ class Store:
                    now: float | None = None) -> list[Miss]:
         """The most frequent recent questions the bot abstained on or had to clarify."""
         since = (now or time.time()) - since_days * DAY
+        self.flush()
         with self._lock:
             rows = self._db.execute(
                 "SELECT question, COUNT(*), MAX(ts), "
@@ -156,6 +177,7 @@ class Store:
     def stats(self, now: float | None = None, top: int = 5) -> list[WindowStats]:
         now = now or time.time()
         result = []
+        self.flush()
         with self._lock:
             for label, span in WINDOWS:
                 since = now - span if span else 0.0

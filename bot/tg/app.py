@@ -166,6 +166,7 @@ async def post_stop(application: BotApplication) -> None:
 async def post_shutdown(application: BotApplication) -> None:
     """Stop the watcher if a failed start skipped post_stop; close the engine thread and store."""
     await post_stop(application)
+    await application.bot_data.flush()
     application.bot_data.close()
 
 

@@ -3,9 +3,9 @@
 Telegram counts an update as delivered as soon as the next ``getUpdates`` asks for a higher
 offset, which PTB does right after fetching, long before the answer is sent. A crash, an
 out-of-memory kill or a ``docker stop`` whose grace period runs out would lose every question
-being answered at that moment. So each update is written to ``BOT_DATA_DIR/journal/`` when it is
-fetched (before PTB can confirm it) and removed once its handlers are done; at start, whatever is
-left there is answered first.
+being answered at that moment. So each update is appended to ``BOT_DATA_DIR/journal/`` when it
+is fetched (before PTB can confirm it) and marked done once its handlers are done; at start,
+whatever is left open there is answered first.
 
 :func:`serve` runs the bot until SIGTERM or SIGINT, then stops in the order that loses nothing:
 no new updates, every fetched update answered (PTB's ``Application.stop`` waits for running
@@ -21,9 +21,9 @@ import json
 import logging
 import signal
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
@@ -41,19 +41,28 @@ STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class UpdateJournal:
-    """Updates fetched and not yet handled, one JSON file each, so that a crash loses none.
+    """Updates fetched and not yet handled, in one append-only file, so that a crash loses none.
+
+    Each fetched update is appended as a line ``{"update": {...}}`` and each handled one as
+    ``{"done": id}``: one ``write`` per batch of updates and one per answer, instead of creating
+    and deleting a file per update (which cost as much as matching the question). The file is
+    emptied whenever nothing is open and rewritten with only the open updates when it grows large
+    under constant load. A line torn by a crash mid-write is skipped when reading.
 
     Also remembers when ``getUpdates`` last succeeded: the health check's sign of life.
     """
 
+    FILE = "updates.jsonl"
+    COMPACT_AT = 4 * 1024 * 1024  # bytes: rewrite with only the open updates beyond this
+
     def __init__(self, directory: Path) -> None:
         self.directory = directory
+        self.path = directory / self.FILE
         self.last_fetch: float | None = None  # wall-clock time of the last good getUpdates
-        self._open: set[int] = set()
+        self._open: dict[int, bytes] = {}  # update id -> its journal line, until handled
+        self._file: BinaryIO | None = None
+        self._size = 0
         self._failing = False
-
-    def _path(self, update_id: int) -> Path:
-        return self.directory / f"{update_id}.json"
 
     def fetched(self, payload: bytes) -> None:
         """Record every update of a ``getUpdates`` response before PTB sees it."""
@@ -63,37 +72,67 @@ class UpdateJournal:
         except (ValueError, KeyError, TypeError):
             return  # PTB reports a malformed response itself
         if isinstance(updates, list):
-            for update in updates:
-                if isinstance(update, dict) and isinstance(update.get("update_id"), int):
-                    self.record(update["update_id"], update)
+            self._add(
+                (update["update_id"], update)
+                for update in updates
+                if isinstance(update, dict) and isinstance(update.get("update_id"), int)
+            )
 
     def record(self, update_id: int, data: dict[str, Any]) -> None:
-        """Write the update unless it is already there (atomically: never half a file)."""
-        if update_id in self._open:
-            return
-        try:
-            self.directory.mkdir(parents=True, exist_ok=True)
-            path = self._path(update_id)
-            temporary = path.with_suffix(".tmp")
-            temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-            temporary.replace(path)
-        except OSError as exc:  # answering matters more than the journal: go on, say so once
-            if not self._failing:
-                log.error("cannot write the update journal in %s: %s", self.directory, exc)
-            self._failing = True
-            return
-        self._failing = False
-        self._open.add(update_id)
+        """Record one update (webhook mode) unless it is already there."""
+        self._add([(update_id, data)])
+
+    def _add(self, updates: Iterable[tuple[int, dict[str, Any]]]) -> None:
+        lines = {
+            update_id: _line(data) for update_id, data in updates if update_id not in self._open
+        }
+        if lines and self._write(b"".join(lines.values())):
+            self._open.update(lines)
 
     def done(self, update_id: int) -> None:
         """The update's handlers have finished: forget it."""
-        if update_id not in self._open:
+        if self._open.pop(update_id, None) is None:
             return
-        self._open.discard(update_id)
+        if not self._open and self._size >= self.COMPACT_AT // 16:
+            self._rewrite()  # nothing open: start the file afresh
+        else:
+            self._write(b'{"done": %d}\n' % update_id)
+            if self._size >= self.COMPACT_AT:
+                self._rewrite()
+
+    def _write(self, data: bytes) -> bool:
+        """Append ``data`` in one write; False (logged once) when the disk refuses."""
         try:
-            self._path(update_id).unlink(missing_ok=True)
+            if self._file is None:
+                self.directory.mkdir(parents=True, exist_ok=True)
+                self._file = open(self.path, "ab", buffering=0)  # noqa: SIM115 - kept open
+                self._size = self._file.tell()
+            self._file.write(data)
+        except OSError as exc:  # answering matters more than the journal: go on, say so once
+            if not self._failing:
+                log.error("cannot write the update journal %s: %s", self.path, exc)
+            self._failing = True
+            self.close()
+            return False
+        self._failing = False
+        self._size += len(data)
+        return True
+
+    def _rewrite(self) -> None:
+        """Replace the file by one holding only the open updates (atomically)."""
+        self.close()
+        temporary = self.path.with_suffix(".tmp")
+        try:
+            temporary.write_bytes(b"".join(self._open.values()))
+            temporary.replace(self.path)
         except OSError as exc:
-            log.warning("cannot remove %s from the update journal: %s", update_id, exc)
+            log.warning("cannot compact the update journal %s: %s", self.path, exc)
+
+    def close(self) -> None:
+        if self._file is not None:
+            with contextlib.suppress(OSError):
+                self._file.close()
+            self._file = None
 
     def __len__(self) -> int:
         return len(self._open)
@@ -102,23 +141,38 @@ class UpdateJournal:
         return update_id in self._open
 
     def pending(self) -> list[tuple[int, dict[str, Any]]]:
-        """What a previous run left unanswered, oldest first (unreadable entries are dropped)."""
-        if not self.directory.is_dir():
+        """What a previous run left unanswered, oldest first (unreadable lines are skipped).
+
+        Reading changes nothing on disk: their "done" lines are appended as they are answered.
+        """
+        try:
+            lines = self.path.read_bytes().splitlines()
+        except FileNotFoundError:
             return []
-        found: list[tuple[int, dict[str, Any]]] = []
-        for path in self.directory.glob("*.json"):
+        except OSError as exc:
+            log.error("cannot read the update journal %s: %s", self.path, exc)
+            return []
+        found: dict[int, dict[str, Any]] = {}
+        skipped = 0
+        for line in lines:
             try:
-                update_id = int(path.stem)
-                data = json.loads(path.read_text(encoding="utf-8"))
-                if not isinstance(data, dict):
-                    raise ValueError("not an update")
-            except (OSError, ValueError) as exc:
-                log.warning("dropping unreadable journal entry %s: %s", path.name, exc)
-                path.unlink(missing_ok=True)
-                continue
-            self._open.add(update_id)
-            found.append((update_id, data))
-        return sorted(found, key=lambda item: item[0])
+                item = json.loads(line)
+                if "done" in item:
+                    found.pop(int(item["done"]), None)
+                else:
+                    update = item["update"]
+                    found[int(update["update_id"])] = update
+            except (ValueError, KeyError, TypeError):
+                skipped += 1  # a line torn by a crash, or not ours
+        if skipped:
+            log.warning("skipped %d unreadable line(s) of the update journal", skipped)
+        for update_id, data in found.items():
+            self._open[update_id] = _line(data)
+        return sorted(found.items())
+
+
+def _line(update: dict[str, Any]) -> bytes:
+    return json.dumps({"update": update}, ensure_ascii=False).encode() + b"\n"
 
 
 class PollingRequest(HTTPXRequest):
@@ -274,10 +328,13 @@ async def _stop(application: BotApplication, journal: UpdateJournal | None) -> N
     await application.shutdown()
     if application.post_shutdown:
         await application.post_shutdown(application)
-    if journal is not None and len(journal):
-        log.warning(
-            "%d update(s) stay in the journal; they are answered at the next start", len(journal)
-        )
+    if journal is not None:
+        journal.close()
+        if len(journal):
+            log.warning(
+                "%d update(s) stay in the journal; they are answered at the next start",
+                len(journal),
+            )
 
 
 def _report_polling_error(application: BotApplication, exc: TelegramError) -> None:

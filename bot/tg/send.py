@@ -31,7 +31,9 @@ def in_group(message: Message) -> bool:
 
 
 async def think(context: Context, chat_id: int, work: Callable[[], R]) -> R:
-    """Run an engine call on the engine thread, showing "typing" while it takes noticeable time."""
+    """Run an engine call, showing "typing" while it takes noticeable time."""
+    if context.bot_data.inline:  # done before any "typing" could show
+        return await context.bot_data.run(work)
     task = asyncio.ensure_future(context.bot_data.run(work))
     timeout = TYPING_AFTER
     while True:
@@ -95,4 +97,4 @@ async def answer(message: Message, context: Context, question: str, *, if_blank:
         reply, group=group, wording=engine.knowledge.messages, feedback=not group
     )
     await send(message, rendered, quote=group)
-    await context.bot_data.record(reply, message.chat.type)
+    context.bot_data.record(reply, message.chat.type)

@@ -28,7 +28,7 @@ from bot.engine import Engine
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.limits import SLOW_DOWN, BotApiLimiter, RecentEvents, RetryPolicy, SlidingWindow
-from bot.tg.reliability import serve
+from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
 from .harness import running, settings_for
@@ -458,8 +458,9 @@ async def serving(
         await asyncio.wait_for(task, 30)
 
 
-def journal(data_dir: Path) -> list[str]:
-    return sorted(p.name for p in (data_dir / "journal").glob("*.json"))
+def journal(data_dir: Path) -> list[int]:
+    """The update ids a bot starting now over ``data_dir`` would answer from its journal."""
+    return [update_id for update_id, _ in UpdateJournal(data_dir / "journal").pending()]
 
 
 async def test_stopping_answers_everything_fetched_first(engine: Engine, tmp_path: Path) -> None:
@@ -490,10 +491,10 @@ async def test_updates_left_in_the_journal_are_answered_once_at_the_next_start(
         fake.send_text(chat, alice, "Who brokered the truce?")
         fake.send_text(chat, alice, "What did Aliyev threaten?")
         confirmed, unconfirmed = fake.pending_updates
-        (tmp_path / "journal").mkdir()
+        crashed = UpdateJournal(tmp_path / "journal")
         for update in (confirmed, unconfirmed):
-            path = tmp_path / "journal" / f"{update['update_id']}.json"
-            path.write_text(json.dumps(update), encoding="utf-8")
+            crashed.record(update["update_id"], update)
+        crashed.close()
         # What Telegram still holds: only the unconfirmed update.
         await fake_confirm(fake, confirmed["update_id"] + 1)
         async with serving(fake, engine, tmp_path):
