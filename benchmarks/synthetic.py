@@ -3,7 +3,9 @@
 Each synthetic entry is a real entry whose names, places and key nouns are replaced by invented
 words (deterministic, seeded), so entries share the article's common vocabulary ("truce", "who",
 "accuse") but each has rare words of its own: the matcher cannot shortcut on exact duplicates.
-The real entries stay in, so the evaluation set still has its answers.
+Each pass over the real entries makes one synthetic article (``Entry.article``), as a knowledge
+base of many articles would hold them. The real entries stay in, so the evaluation set still has
+its answers.
 """
 
 from __future__ import annotations
@@ -55,7 +57,7 @@ def synthetic(knowledge: Knowledge, size: int, seed: int = 7) -> Knowledge:
             phrasings.append(renamed if renamed != q else f"{q.rstrip('?')} in {place}?")
         entry_id = f"s{n}-{base.id}"[:40]
         entries[entry_id] = replace(
-            base, id=entry_id,
+            base, id=entry_id, article=f"synthetic-{(n - 1) // len(real)}",
             questions=tuple(phrasings),
             answer=_NAMED.sub(rename, base.answer), label="", followups=(),
             citations=tuple(replace(c, quote=_NAMED.sub(rename, c.quote))

@@ -2,9 +2,11 @@
 
 Scoring, in one place:
 - every curated phrasing and every article sentence is analysed once (canonical stems);
-- word weights are inverse document frequencies over entries, so "Lachin" counts for more than
-  "truce", and a word no entry knows ("Putin") weighs most of all: it is what the user asked about
-  and nothing here covers it;
+- word weights are inverse document frequencies over the entries about the same article, so
+  "Lachin" counts for more than "truce", and a word no entry knows ("Putin") weighs most of all: it
+  is what the user asked about and nothing here covers it. Per article, because among thousands
+  of other articles' entries "Armenia" would be rare, and so telling that any question naming it
+  would look answerable here;
 - a phrasing scores by weighted F-measure of the words it shares with the question (coverage of the
   question counts more than coverage of the phrasing); an entry adds how much of the question its
   whole text (phrasings, answer, citations) covers, which serves keyword-only questions;
@@ -19,10 +21,10 @@ import heapq
 import itertools
 import math
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import TypeVar
+from typing import Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
@@ -85,6 +87,7 @@ class Match:
 
 
 _K = TypeVar("_K", int, str)
+MAIN = ""  # the knowledge's own article (Entry.article), which its sentences come from
 
 
 @dataclass(frozen=True, slots=True)
@@ -95,9 +98,25 @@ class _Doc:
     actors: tuple[str, ...]
     weight: float
     core: str = ""  # its most telling word ("killed" in "how many people were killed?")
+    article: str = MAIN  # whose word weights apply
 
 
-WALK_BUDGET = 600
+Weights = Mapping[str, float]
+
+
+_Key = TypeVar("_Key", contravariant=True)
+
+
+class _WeightsOf(Protocol[_Key]):
+    """Per indexed item, the word weights that apply to it (a list by position, a dict by id)."""
+
+    def __getitem__(self, key: _Key, /) -> Weights: ...
+
+
+WALK_BUDGET = 400
+# Candidates a question's rarest common word adds beyond those its rarer words found: its best
+# postings (phrasings it is most of). More cost more time and found nothing more (benchmarks).
+COMMON_ROOM = 32
 TOP = 8  # candidates kept per question: enough to clarify and to find a citing entry
 _BETA2 = 1.5**2  # recall (covering the question) matters more than precision
 
@@ -136,14 +155,24 @@ class Matcher:
             for text in texts:
                 bag |= analyze(text).content
             bags[entry.id] = frozenset(bag)
-        df: dict[str, int] = defaultdict(int)
-        for entry_bag in bags.values():
-            for token in entry_bag:
-                df[token] += 1
-        n = max(len(bags), 1)
+        by_article: dict[str, list[str]] = defaultdict(list)
+        for entry in entries.values():
+            by_article[entry.article].append(entry.id)
+        by_article.setdefault(MAIN, [])
         boost = {a: self.thresholds.name_boost for a in knowledge.language.actors}
-        self._idf = {t: math.log(1 + n / d) * boost.get(t, 1.0) for t, d in df.items()}
-        self._unknown_weight = math.log(1 + n / self.thresholds.unknown_df)
+        self._idf: dict[str, dict[str, float]] = {}  # article -> word -> weight
+        self._unknown_weight: dict[str, float] = {}  # article -> weight of a word it never uses
+        for article, ids in by_article.items():
+            df: dict[str, int] = defaultdict(int)
+            for entry_id in ids:
+                for token in bags[entry_id]:
+                    df[token] += 1
+            n = max(len(ids), 1)
+            self._idf[article] = {t: math.log(1 + n / d) * boost.get(t, 1.0) for t, d in df.items()}
+            self._unknown_weight[article] = math.log(1 + n / self.thresholds.unknown_df)
+        known = frozenset(t for idf in self._idf.values() for t in idf)
+        self._bag_idf = {e.id: self._idf[e.article] for e in entries.values()}
+        self._article_of = {e.id: e.article for e in entries.values()}
         self._bags = bags
         # How many postings one question may walk before the rest are looked up (_shared_weight).
         self._walk_budget = WALK_BUDGET
@@ -154,34 +183,36 @@ class Matcher:
         }
         self._docs: list[_Doc] = []
         for entry in entries.values():
+            idf = self._idf[entry.article]
             for question in (*entry.questions, *([entry.label] if entry.label else [])):
                 a = analyze(question)
                 if a.content:
-                    core = max(sorted(a.content - self._interrogatives or a.content), key=self._w)
+                    telling = sorted(a.content - self._interrogatives or a.content)
+                    core = max(telling, key=idf.__getitem__)
+                    weight = sum(idf[t] for t in a.content)
                     self._docs.append(
-                        _Doc(
-                            entry.id,
-                            question,
-                            a.content,
-                            a.actors,
-                            sum(self._w(t) for t in a.content),
-                            core,
-                        )
+                        _Doc(entry.id, question, a.content, a.actors, weight, core, entry.article)
                     )
+        self._doc_idf = [self._idf[doc.article] for doc in self._docs]
+        self._doc_content = [doc.content for doc in self._docs]
         self._sentences: list[tuple[int, _Doc]] = []
         for paragraph in knowledge.article.paragraphs:
             for sentence in sentences(paragraph.text):
                 a = analyze(sentence)
                 if a.content:
-                    doc = _Doc(
-                        "", sentence, a.content, a.actors, sum(self._w(t) for t in a.content)
-                    )
+                    weight = sum(self._w(t) for t in a.content)
+                    doc = _Doc("", sentence, a.content, a.actors, weight)
                     self._sentences.append((paragraph.number, doc))
         types = knowledge.language.answer_types
         self._answer_types: dict[str, frozenset[str]] = defaultdict(frozenset)
         for doc in self._docs:
             self._answer_types[doc.owner] |= doc.content & types
         self._postings = self._index(self._docs)
+        # Each posting list best first: the phrasings where the word is the largest share of
+        # what they say. A walk that must stop early (a word in thousands of phrasings) then
+        # stops after the phrasings that word matters most to.
+        for token, listed in self._postings.items():
+            listed.sort(key=lambda i: -self._doc_idf[i][token] / self._docs[i].weight)
         # (paragraph, sentence) -> entries whose citations overlap that sentence.
         self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
         cited = [(c.paragraph, fold(c.quote), e.id) for e in entries.values() for c in e.citations]
@@ -195,6 +226,9 @@ class Matcher:
         for entry_id, entry_bag in bags.items():
             for token in entry_bag:
                 self._bag_postings[token].append(entry_id)
+        bag_weight = {e: sum(self._bag_idf[e][t] for t in bag) for e, bag in bags.items()}
+        for token, ids in self._bag_postings.items():
+            ids.sort(key=lambda e: -self._bag_idf[e][token] / bag_weight[e])
         # Words that are only conversation ("thanks", "hi") are dropped from questions.
         self._smalltalk_words = frozenset(
             w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p)
@@ -202,7 +236,7 @@ class Matcher:
         self._smalltalk_only = frozenset(
             t
             for t in (analyze(w).tokens[0] for w in self._smalltalk_words if analyze(w).tokens)
-            if t not in df
+            if t not in known
         )
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
@@ -223,22 +257,28 @@ class Matcher:
                 postings[token].append(i)
         return postings
 
-    def _w(self, token: str) -> float:
-        return self._idf.get(token, self._unknown_weight)
+    def _w(self, token: str, article: str = MAIN) -> float:
+        return self._idf[article].get(token, self._unknown_weight[article])
 
-    def _query_weights(self, content: frozenset[str]) -> dict[str, float]:
-        """Word weights for one question. A word the knowledge never uses weighs most (it may be
-        the very thing asked about: "Putin"), but chatty questions carry many such words ("hey,
-        quick question for my essay"), so together they weigh at most ``unknown_cap`` words."""
-        unknown = [t for t in content if t not in self._idf]
-        share = self._unknown_weight
-        if len(unknown) > self.thresholds.unknown_cap:
-            share = self._unknown_weight * self.thresholds.unknown_cap / len(unknown)
-        weights = {t: self._idf.get(t, share) for t in content}
+    def _unknown_share(self, weight: float, count: int) -> float:
+        """What each of ``count`` unknown words weighs: all together at most ``unknown_cap``."""
+        cap = self.thresholds.unknown_cap
+        return weight if count <= cap else weight * cap / count
+
+    def _query_weights(self, content: frozenset[str], article: str = MAIN) -> dict[str, float]:
+        """Word weights for one question, as an article's entries see it. A word the article
+        never uses weighs most (it may be the very thing asked about: "Putin"), but chatty
+        questions carry many such words ("hey, quick question for my essay"), so together they
+        weigh at most ``unknown_cap`` words."""
+        idf = self._idf[article]
+        unknown_weight = self._unknown_weight[article]
+        unknown = [t for t in content if t not in idf]
+        share = self._unknown_share(unknown_weight, len(unknown))
+        weights = {t: idf.get(t, share) for t in content}
         for t in unknown:
             if t.isdigit():
                 # A number the knowledge never mentions (a year, a count) is never filler.
-                weights[t] = 2 * self._unknown_weight
+                weights[t] = 2 * unknown_weight
         return weights
 
     # --- the decision ------------------------------------------------------------------------
@@ -252,16 +292,19 @@ class Matcher:
         if not content - self._interrogatives:
             # Nothing but "what"/"when": no subject to look up ("what time is it?").
             return Match(Decision.NO_ANSWER, 0.0, analyzed=analyzed)
-        weights = self._query_weights(content)
-        ranked = self._rank(weights, analyzed.actors)
+        ranked = self._rank(content, analyzed.actors)
         t = self.thresholds
         top = ranked[0] if ranked else None
         # A short question with a word the knowledge never uses must be covered more fully: the
         # unknown word is likely what it asks about ("was Ganja hit by missiles?"). Long, chatty
         # questions carry unknown filler, so they keep the usual bar.
-        unknown = [w for w in weights if w not in self._idf]
-        needed = t.coverage_min_unknown if unknown and len(weights) <= t.short else t.coverage_min
-        if top is not None and top.score >= t.answer and top.coverage >= needed:
+        short = len(content) <= t.short
+
+        def needed(candidate: Candidate) -> float:
+            unknown = not content <= self._bag_idf[candidate.entry_id].keys()
+            return t.coverage_min_unknown if unknown and short else t.coverage_min
+
+        if top is not None and top.score >= t.answer and top.coverage >= needed(top):
             runner_up = ranked[1].score if len(ranked) > 1 else 0.0
             clear = top.score - runner_up
             # Two entries that cover the question equally: the one with a phrasing much closer
@@ -277,14 +320,14 @@ class Matcher:
             if c.score >= t.clarify
             and top is not None
             and c.score >= top.score - 0.12
-            and c.coverage >= t.coverage_min
+            and c.coverage >= needed(c)
         ]
         if len(close) >= 2:
             return Match(Decision.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
         # A who/when/where/why question needs a curated answer: a sentence that merely shares its
         # words ("late September") does not say who did it.
         asks = content & self.knowledge.language.answer_types
-        sentence = None if asks else self._best_sentence(weights, analyzed.actors)
+        sentence = None if asks else self._best_sentence(content, analyzed.actors)
         if sentence is not None:
             # A sentence a curated entry already cites is better answered by that entry: it
             # attributes the claim and may cite more.
@@ -321,9 +364,15 @@ class Matcher:
                 return True
         return False
 
-    def _shared_weight(self, weights: dict[str, float], postings: dict[str, list[_K]],
-                       content_of: Callable[[_K], frozenset[str]]) -> dict[_K, float]:
-        """Weight each item shares with the question, through the inverted index.
+    def _shared_weight(
+        self,
+        tokens: Iterable[str],
+        postings: dict[str, list[_K]],
+        content_of: Callable[[_K], frozenset[str]],
+        weights: _WeightsOf[_K],
+    ) -> dict[_K, float]:
+        """Weight each item shares with the question, through the inverted index. ``weights``
+        gives, per item, the word weights that apply to it (its article's).
 
         The rarest words' posting lists are walked, up to a budget; commoner words ("what",
         "truce" in a large knowledge base) are added by lookup to the items the rarer words found.
@@ -335,7 +384,7 @@ class Matcher:
         walk: list[str] = []
         common: list[str] = []
         walked = 0
-        for token in sorted((t for t in weights if t in postings), key=lambda t: len(postings[t])):
+        for token in sorted((t for t in tokens if t in postings), key=lambda t: len(postings[t])):
             size = len(postings[token])
             if walked + size <= limit:
                 walk.append(token)
@@ -344,23 +393,35 @@ class Matcher:
                 common.append(token)
         shared: dict[_K, float] = defaultdict(float)
         for token in walk:
-            w = weights[token]
-            for key in postings.get(token, ()):
-                shared[key] += w
-        if common and not shared:
-            common.sort(key=lambda t: len(postings[t]))
-            keys = self._posting_set(postings, common[0])
-            for token in common[1:]:
-                narrowed = keys & self._posting_set(postings, token)
-                if not narrowed:
-                    break
-                keys = narrowed
-            shared = dict.fromkeys(itertools.islice(keys, limit), 0.0)
+            for key in postings[token]:
+                shared[key] += weights[key][token]
+        if common:
+            # The budget left goes to the best of the rarest common word's postings; then every
+            # item found gets the common words it holds. A question of common words only is
+            # narrowed to the items holding all of them, best first.
+            rarest = postings[common[0]]
+            room = min(max(limit - walked, 0), COMMON_ROOM)
+            if not shared:
+                keys = self._posting_set(postings, common[0])
+                for token in common[1:]:
+                    narrowed = keys & self._posting_set(postings, token)
+                    if not narrowed:
+                        break
+                    keys = narrowed
+                holding = keys
+                if len(holding) > limit:  # too many: the best of them
+                    best = itertools.islice((k for k in rarest if k in holding), limit)
+                    shared = dict.fromkeys(best, 0.0)
+                else:
+                    shared = dict.fromkeys(holding, 0.0)
+            else:
+                for key in rarest[:room]:
+                    shared.setdefault(key, 0.0)
         for key in shared:
             held = content_of(key)
             for token in common:
                 if token in held:
-                    shared[key] += weights[token]
+                    shared[key] += weights[key][token]
         return shared
 
     def _posting_set(self, postings: dict[str, list[_K]], token: str) -> frozenset[_K]:
@@ -371,11 +432,39 @@ class Matcher:
             cached = self._posting_sets[key] = frozenset(postings[token])
         return cached  # type: ignore[return-value]
 
-    def _rank(self, weights: dict[str, float], actors: tuple[str, ...]) -> list[Candidate]:
-        content = frozenset(weights)
-        unknown = any(t not in self._idf for t in content)
-        wq = sum(weights.values())
-        shared = self._shared_weight(weights, self._postings, lambda i: self._docs[i].content)
+    def _rank(self, content: frozenset[str], actors: tuple[str, ...]) -> list[Candidate]:
+        # What the question weighs, and whether it has a word the article never uses, as each
+        # article's entries see it (one article, unless the knowledge holds several).
+        seen: dict[str, tuple[float, bool]] = {}
+        tokens = tuple(content)
+        digit = tuple(token.isdigit() for token in tokens)
+        idf_of = self._idf
+        unknown_of = self._unknown_weight
+
+        def question(article: str) -> tuple[float, bool]:
+            # sum(self._query_weights(content, article).values()), without building the dict:
+            # a large knowledge base touches hundreds of articles per question.
+            idf = idf_of[article]
+            total = 0.0
+            unknown = digits = 0
+            for token, is_digit in zip(tokens, digit, strict=True):
+                w = idf.get(token)
+                if w is not None:
+                    total += w
+                elif is_digit:
+                    digits += 1
+                else:
+                    unknown += 1
+            if unknown or digits:
+                weight = unknown_of[article]
+                total += unknown * self._unknown_share(weight, unknown + digits)
+                total += 2 * weight * digits
+            found = seen[article] = (total, bool(unknown or digits))
+            return found
+
+        shared = self._shared_weight(
+            content, self._postings, self._doc_content.__getitem__, self._doc_idf
+        )
         # The hot loop of matching, with locals and inlined arithmetic: each phrasing scores the
         # weighted F-measure (beta 1.5) of question coverage and phrasing precision.
         docs = self._docs
@@ -387,6 +476,7 @@ class Matcher:
             if wc <= 0:
                 continue
             doc = docs[i]
+            wq, unknown = seen.get(doc.article) or question(doc.article)
             cov = wc / wq
             prec = wc / doc.weight
             sim = (1 + _BETA2) * cov * prec / (_BETA2 * prec + cov)
@@ -402,35 +492,45 @@ class Matcher:
                 best_doc[owner] = i
         best = {owner: (sim, docs[best_doc[owner]].text, docs[best_doc[owner]].actors)
                 for owner, sim in best_sim.items()}
-        bag_shared = self._shared_weight(weights, self._bag_postings, self._bags.__getitem__)
+        bag_shared = self._shared_weight(
+            content, self._bag_postings, self._bags.__getitem__, self._bag_idf
+        )
         for owner in best.keys() - bag_shared.keys():
-            bag_shared[owner] = sum(weights[t] for t in content & self._bags[owner])
+            idf = self._bag_idf[owner]
+            bag_shared[owner] = sum(idf[t] for t in content & self._bags[owner])
         asked = content & self.knowledge.language.answer_types
         share = self.thresholds.phrasing_share
         no_phrasing = (0.0, "", ())
-        scored: list[tuple[float, str]] = []
+        scored: list[tuple[float, str, float]] = []
+        article_of = self._article_of
         for entry_id, wc in bag_shared.items():
-            score = share * best.get(entry_id, no_phrasing)[0] + (1 - share) * wc / wq
+            article = article_of[entry_id]
+            coverage = wc / (seen.get(article) or question(article))[0]
+            score = share * best.get(entry_id, no_phrasing)[0] + (1 - share) * coverage
             answers = self._answer_types[entry_id]
             if asked and answers and not asked & answers:
                 score *= self.thresholds.wrong_type
-            scored.append((-score, entry_id))
+            scored.append((-score, entry_id, coverage))
         ranked = []
-        for negative, entry_id in heapq.nsmallest(TOP, scored):
+        for negative, entry_id, coverage in heapq.nsmallest(TOP, scored):
             sim, phrasing, parties = best.get(entry_id, no_phrasing)
-            ranked.append(Candidate(entry_id, -negative, phrasing, bag_shared[entry_id] / wq,
-                                    sim, parties))
+            ranked.append(Candidate(entry_id, -negative, phrasing, coverage, sim, parties))
         return ranked
 
     def _best_sentence(
-        self, weights: dict[str, float], actors: tuple[str, ...]
+        self, content: frozenset[str], actors: tuple[str, ...]
     ) -> tuple[float, int, str] | None:
         """An article sentence that covers nearly all of a question no entry answers."""
-        if len(weights) < 2:
+        if len(content) < 2:
             return None
+        weights = self._query_weights(content)
         wq = sum(weights.values())
-        shared = self._shared_weight(weights, self._sentence_postings,
-                                     lambda i: self._sentences[i][1].content)
+        shared = self._shared_weight(
+            content,
+            self._sentence_postings,
+            lambda i: self._sentences[i][1].content,
+            [weights] * len(self._sentences),
+        )
         best: tuple[float, int, str] | None = None
         for i, wc in shared.items():
             paragraph, doc = self._sentences[i]

@@ -74,6 +74,10 @@ class Entry:
     tags: tuple[str, ...] = ()
     followups: tuple[str, ...] = ()
     label: str = ""  # short question shown on buttons; defaults to the first phrasing
+    # Which article the entry is about: "" for the knowledge's own. Word weights are computed
+    # per article (bot/engine/match.py), so a knowledge base of many articles keeps each one's
+    # sense of which words are telling.
+    article: str = ""
 
     @property
     def title(self) -> str:

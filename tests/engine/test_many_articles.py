@@ -1,0 +1,62 @@
+"""A knowledge base holding many articles answers this article's questions as before.
+
+Word weights are per article: among other articles' entries, "Azerbaijan" is rare, but within
+this article it is common, and a question that merely names it is still not covered here.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+
+from benchmarks.synthetic import synthetic
+from bot.engine import Engine
+from bot.engine.model import Kind
+
+
+@pytest.fixture(scope="module")
+def crowded(engine: Engine) -> Engine:
+    """The shipped knowledge plus about 1,000 entries about 25 other (invented) articles."""
+    return Engine(synthetic(engine.knowledge, 1_000))
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Who brokered the truce?", "who-brokered"),
+        ("what did aliyev threaten to use", "aliyev-f16"),
+        ("What does Armenia accuse Azerbaijan of?", "armenia-accusations"),
+    ],
+)
+def test_this_articles_answers_stay(crowded: Engine, engine: Engine, question: str,
+                                    expected: str) -> None:
+    for bot in (engine, crowded):
+        reply = bot.ask(question)
+        assert (reply.kind, reply.entry) == (Kind.ANSWER, expected)
+
+
+@pytest.mark.parametrize(
+    "question",
+    # Each of these is answered or offered choices when the other articles' entries count
+    # toward this article's word weights.
+    ["How large is Armenia's military?", "What did the Pope say about Azerbaijan?",
+     "How many F-16s does Turkey own?", "Did Armenia and Azerbaijan sign a final peace treaty?"],
+)
+def test_naming_this_articles_places_does_not_make_a_question_answerable(
+    crowded: Engine, engine: Engine, question: str
+) -> None:
+    for bot in (engine, crowded):
+        assert bot.ask(question).kind is Kind.NO_ANSWER
+
+
+def test_other_articles_do_not_change_this_articles_word_weights(engine: Engine) -> None:
+    plain = engine.match("what did Armenia say about the truce?")
+    others = synthetic(engine.knowledge, 400)
+    # The same other entries, but counted as part of this article: the weights shift.
+    merged = replace(others, entries={k: replace(e, article="") for k, e in
+                                      others.entries.items()})
+    apart = Engine(others).match("what did Armenia say about the truce?")
+    together = Engine(merged).match("what did Armenia say about the truce?")
+    assert apart.candidates[0].score == pytest.approx(plain.candidates[0].score)
+    assert together.candidates[0].score != pytest.approx(plain.candidates[0].score)
