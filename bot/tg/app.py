@@ -110,6 +110,11 @@ def build_application(
     # --- Every handler, in the order they are tried (the first match handles the update) ---
     application.add_handlers(
         [
+            # Private chats: any text that is not a command is a question. Tried first because
+            # most updates are questions (each handler tried costs its filters, and the rate limit
+            # tries them once more); no handler below takes such a message: commands are messages
+            # starting with a command, documents carry a caption, never text.
+            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
             # Commands. /ask works everywhere; /start differs between private chats and groups.
             CommandHandler("start", admin.cmd_start_admin, filters=private & admins),
             CommandHandler("start", cmd_start, filters=private),
@@ -127,8 +132,7 @@ def build_application(
             CommandHandler(ADMIN_COMMAND_NAMES, admin.cmd_refuse, filters=private),
             MessageHandler(private & filters.Document.ALL & admins, admin.on_document),
             MessageHandler(private & filters.Document.ALL, admin.on_document_refused),
-            # Private chats: any text is a question; other commands and non-text get a hint.
-            MessageHandler(private & filters.TEXT & ~filters.COMMAND, on_text),
+            # Private chats: other commands and non-text get a hint.
             MessageHandler(private & filters.COMMAND, on_unknown_command),
             MessageHandler(private & ~filters.TEXT & ~filters.StatusUpdate.ALL, on_not_text),
             # Groups: follow-ups as replies to the bot, and @mentions (privacy mode off or admin).

@@ -13,6 +13,7 @@ import re
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
@@ -28,6 +29,11 @@ ASK_AS_NEW = "q"  # callback "q:<entry_id>": answer in a new message, keep the p
 FEEDBACK = "f"  # callback "f:+:<entry_id>" / "f:-:<entry_id>": a vote on the answer above
 NO_ENTRY = "-"  # the entry id in feedback on an answer quoted straight from the article
 THUMBS = (("+", "\U0001f44d"), ("-", "\U0001f44e"))
+# Reply keyboards kept built. Building PTB objects costs more than the rest of the rendering
+# (every attribute set goes through TelegramObject.__setattr__), yet a keyboard depends only on
+# the options, the action and the entry, and PTB objects are immutable, so one built keyboard
+# can go under any number of messages. A knowledge base has a few per entry.
+KEYBOARD_CACHE = 1024
 
 GROUP_NO_ANSWER = "The article doesn't answer that, so I won't guess."
 SORRY = "Sorry, something went wrong on my side. Please try again."
@@ -107,14 +113,24 @@ def render_reply(
         blocks.append(_Block(f"Source: {reply.source.title} \u2014 {reply.source.publisher}", "i"))
     if reply.kind is Kind.NO_ANSWER and reply.options and wording.get("suggest"):
         blocks.append(_Block(wording["suggest"]))
-    keyboard: InlineKeyboardMarkup | None = None
-    if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER) and reply.options:
-        keyboard = keyboard_for(reply.options, ANSWER_IN_PLACE)
-    elif reply.kind is Kind.ANSWER and reply.followups and not group:
-        keyboard = keyboard_for(reply.followups, ASK_AS_NEW)
-    if feedback and reply.kind is Kind.ANSWER:
-        keyboard = with_feedback(keyboard, reply.entry)
+    options: tuple[Option, ...] = ()
+    action = ANSWER_IN_PLACE
+    if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER):
+        options = reply.options
+    elif reply.kind is Kind.ANSWER and not group:
+        options, action = reply.followups, ASK_AS_NEW
+    thumbs = feedback and reply.kind is Kind.ANSWER
+    keyboard = _reply_keyboard(options, action, thumbs, reply.entry if thumbs else None)
     return Rendered(pack(blocks), keyboard)
+
+
+@lru_cache(maxsize=KEYBOARD_CACHE)
+def _reply_keyboard(
+    options: tuple[Option, ...], action: str, feedback: bool, entry_id: str | None
+) -> InlineKeyboardMarkup | None:
+    """The keyboard under a reply: its options (if any), then 👍 / 👎 when ``feedback``."""
+    keyboard = keyboard_for(options, action)
+    return with_feedback(keyboard, entry_id) if feedback else keyboard
 
 
 def with_feedback(

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -137,6 +139,27 @@ def test_followups_are_new_question_buttons_in_private_only() -> None:
     assert private.keyboard is not None
     assert private.keyboard.inline_keyboard[0][0].callback_data == "q:next"
     assert render.render_reply(reply, group=True).keyboard is None
+
+
+def test_thumbs_under_an_answer_vote_for_that_answer_even_with_the_same_followups() -> None:
+    followups = (Option("next", "And then?"),)
+    keyboards = []
+    for entry in ("truce", "talks", None):
+        reply = dataclasses.replace(answer("Yes.", cite(), followups=followups), entry=entry)
+        rendered = render.render_reply(reply, feedback=True)
+        assert rendered.keyboard is not None
+        keyboards.append(
+            [[b.callback_data for b in row] for row in rendered.keyboard.inline_keyboard]
+        )
+    assert keyboards == [
+        [["q:next"], ["f:+:truce", "f:-:truce"]],
+        [["q:next"], ["f:+:talks", "f:-:talks"]],
+        [["q:next"], ["f:+:-", "f:-:-"]],
+    ]
+    # Without feedback (groups, inline results) the same answer has no thumbs.
+    plain = render.render_reply(answer("Yes.", followups=followups)).keyboard
+    assert plain is not None
+    assert [[b.callback_data for b in row] for row in plain.inline_keyboard] == [["q:next"]]
 
 
 def test_heading_only_on_answers() -> None:
