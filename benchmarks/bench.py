@@ -170,8 +170,15 @@ def bot_process(fake: FakeBotAPI, which: str) -> subprocess.Popen[bytes]:
     return subprocess.Popen([sys.executable, "-m", "benchmarks.bots", which], cwd=ROOT, env=env)
 
 
-async def answers_per_second(burst: int, which: str) -> float:
-    """A burst of questions from ``burst`` users at once; answers per second until the last."""
+def cpu_seconds(pid: int) -> float:
+    """CPU time (user + system) a process has used so far."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def answers_per_second(burst: int, which: str) -> tuple[float, float]:
+    """A burst of questions from ``burst`` users at once: answers per second until the last,
+    and the bot process's CPU milliseconds per answer (steadier on a shared machine)."""
     qs = questions()
     async with FakeBotAPI() as fake:
         proc = bot_process(fake, which)
@@ -179,30 +186,40 @@ async def answers_per_second(burst: int, which: str) -> float:
             await fake.wait_for(lambda: fake.is_long_polling, timeout=60)
             chats = [(fake.private_chat(u), u) for u in
                      (fake.user(7000 + n, f"U{n}") for n in range(burst))]
-            begin = time.perf_counter()
+            begin, cpu = time.perf_counter(), cpu_seconds(proc.pid)
             for n, (chat, user) in enumerate(chats):
                 fake.send_text(chat, user, qs[n % len(qs)])
             await fake.wait_for(lambda: len({c.params.get("chat_id") for c in
                                              fake.calls_to("sendMessage")}) >= burst,
                                 timeout=120, interval=0.001)
+            elapsed, cpu = time.perf_counter() - begin, cpu_seconds(proc.pid) - cpu
             assert fake.errors == [], fake.errors
-            return burst / (time.perf_counter() - begin)
+            return burst / elapsed, 1000 * cpu / burst
         finally:
             proc.terminate()
             await asyncio.to_thread(proc.wait, 30)  # the fake must keep serving meanwhile
 
 
 async def end_to_end(burst: int) -> None:
-    # Each bot in its own process, the fake server in this one, interleaved three times so
-    # both see the same machine load.
-    ours, echo = [], []
-    for _ in range(3):
-        ours.append(await answers_per_second(burst, "ours"))
-        echo.append(await answers_per_second(burst, "echo"))
-    o, e = statistics.median(ours), statistics.median(echo)
+    # Each bot in its own process, the fake server in this one, interleaved five times so all
+    # see the same machine load.
+    bots = ("ours", "echo", "echo-answer")
+    runs: dict[str, list[tuple[float, float]]] = {b: [] for b in bots}
+    for _ in range(5):
+        for which in bots:
+            runs[which].append(await answers_per_second(burst, which))
+    rate = {b: statistics.median(r for r, _ in runs[b]) for b in bots}
+    cpu = {b: statistics.median(c for _, c in runs[b]) for b in bots}
     print(f"\nend to end, burst of {burst} questions from {burst} users through the fake Bot API, "
-          f"no rate limiter (median of 3):\n  this bot {o:.0f} answers/s; bare PTB echo bot "
-          f"{e:.0f} answers/s; ratio {100 * o / e:.0f}%")
+          f"no rate limiter (median of 5):")
+    names = {"ours": "this bot", "echo": "bare PTB echo bot",
+             "echo-answer": "bare PTB bot sending one fixed cited answer"}
+    for b in bots:
+        print(f"  {names[b]:<44} {rate[b]:5.0f} answers/s  {cpu[b]:.2f} ms CPU per answer")
+    print(f"  this bot / echo: {100 * rate['ours'] / rate['echo']:.0f}% of the answers per "
+          f"second ({100 * cpu['echo'] / cpu['ours']:.0f}% by CPU per answer); "
+          f"this bot / fixed-answer bot: {100 * rate['ours'] / rate['echo-answer']:.0f}% "
+          f"({100 * cpu['echo-answer'] / cpu['ours']:.0f}% by CPU)")
     peak = await rss(burst)
     print(f"peak memory (VmHWM) of `python -m bot run` after {burst} answers: {peak / 1024:.0f} MB")
 

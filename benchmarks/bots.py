@@ -1,25 +1,32 @@
-"""The two bots the end-to-end benchmark compares, each run as its own process.
+"""The bots the end-to-end benchmark compares, each run as its own process.
 
-    python -m benchmarks.bots ours|echo
+    python -m benchmarks.bots ours|echo|echo-answer
 
-Both read TELEGRAM_BOT_TOKEN / TELEGRAM_BASE_URL / TELEGRAM_BASE_FILE_URL, poll with the same
+All read TELEGRAM_BOT_TOKEN / TELEGRAM_BASE_URL / TELEGRAM_BASE_FILE_URL, poll with the same
 connection settings and no rate limiter (the point is what each costs, not what Telegram allows):
 ``ours`` is this bot as ``build_application`` makes it; ``echo`` is a bare python-telegram-bot
-echo bot, the framework's own cost.
+echo bot, the framework's own cost; ``echo-answer`` is the same bare bot replying to every
+question with one cited answer exactly as this bot sends it (HTML, quotes, keyboard), so the
+difference to ``ours`` is what finding and rendering the answer costs, and the difference to
+``echo`` what python-telegram-bot and HTTP cost for a longer message with buttons.
 """
 
 from __future__ import annotations
 
 import sys
 import tempfile
+from collections.abc import Callable, Coroutine
 from pathlib import Path
+from typing import Any
 
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
 from bot.engine import Engine, load_knowledge
 from bot.settings import load_settings
+from bot.tg import render
 from bot.tg.app import CONCURRENT_UPDATES, CONNECTION_POOL_SIZE, build_application
+from bot.tg.send import NO_PREVIEW
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -27,6 +34,19 @@ ROOT = Path(__file__).resolve().parent.parent
 async def echo(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
     assert update.message and update.message.text
     await update.message.reply_text(update.message.text)
+
+
+def answer_echo() -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any, Any, None]]:
+    """A handler that sends one typical cited answer, as this bot renders it, to any text."""
+    engine = Engine(load_knowledge(ROOT / "knowledge"))
+    reply = engine.ask("Who brokered the truce?")
+    rendered = render.render_reply(reply, wording=engine.knowledge.messages, feedback=True)
+
+    async def send(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
+        assert update.message
+        await update.message.reply_html(rendered.messages[0], reply_markup=rendered.keyboard,
+                                        link_preview_options=NO_PREVIEW)
+    return send
 
 
 def main(which: str) -> None:
@@ -42,7 +62,8 @@ def main(which: str) -> None:
     echo_app = (ApplicationBuilder().token(token).base_url(settings.base_url)
                 .base_file_url(settings.base_file_url).concurrent_updates(CONCURRENT_UPDATES)
                 .connection_pool_size(CONNECTION_POOL_SIZE).build())
-    echo_app.add_handler(MessageHandler(filters.TEXT, echo))
+    echo_app.add_handler(MessageHandler(filters.TEXT, answer_echo() if which == "echo-answer"
+                                        else echo))
     echo_app.run_polling(allowed_updates=Update.ALL_TYPES)
 
 

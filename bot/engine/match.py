@@ -113,7 +113,7 @@ class _WeightsOf(Protocol[_Key]):
     def __getitem__(self, key: _Key, /) -> Weights: ...
 
 
-WALK_BUDGET = 400
+WALK_BUDGET = 300
 # Candidates a question's rarest common word adds beyond those its rarer words found: its best
 # postings (phrasings it is most of). More cost more time and found nothing more (benchmarks).
 COMMON_ROOM = 32
@@ -213,6 +213,12 @@ class Matcher:
         # stops after the phrasings that word matters most to.
         for token, listed in self._postings.items():
             listed.sort(key=lambda i: -self._doc_idf[i][token] / self._docs[i].weight)
+        # Beside each posting list, what the word weighs in each of those phrasings (its
+        # article's weight), so that walking a list needs no lookups.
+        self._posting_weights = {
+            token: [self._doc_idf[i][token] for i in listed]
+            for token, listed in self._postings.items()
+        }
         # (paragraph, sentence) -> entries whose citations overlap that sentence.
         self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
         cited = [(c.paragraph, fold(c.quote), e.id) for e in entries.values() for c in e.citations]
@@ -229,6 +235,10 @@ class Matcher:
         bag_weight = {e: sum(self._bag_idf[e][t] for t in bag) for e, bag in bags.items()}
         for token, ids in self._bag_postings.items():
             ids.sort(key=lambda e: -self._bag_idf[e][token] / bag_weight[e])
+        self._bag_posting_weights = {
+            token: [self._bag_idf[e][token] for e in ids]
+            for token, ids in self._bag_postings.items()
+        }
         # Words that are only conversation ("thanks", "hi") are dropped from questions.
         self._smalltalk_words = frozenset(
             w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p)
@@ -370,9 +380,11 @@ class Matcher:
         postings: dict[str, list[_K]],
         content_of: Callable[[_K], frozenset[str]],
         weights: _WeightsOf[_K],
+        posting_weights: Mapping[str, list[float]] | None = None,
     ) -> dict[_K, float]:
         """Weight each item shares with the question, through the inverted index. ``weights``
-        gives, per item, the word weights that apply to it (its article's).
+        gives, per item, the word weights that apply to it (its article's); ``posting_weights``
+        the same along each posting list, when the index has them.
 
         The rarest words' posting lists are walked, up to a budget; commoner words ("what",
         "truce" in a large knowledge base) are added by lookup to the items the rarer words found.
@@ -393,8 +405,12 @@ class Matcher:
                 common.append(token)
         shared: dict[_K, float] = defaultdict(float)
         for token in walk:
-            for key in postings[token]:
-                shared[key] += weights[key][token]
+            if posting_weights is None:
+                for key in postings[token]:
+                    shared[key] += weights[key][token]
+            else:
+                for key, w in zip(postings[token], posting_weights[token], strict=True):
+                    shared[key] += w
         if common:
             # The budget left goes to the best of the rarest common word's postings; then every
             # item found gets the common words it holds. A question of common words only is
@@ -463,7 +479,11 @@ class Matcher:
             return found
 
         shared = self._shared_weight(
-            content, self._postings, self._doc_content.__getitem__, self._doc_idf
+            content,
+            self._postings,
+            self._doc_content.__getitem__,
+            self._doc_idf,
+            self._posting_weights,
         )
         # The hot loop of matching, with locals and inlined arithmetic: each phrasing scores the
         # weighted F-measure (beta 1.5) of question coverage and phrasing precision.
@@ -493,7 +513,11 @@ class Matcher:
         best = {owner: (sim, docs[best_doc[owner]].text, docs[best_doc[owner]].actors)
                 for owner, sim in best_sim.items()}
         bag_shared = self._shared_weight(
-            content, self._bag_postings, self._bags.__getitem__, self._bag_idf
+            content,
+            self._bag_postings,
+            self._bags.__getitem__,
+            self._bag_idf,
+            self._bag_posting_weights,
         )
         for owner in best.keys() - bag_shared.keys():
             idf = self._bag_idf[owner]
