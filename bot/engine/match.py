@@ -117,7 +117,6 @@ WALK_BUDGET = 300
 # Candidates a question's rarest common word adds beyond those its rarer words found: its best
 # postings (phrasings it is most of). More cost more time and found nothing more (benchmarks).
 COMMON_ROOM = 32
-SCAN_FACTOR = 4  # a question of common words only looks at this many times the walk budget
 TOP = 8  # candidates kept per question: enough to clarify and to find a citing entry
 _BETA2 = 1.5**2  # recall (covering the question) matters more than precision
 
@@ -419,17 +418,18 @@ class Matcher:
             rarest = postings[common[0]]
             room = min(max(limit - walked, 0), COMMON_ROOM)
             if not shared:
-                # Among the rarest word's best postings (a bounded scan, not a set intersection
-                # over thousands), those holding the other common words too, as many as any do.
-                scanned = rarest[: SCAN_FACTOR * limit]
-                keys: set[_K] = set(scanned)
+                keys = self._posting_set(postings, common[0])
                 for token in common[1:]:
                     narrowed = keys & self._posting_set(postings, token)
                     if not narrowed:
                         break
                     keys = narrowed
-                best = (key for key in scanned if key in keys)
-                shared = dict.fromkeys(itertools.islice(best, limit), 0.0)
+                holding = keys
+                if len(holding) > limit:  # too many: the best of them
+                    best = itertools.islice((k for k in rarest if k in holding), limit)
+                    shared = dict.fromkeys(best, 0.0)
+                else:
+                    shared = dict.fromkeys(holding, 0.0)
             else:
                 for key in rarest[:room]:
                     shared.setdefault(key, 0.0)
