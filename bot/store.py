@@ -124,11 +124,6 @@ class Store:
         with self._lock:
             self._buffer.append((now or time.time(), kind, entry, text, chat_type))
 
-    @property
-    def buffered(self) -> int:
-        """Questions recorded and not yet written."""
-        return len(self._buffer)
-
     def flush(self) -> None:
         """Write the buffered questions in one transaction (dropped if SQLite refuses)."""
         with self._lock:

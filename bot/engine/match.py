@@ -267,29 +267,30 @@ class Matcher:
                 postings[token].append(i)
         return postings
 
-    def _w(self, token: str, article: str = MAIN) -> float:
-        return self._idf[article].get(token, self._unknown_weight[article])
+    def _w(self, token: str) -> float:
+        """A word's weight for the knowledge's own article (its sentences)."""
+        return self._idf[MAIN].get(token, self._unknown_weight[MAIN])
 
-    def _unknown_share(self, weight: float, count: int) -> float:
-        """What each of ``count`` unknown words weighs: all together at most ``unknown_cap``."""
+    def _unknown_weights(self, article: str, words: int, numbers: int) -> tuple[float, float]:
+        """What each word and each number of a question that ``article`` never uses weighs.
+
+        Such a word weighs most (it may be the very thing asked about: "Putin"), but chatty
+        questions carry many ("hey, quick question for my essay"), so together they weigh at most
+        ``unknown_cap`` words. A number the knowledge never mentions (a year, a count) is never
+        filler: it weighs double, whatever the count.
+        """
+        weight = self._unknown_weight[article]
         cap = self.thresholds.unknown_cap
-        return weight if count <= cap else weight * cap / count
+        count = words + numbers
+        return (weight if count <= cap else weight * cap / count), 2 * weight
 
-    def _query_weights(self, content: frozenset[str], article: str = MAIN) -> dict[str, float]:
-        """Word weights for one question, as an article's entries see it. A word the article
-        never uses weighs most (it may be the very thing asked about: "Putin"), but chatty
-        questions carry many such words ("hey, quick question for my essay"), so together they
-        weigh at most ``unknown_cap`` words."""
-        idf = self._idf[article]
-        unknown_weight = self._unknown_weight[article]
+    def _query_weights(self, content: frozenset[str]) -> dict[str, float]:
+        """Word weights for one question, as the knowledge's own article sees it."""
+        idf = self._idf[MAIN]
         unknown = [t for t in content if t not in idf]
-        share = self._unknown_share(unknown_weight, len(unknown))
-        weights = {t: idf.get(t, share) for t in content}
-        for t in unknown:
-            if t.isdigit():
-                # A number the knowledge never mentions (a year, a count) is never filler.
-                weights[t] = 2 * unknown_weight
-        return weights
+        numbers = sum(t.isdigit() for t in unknown)
+        share, number = self._unknown_weights(MAIN, len(unknown) - numbers, numbers)
+        return {t: idf.get(t, number if t.isdigit() else share) for t in content}
 
     # --- the decision ------------------------------------------------------------------------
 
@@ -424,12 +425,11 @@ class Matcher:
                     if not narrowed:
                         break
                     keys = narrowed
-                holding = keys
-                if len(holding) > limit:  # too many: the best of them
-                    best = itertools.islice((k for k in rarest if k in holding), limit)
+                if len(keys) > limit:  # too many: the best of them
+                    best = itertools.islice((k for k in rarest if k in keys), limit)
                     shared = dict.fromkeys(best, 0.0)
                 else:
-                    shared = dict.fromkeys(holding, 0.0)
+                    shared = dict.fromkeys(keys, 0.0)
             else:
                 for key in rarest[:room]:
                     shared.setdefault(key, 0.0)
@@ -455,7 +455,6 @@ class Matcher:
         tokens = tuple(content)
         digit = tuple(token.isdigit() for token in tokens)
         idf_of = self._idf
-        unknown_of = self._unknown_weight
 
         def question(article: str) -> tuple[float, bool]:
             # sum(self._query_weights(content, article).values()), without building the dict:
@@ -472,9 +471,8 @@ class Matcher:
                 else:
                     unknown += 1
             if unknown or digits:
-                weight = unknown_of[article]
-                total += unknown * self._unknown_share(weight, unknown + digits)
-                total += 2 * weight * digits
+                share, number = self._unknown_weights(article, unknown, digits)
+                total += unknown * share + digits * number
             found = seen[article] = (total, bool(unknown or digits))
             return found
 

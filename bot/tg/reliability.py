@@ -54,6 +54,9 @@ class UpdateJournal:
 
     FILE = "updates.jsonl"
     COMPACT_AT = 4 * 1024 * 1024  # bytes: rewrite with only the open updates beyond this
+    # bytes: when nothing is open, start afresh beyond this; not after every answer, since a
+    # rewrite (close, replace, reopen) costs more than appending a line
+    EMPTY_AT = 256 * 1024
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -93,7 +96,7 @@ class UpdateJournal:
         """The update's handlers have finished: forget it."""
         if self._open.pop(update_id, None) is None:
             return
-        if not self._open and self._size >= self.COMPACT_AT // 16:
+        if not self._open and self._size >= self.EMPTY_AT:
             self._rewrite()  # nothing open: start the file afresh
         else:
             self._write(b'{"done": %d}\n' % update_id)
