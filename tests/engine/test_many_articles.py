@@ -12,7 +12,7 @@ import pytest
 
 from benchmarks.synthetic import synthetic
 from bot.engine import Engine
-from bot.engine.model import Kind
+from bot.engine.model import Entry, Kind
 
 
 @pytest.fixture(scope="module")
@@ -60,3 +60,37 @@ def test_other_articles_do_not_change_this_articles_word_weights(engine: Engine)
     together = Engine(merged).match("what did Armenia say about the truce?")
     assert apart.candidates[0].score == pytest.approx(plain.candidates[0].score)
     assert together.candidates[0].score != pytest.approx(plain.candidates[0].score)
+
+
+def _with_other_article(engine: Engine, *entries: Entry) -> Engine:
+    knowledge = engine.knowledge
+    return Engine(replace(knowledge, entries={**knowledge.entries,
+                                              **{e.id: e for e in entries}}))
+
+
+def test_another_article_with_the_same_entries_changes_no_answer(engine: Engine) -> None:
+    # The worst case for telling articles apart: another article whose entries are word for
+    # word this one's. A question that names neither is about this article (the bot's own),
+    # answered as before; never a choice between two identical entries.
+    twins = [replace(e, id=f"twin-{e.id}", article="twin")
+             for e in engine.knowledge.entries.values()]
+    crowded = _with_other_article(engine, *twins)
+    for question in ["who was the mediator?", "How many people died?",
+                     "what weapons did aliyev mention", "when did the fighting start again",
+                     "what is the capital of France?"]:
+        alone, there = engine.ask(question), crowded.ask(question)
+        assert (there.kind, there.entry) == (alone.kind, alone.entry), question
+
+
+def test_a_question_naming_another_articles_place_is_answered_from_that_article(
+    engine: Engine,
+) -> None:
+    toll = engine.knowledge.entries["death-toll"]
+    theirs = replace(toll, id="vardenis-toll", article="vardenis",
+                     questions=tuple(f"{q.rstrip('?')} in Vardenis?" for q in toll.questions))
+    crowded = _with_other_article(engine, theirs)
+    assert crowded.ask("How many people died in Vardenis?").entry == "vardenis-toll"
+    assert crowded.ask("How many people died?").entry == "death-toll"
+    # A misspelling that merely resembles the other article's place is not enough to leave this
+    # article: it may be a place nobody here knows.
+    assert crowded.ask("How many people died in Vardenus?").entry == "death-toll"
