@@ -44,6 +44,13 @@ UNREACHABLE_MEMORY = 3600.0  # seconds a chat found unreachable is not logged ag
 MAX_TRACKED_KEYS = 4096  # chats (and users) remembered before idle ones are forgotten
 
 
+def forget_next_at(tracked: int) -> int:
+    """How many chats (or users) to hold before looking for idle ones again, after a look left
+    ``tracked``: twice that, so that when nearly all are active a flood of newcomers does not
+    scan them all for each one (quadratic); the cost per newcomer stays constant on average."""
+    return max(MAX_TRACKED_KEYS, 2 * tracked)
+
+
 # --- retries ---------------------------------------------------------------------------------
 
 
@@ -227,6 +234,7 @@ class BotApiLimiter(BaseRateLimiter[int]):
             else None
         )
         self._chats: dict[int | str, _Chat] = {}
+        self._forget_at = MAX_TRACKED_KEYS
         self._paused_until = 0.0  # a 429 for a call without a chat pauses every call
         self._sleep = sleep
         self._rng = random.Random(seed)
@@ -350,8 +358,9 @@ class BotApiLimiter(BaseRateLimiter[int]):
     def _chat(self, key: int | str) -> _Chat:
         chat = self._chats.get(key)
         if chat is None:
-            if len(self._chats) >= MAX_TRACKED_KEYS:
+            if len(self._chats) >= self._forget_at:
                 self._chats = {k: c for k, c in self._chats.items() if not c.idle}
+                self._forget_at = forget_next_at(len(self._chats))
             group = _is_group(key) and self.group_limit > 0 and self.group_period > 0
             window = SlidingWindow(self.group_limit, self.group_period) if group else None
             chat = self._chats[key] = _Chat(window)
@@ -382,13 +391,14 @@ class RecentEvents:
         self.period = period
         self._clock = clock
         self._events: dict[int, deque[float]] = {}
+        self._forget_at = MAX_TRACKED_KEYS
 
     def take(self, key: int) -> bool:
         """Count one event for ``key`` if it is under the limit; False when it is not."""
         now = self._clock()
         events = self._events.get(key)
         if events is None:
-            if len(self._events) >= MAX_TRACKED_KEYS:
+            if len(self._events) >= self._forget_at:
                 self._prune(now)
             events = self._events[key] = deque()
         while events and events[0] + self.period <= now:
@@ -400,6 +410,11 @@ class RecentEvents:
 
     def _prune(self, now: float) -> None:
         self._events = {k: q for k, q in self._events.items() if q and q[-1] + self.period > now}
+        self._forget_at = forget_next_at(len(self._events))
+
+    def __len__(self) -> int:
+        """Keys remembered (those with events in the period, and some idle ones)."""
+        return len(self._events)
 
 
 class UserRateLimit:

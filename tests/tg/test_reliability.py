@@ -27,7 +27,14 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.engine import Engine
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.limits import SLOW_DOWN, BotApiLimiter, RecentEvents, RetryPolicy, SlidingWindow
+from bot.tg.limits import (
+    MAX_TRACKED_KEYS,
+    SLOW_DOWN,
+    BotApiLimiter,
+    RecentEvents,
+    RetryPolicy,
+    SlidingWindow,
+)
 from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
@@ -438,6 +445,31 @@ def test_the_per_user_window_slides() -> None:
     assert not window.take(1)
     now[0] = 60.0  # the first question is a minute old: room for one more, not two
     assert window.take(1) and not window.take(1)
+
+
+class CountedLooks(RecentEvents):
+    looks = 0
+
+    def _prune(self, now: float) -> None:
+        self.looks += 1
+        super()._prune(now)
+
+
+def test_a_crowd_of_users_is_remembered_while_active_and_forgotten_once_idle() -> None:
+    now = [0.0]
+    window = CountedLooks(limit=1, period=60.0, clock=lambda: now[0])
+    crowd = 3 * MAX_TRACKED_KEYS  # far more users in one minute than the table starts with
+    assert all(window.take(user) for user in range(crowd))
+    # Nobody active is forgotten: each of them has used their one question.
+    assert not any(window.take(user) for user in range(0, crowd, 97))
+    assert len(window) == crowd
+    # Looking for idle users scans them all: done a few times, not once per newcomer.
+    assert window.looks <= 3
+    now[0] = 61.0  # a minute later all are idle; newcomers make the table forget them
+    newcomers = range(crowd, crowd + 2 * crowd)
+    assert all(window.take(user) for user in newcomers)
+    assert len(window) < len(newcomers) + crowd
+    assert window.take(0)  # forgotten or not, the first user has a fresh minute
 
 
 # --- graceful shutdown and the update journal ---------------------------------------------------
