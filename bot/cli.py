@@ -34,10 +34,11 @@ def knowledge_dir(explicit: str | None) -> Path:
 
 
 def _engine(args: argparse.Namespace, err: TextIO) -> Engine | None:
+    directory = knowledge_dir(args.knowledge)  # settings are read once
     try:
-        return Engine(load_knowledge(knowledge_dir(args.knowledge)))
+        return Engine(load_knowledge(directory))
     except KnowledgeErrors as exc:
-        print(f"Knowledge in {knowledge_dir(args.knowledge)} is not valid:", file=err)
+        print(f"Knowledge in {directory} is not valid:", file=err)
         for error in exc.errors:
             print(f"  {error}", file=err)
         return None
