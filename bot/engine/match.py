@@ -163,8 +163,11 @@ class Matcher:
         vocabulary: list[str] = [p.text for p in knowledge.article.paragraphs]
         vocabulary.append(knowledge.article.title)
         for entry in entries.values():
+            # Everything the matcher analyses of an entry: its own words are never typos.
             vocabulary.extend(entry.questions)
             vocabulary.append(entry.answer)
+            vocabulary.append(entry.label)
+            vocabulary.extend(c.quote for c in entry.citations)
         for intent in knowledge.smalltalk:
             vocabulary.extend(intent.patterns)
         self.analyzer = Analyzer(knowledge.language, vocabulary)
@@ -249,7 +252,12 @@ class Matcher:
         )
         # (paragraph, sentence) -> entries whose citations overlap that sentence.
         self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
-        cited = [(c.paragraph, fold(c.quote), e.id) for e in entries.values() for c in e.citations]
+        cited = [  # other articles' entries quote their own articles, not these sentences
+            (c.paragraph, fold(c.quote), e.id)
+            for e in entries.values()
+            if e.article == MAIN
+            for c in e.citations
+        ]
         for number, doc in self._sentences:
             plain = fold(doc.text)
             for cited_in, quote, entry_id in cited:
