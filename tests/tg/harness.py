@@ -2,18 +2,18 @@
 
 from __future__ import annotations
 
+import asyncio
 import tempfile
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from telegram import Update
-
 from bot.engine import Engine
 from bot.settings import Settings
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
+from bot.tg.reliability import serve
 from tests.fake_bot_api import FakeBotAPI
 
 POLL_TIMEOUT = 1  # seconds a getUpdates call waits: keeps stopping quick
@@ -34,7 +34,7 @@ def settings_for(fake: FakeBotAPI, **overrides: Any) -> Settings:
 async def running(
     fake: FakeBotAPI, engine: Engine, *, rate_limited: bool = True, **settings: Any
 ) -> AsyncIterator[BotApplication]:
-    """The bot polling the fake, started and stopped in the order ``run_polling`` uses.
+    """The bot polling the fake, started and stopped as ``python -m bot run`` does.
 
     ``settings`` override the defaults (``data_dir``, ``admin_ids``...); without a ``data_dir``
     the bot remembers things in a temporary folder, never in the working directory.
@@ -58,25 +58,19 @@ async def _running(
 
 @asynccontextmanager
 async def polling(application: BotApplication) -> AsyncIterator[BotApplication]:
-    """Start a built application polling, and stop it, in the order ``run_polling`` uses."""
-    await application.initialize()
-    if application.post_init:
-        await application.post_init(application)
-    assert application.updater
-    await application.updater.start_polling(
-        poll_interval=0, timeout=POLL_TIMEOUT, allowed_updates=Update.ALL_TYPES
-    )
-    await application.start()
+    """Run a built application as ``python -m bot run`` does (production ``serve``: journal
+    replay, polling, the same stop order) until the block ends."""
+    stop = asyncio.Event()
+    task = asyncio.create_task(serve(application, stop=stop, poll_timeout=POLL_TIMEOUT))
     try:
+        while not application.running:  # started: polling and handling updates
+            if task.done():
+                task.result()  # it failed to start: raise why
+            await asyncio.sleep(0.005)
         yield application
     finally:
-        await application.updater.stop()
-        await application.stop()
-        if application.post_stop:
-            await application.post_stop(application)
-        await application.shutdown()
-        if application.post_shutdown:
-            await application.post_shutdown(application)
+        stop.set()
+        await asyncio.wait_for(task, 30)
 
 
 def entity_texts(record: dict[str, Any], kind: str) -> list[str]:
