@@ -264,6 +264,11 @@ class Matcher:
                 if cited_in == number and (quote in plain or plain in quote):
                     self._citing[(number, doc.text)].add(entry_id)
         self._sentence_index = _Index(self._index([d for _, d in self._sentences]))
+        # Words this article uses, in its entries or only in its text: naming one of them does
+        # not make a question about another article.
+        self._own_words = frozenset(self._idf[MAIN]).union(
+            *(doc.content for _, doc in self._sentences)
+        )
         bag_weight = {e: sum(self._bag_idf[e][t] for t in bag) for e, bag in bags.items()}
         self._bag_index = (
             self._ordered_index(
@@ -604,7 +609,7 @@ class Matcher:
             # equally ("who brokered the truce?") is about this one.
             theirs = min(scored_others)
             chosen = article_of[theirs[1]]
-            own = idf_of[MAIN]
+            own = self._own_words
             if (
                 not scored or -theirs[0] > -min(scored)[0] + self.thresholds.article_lead
             ) and any(t in idf_of[chosen] and t not in own for t in content - guessed):
