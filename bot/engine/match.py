@@ -239,16 +239,11 @@ class Matcher:
         # One index for this article's phrasings and one for every other article's: a question
         # walks each with its own budget (_rank), so this article is scored as closely as when
         # it is alone, however many others the knowledge holds.
-        doc_weight = [doc.weight for doc in self._docs]
-        self._doc_index = (
-            self._ordered_index(
-                ((i, d.content) for i, d in enumerate(self._docs) if d.article == MAIN),
-                self._doc_idf, doc_weight,
-            ),
-            self._ordered_index(
-                ((i, d.content) for i, d in enumerate(self._docs) if d.article != MAIN),
-                self._doc_idf, doc_weight,
-            ),
+        self._doc_index = self._by_article(
+            list(enumerate(self._doc_content)),
+            lambda i: self._docs[i].article,
+            self._doc_idf,
+            [doc.weight for doc in self._docs],
         )
         # (paragraph, sentence) -> entries whose citations overlap that sentence.
         self._citing: dict[tuple[int, str], set[str]] = defaultdict(set)
@@ -270,15 +265,8 @@ class Matcher:
             *(doc.content for _, doc in self._sentences)
         )
         bag_weight = {e: sum(self._bag_idf[e][t] for t in bag) for e, bag in bags.items()}
-        self._bag_index = (
-            self._ordered_index(
-                ((e, bag) for e, bag in bags.items() if self._article_of[e] == MAIN),
-                self._bag_idf, bag_weight,
-            ),
-            self._ordered_index(
-                ((e, bag) for e, bag in bags.items() if self._article_of[e] != MAIN),
-                self._bag_idf, bag_weight,
-            ),
+        self._bag_index = self._by_article(
+            list(bags.items()), self._article_of.__getitem__, self._bag_idf, bag_weight
         )
         # Words that are only conversation ("thanks", "hi") are dropped from questions.
         self._smalltalk_words = frozenset(
@@ -307,6 +295,19 @@ class Matcher:
             for token in doc.content:
                 postings[token].append(i)
         return postings
+
+    @classmethod
+    def _by_article(
+        cls,
+        items: list[tuple[_K, frozenset[str]]],
+        article_of: Callable[[_K], str],
+        weights: _WeightsOf[_K],
+        total: _TotalOf[_K],
+    ) -> tuple[_Index[_K], _Index[_K]]:
+        """This article's index and the other articles' (see _ordered_index)."""
+        mine = [(k, c) for k, c in items if article_of(k) == MAIN]
+        others = [(k, c) for k, c in items if article_of(k) != MAIN]
+        return cls._ordered_index(mine, weights, total), cls._ordered_index(others, weights, total)
 
     @staticmethod
     def _ordered_index(
