@@ -122,11 +122,15 @@ class BotData:
         except sqlite3.Error as exc:  # a locked or full database: logged, the batch unrecorded
             log.warning("could not record the questions of the last second: %s", exc)
 
-    async def flush(self) -> None:
-        """Write what is buffered now (before reading the store, and when stopping)."""
+    def _cancel_flush(self) -> None:
+        """Drop the pending timed write (the caller writes or closes the store itself)."""
         if self._flush is not None:
             self._flush.cancel()
             self._flush = None
+
+    async def flush(self) -> None:
+        """Write what is buffered now (before reading the store, and when stopping)."""
+        self._cancel_flush()
         await asyncio.gather(*self._flushing)
         if self.store is not None:
             await self._write(self.store)
@@ -135,9 +139,7 @@ class BotData:
         """Stop the engine thread (calls already queued still run), write what was recorded and
         close the store."""
         self._worker.shutdown(wait=False)
-        if self._flush is not None:
-            self._flush.cancel()
-            self._flush = None
+        self._cancel_flush()
         if self.store is not None:
             try:
                 self.store.close()
