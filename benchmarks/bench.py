@@ -226,7 +226,7 @@ async def answers_per_second(burst: int, which: str) -> tuple[float, float]:
 async def end_to_end(burst: int) -> None:
     # Each bot in its own process, the fake server in this one, interleaved five times so all
     # see the same machine load.
-    bots = ("ours", "echo", "echo-answer")
+    bots = ("ours", "echo", "echo-aiohttp", "echo-answer")
     runs: dict[str, list[tuple[float, float]]] = {b: [] for b in bots}
     for _ in range(5):
         for which in bots:
@@ -235,14 +235,19 @@ async def end_to_end(burst: int) -> None:
     cpu = {b: statistics.median(c for _, c in runs[b]) for b in bots}
     print(f"\nend to end, burst of {burst} questions from {burst} users through the fake Bot API, "
           f"no rate limiter (median of 5):")
-    names = {"ours": "this bot", "echo": "bare PTB echo bot",
-             "echo-answer": "bare PTB bot sending one fixed cited answer"}
+    names = {"ours": "this bot", "echo": "bare PTB echo bot (PTB's HTTP client, httpx)",
+             "echo-aiohttp": "bare PTB echo bot on this bot's HTTP client",
+             "echo-answer": "that bot sending one fixed cited answer"}
     for b in bots:
-        print(f"  {names[b]:<44} {rate[b]:5.0f} answers/s  {cpu[b]:.2f} ms CPU per answer")
-    print(f"  this bot / echo: {100 * rate['ours'] / rate['echo']:.0f}% of the answers per "
-          f"second ({100 * cpu['echo'] / cpu['ours']:.0f}% by CPU per answer); "
-          f"this bot / fixed-answer bot: {100 * rate['ours'] / rate['echo-answer']:.0f}% "
-          f"({100 * cpu['echo-answer'] / cpu['ours']:.0f}% by CPU)")
+        print(f"  {names[b]:<46} {rate[b]:5.0f} answers/s  {cpu[b]:.2f} ms CPU per answer")
+
+    def ratio(other: str) -> str:
+        return (f"{100 * rate['ours'] / rate[other]:.0f}% of the answers per second "
+                f"({100 * cpu[other] / cpu['ours']:.0f}% by CPU per answer)")
+
+    print(f"  this bot / bare PTB echo bot: {ratio('echo')}")
+    print(f"  this bot / echo bot on the same HTTP client: {ratio('echo-aiohttp')}")
+    print(f"  this bot / fixed-answer bot: {ratio('echo-answer')}")
     peak = await rss(burst)
     print(f"peak memory (VmHWM) of `python -m bot run` after {burst} answers: {peak / 1024:.0f} MB")
 

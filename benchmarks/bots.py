@@ -1,14 +1,20 @@
 """The bots the end-to-end benchmark compares, each run as its own process.
 
-    python -m benchmarks.bots ours|echo|echo-answer
+    python -m benchmarks.bots ours|echo|echo-aiohttp|echo-answer
 
 All read TELEGRAM_BOT_TOKEN / TELEGRAM_BASE_URL / TELEGRAM_BASE_FILE_URL, poll with the same
-connection settings and no rate limiter (the point is what each costs, not what Telegram allows):
-``ours`` is this bot as ``build_application`` makes it; ``echo`` is a bare python-telegram-bot
-echo bot, the framework's own cost; ``echo-answer`` is the same bare bot replying to every
-question with one cited answer exactly as this bot sends it (HTML, quotes, keyboard), so the
-difference to ``ours`` is what finding and rendering the answer costs, and the difference to
-``echo`` what python-telegram-bot and HTTP cost for a longer message with buttons.
+connection and concurrency settings and no rate limiter (the point is what each costs, not what
+Telegram allows):
+
+* ``ours``: this bot as ``build_application`` makes it (its HTTP client: bot/tg/transport.py);
+* ``echo``: a bare python-telegram-bot echo bot, as PTB makes it (its own client, httpx): the
+  reference the issue sets the target against;
+* ``echo-aiohttp``: the same echo bot on this bot's HTTP client: the framework's own cost
+  with the client this bot uses;
+* ``echo-answer``: that bot replying to every question with one cited answer exactly as this
+  bot sends it (HTML, quotes, keyboard), so the difference to ``ours`` is what finding and
+  rendering the answer costs, and the difference to ``echo-aiohttp`` what a longer message
+  with buttons costs.
 """
 
 from __future__ import annotations
@@ -27,6 +33,7 @@ from bot.settings import load_settings
 from bot.tg import render
 from bot.tg.app import CONCURRENT_UPDATES, CONNECTION_POOL_SIZE, build_application
 from bot.tg.send import NO_PREVIEW
+from bot.tg.transport import AiohttpRequest
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -59,9 +66,13 @@ def main(which: str) -> None:
             app.run_polling(allowed_updates=Update.ALL_TYPES)
         return
     token = settings.require_token().get_secret_value()
-    echo_app = (ApplicationBuilder().token(token).base_url(settings.base_url)
-                .base_file_url(settings.base_file_url).concurrent_updates(CONCURRENT_UPDATES)
-                .connection_pool_size(CONNECTION_POOL_SIZE).build())
+    builder = (ApplicationBuilder().token(token).base_url(settings.base_url)
+               .base_file_url(settings.base_file_url).concurrent_updates(CONCURRENT_UPDATES))
+    if which == "echo":
+        builder.connection_pool_size(CONNECTION_POOL_SIZE)
+    else:
+        builder.request(AiohttpRequest(CONNECTION_POOL_SIZE)).get_updates_request(AiohttpRequest())
+    echo_app = builder.build()
     echo_app.add_handler(MessageHandler(filters.TEXT, answer_echo() if which == "echo-answer"
                                         else echo))
     echo_app.run_polling(allowed_updates=Update.ALL_TYPES)

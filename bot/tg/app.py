@@ -53,14 +53,14 @@ from bot.tg.private import (
     on_unknown_command,
 )
 from bot.tg.reliability import JournalingProcessor, PollingRequest, UpdateJournal, serve
+from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig
 
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 64  # one slow chat must not hold up the others
-# PTB's default of 256 connections makes httpcore's pool bookkeeping the bottleneck in a burst
-# (benchmarks/e2e_bot.py: about 45 answers/s with 256, about 100 with 16). 16 connections still
-# carry far more than the ~30 messages/s Telegram allows. Waiting for one may take a moment then.
+# 16 connections carry far more than the ~30 messages/s Telegram allows; an answer waits for a
+# free one at most POOL_TIMEOUT seconds (then the call times out, and BotApiLimiter retries it).
 CONNECTION_POOL_SIZE = 16
 POOL_TIMEOUT = 5.0
 
@@ -81,8 +81,7 @@ def build_application(
         .context_types(CONTEXT_TYPES)
         .concurrent_updates(JournalingProcessor(CONCURRENT_UPDATES, journal))
         .get_updates_request(PollingRequest(journal))
-        .connection_pool_size(CONNECTION_POOL_SIZE)
-        .pool_timeout(POOL_TIMEOUT)
+        .request(AiohttpRequest(CONNECTION_POOL_SIZE, pool_timeout=POOL_TIMEOUT))
         .post_init(post_init)
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)

@@ -28,10 +28,10 @@ from typing import Any, BinaryIO
 from telegram import Update
 from telegram.error import InvalidToken, TelegramError
 from telegram.ext import SimpleUpdateProcessor
-from telegram.request import HTTPXRequest
 
 from bot.tg.context import BotApplication
 from bot.tg.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
+from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig, start_webhook
 
 log = logging.getLogger(__name__)
@@ -178,7 +178,7 @@ def _line(update: dict[str, Any]) -> bytes:
     return json.dumps({"update": update}, ensure_ascii=False).encode() + b"\n"
 
 
-class PollingRequest(HTTPXRequest):
+class PollingRequest(AiohttpRequest):
     """The HTTP transport of ``getUpdates`` only: it journals each fetched update.
 
     PTB confirms a batch with its next ``getUpdates``, which it sends only after this returns,
@@ -186,7 +186,7 @@ class PollingRequest(HTTPXRequest):
     """
 
     def __init__(self, journal: UpdateJournal) -> None:
-        super().__init__(connection_pool_size=1)  # PTB's default for getUpdates
+        super().__init__(connection_pool_size=1)  # one getUpdates at a time, as PTB does
         self.journal = journal
 
     async def do_request(self, *args: Any, **kwargs: Any) -> tuple[int, bytes]:
