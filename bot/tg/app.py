@@ -59,9 +59,10 @@ from bot.tg.webhook import WebhookConfig
 log = logging.getLogger(__name__)
 
 CONCURRENT_UPDATES = 64  # one slow chat must not hold up the others
-# 16 connections carry far more than the ~30 messages/s Telegram allows; an answer waits for a
-# free one at most POOL_TIMEOUT seconds (then the call times out, and BotApiLimiter retries it).
-CONNECTION_POOL_SIZE = 16
+# One connection per update being handled: no answer waits for another's connection (in a burst,
+# waiting for one of 16 cost 20% more CPU per answer: benchmarks/bench.py). Other calls wait for
+# a free one at most POOL_TIMEOUT seconds (then the call times out, and BotApiLimiter retries it).
+CONNECTION_POOL_SIZE = CONCURRENT_UPDATES
 POOL_TIMEOUT = 5.0
 
 ADMIN_COMMAND_NAMES = [c.command for c in ADMIN_COMMANDS]
