@@ -28,14 +28,9 @@ def bot_for(fake: FakeBotAPI, request: AiohttpRequest) -> Bot:
 
 @pytest.fixture
 async def fake() -> AsyncIterator[FakeBotAPI]:
+    """The fake server alone: each test connects its own client (not the bot of conftest.py)."""
     async with FakeBotAPI() as server:
         yield server
-
-
-@pytest.fixture
-async def bot(fake: FakeBotAPI) -> AsyncIterator[Bot]:
-    async with bot_for(fake, AiohttpRequest(4)) as client:
-        yield client
 
 
 @pytest.fixture
@@ -44,60 +39,61 @@ def dm(fake: FakeBotAPI) -> JSONDict:
 
 
 async def test_an_answer_arrives_as_sent_and_comes_back_parsed(
-    bot: Bot, fake: FakeBotAPI, dm: JSONDict
+    fake: FakeBotAPI, dm: JSONDict
 ) -> None:
-    text = ('<b>Who brokered the truce?</b>\n<blockquote>«Ceasefire» — Բաքու, Bakı, '
-            'Баку 🕊</blockquote>\n<a href="https://example.com/a?x=1&amp;y=2">source</a>')
-    keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:up")]])
-    sent = await bot.send_message(dm["id"], text, parse_mode=ParseMode.HTML,
-                                  reply_markup=keyboard)
-    # The chat shows the text with its formatting and the button; the bot gets the same back.
-    [shown] = fake.sent(dm["id"])
-    assert shown["text"] == sent.text
-    assert sent.text.startswith("Who brokered the truce?\n«Ceasefire» — Բաքու, Bakı, Баку 🕊")
-    assert {e.type for e in sent.entities} == {
-        MessageEntityType.BOLD, MessageEntityType.BLOCKQUOTE, MessageEntityType.TEXT_LINK}
-    assert sent.entities[-1].url == "https://example.com/a?x=1&y=2"
-    assert sent.reply_markup == keyboard
-    # A text that looks like a number or a boolean stays text.
-    assert (await bot.send_message(dm["id"], "123")).text == "123"
-    assert (await bot.send_message(dm["id"], "true")).text == "true"
-    assert fake.errors == []
+    async with bot_for(fake, AiohttpRequest(4)) as bot:
+        text = ('<b>Who brokered the truce?</b>\n<blockquote>«Ceasefire» — Բաքու, Bakı, '
+                'Баку 🕊</blockquote>\n<a href="https://example.com/a?x=1&amp;y=2">source</a>')
+        keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:up")]])
+        sent = await bot.send_message(dm["id"], text, parse_mode=ParseMode.HTML,
+                                      reply_markup=keyboard)
+        # The chat shows the text with its formatting and the button; the bot gets the same back.
+        [shown] = fake.sent(dm["id"])
+        assert shown["text"] == sent.text
+        assert sent.text.startswith("Who brokered the truce?\n«Ceasefire» — Բաքու, Bakı, Баку 🕊")
+        assert {e.type for e in sent.entities} == {
+            MessageEntityType.BOLD, MessageEntityType.BLOCKQUOTE, MessageEntityType.TEXT_LINK}
+        assert sent.entities[-1].url == "https://example.com/a?x=1&y=2"
+        assert sent.reply_markup == keyboard
+        # A text that looks like a number or a boolean stays text.
+        assert (await bot.send_message(dm["id"], "123")).text == "123"
+        assert (await bot.send_message(dm["id"], "true")).text == "true"
+        assert fake.errors == []
 
 
-async def test_a_file_goes_up_and_comes_down_unchanged(
-    bot: Bot, fake: FakeBotAPI, dm: JSONDict
-) -> None:
-    content = "entries:\n  - id: truce\n    answer: «Ceasefire»\n".encode()
-    message = await bot.send_document(dm["id"], content, filename="qa.yaml",
-                                      caption="<i>the knowledge</i>", parse_mode=ParseMode.HTML)
-    [upload] = fake.documents_sent
-    assert (upload["file_name"], upload["content"]) == ("qa.yaml", content)
-    assert message.caption == "the knowledge"
-    assert message.document is not None
-    file = await bot.get_file(message.document.file_id)
-    assert bytes(await file.download_as_bytearray()) == content
+async def test_a_file_goes_up_and_comes_down_unchanged(fake: FakeBotAPI, dm: JSONDict) -> None:
+    async with bot_for(fake, AiohttpRequest(4)) as bot:
+        content = "entries:\n  - id: truce\n    answer: «Ceasefire»\n".encode()
+        message = await bot.send_document(dm["id"], content, filename="qa.yaml",
+                                          caption="<i>the knowledge</i>", parse_mode=ParseMode.HTML)
+        [upload] = fake.documents_sent
+        assert (upload["file_name"], upload["content"]) == ("qa.yaml", content)
+        assert message.caption == "the knowledge"
+        assert message.document is not None
+        file = await bot.get_file(message.document.file_id)
+        assert bytes(await file.download_as_bytearray()) == content
 
 
 @pytest.mark.filterwarnings("ignore::telegram.warnings.PTBDeprecationWarning")  # retry_after type
-async def test_telegram_errors_keep_their_meaning(bot: Bot, fake: FakeBotAPI, dm: JSONDict) -> None:
-    with pytest.raises(BadRequest, match="Chat not found"):
-        await bot.send_message(123456, "hello")
-    with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
-        await bot.send_message(dm["id"], "<b>unclosed", parse_mode=ParseMode.HTML)
-    fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
-    with pytest.raises(RetryAfter) as flood:
-        await bot.send_message(dm["id"], "x")
-    assert flood.value.retry_after == 3
-    fake.fail_next("sendMessage", 502, "Bad Gateway")  # nginx's HTML page, not JSON
-    with pytest.raises(NetworkError, match=r"Bad Gateway \(502\)"):
-        await bot.send_message(dm["id"], "x")
-    fake.drop_connection_next("sendMessage")  # closed before any response
-    with pytest.raises(NetworkError, match="aiohttp"):
-        await bot.send_message(dm["id"], "x")
-    # Nothing of this broke the client: the next answer goes out.
-    await bot.send_message(dm["id"], "still here")
-    assert fake.sent(dm["id"])[-1]["text"] == "still here"
+async def test_telegram_errors_keep_their_meaning(fake: FakeBotAPI, dm: JSONDict) -> None:
+    async with bot_for(fake, AiohttpRequest(4)) as bot:
+        with pytest.raises(BadRequest, match="Chat not found"):
+            await bot.send_message(123456, "hello")
+        with pytest.raises(BadRequest, match=r"(?i)can.t parse entities"):
+            await bot.send_message(dm["id"], "<b>unclosed", parse_mode=ParseMode.HTML)
+        fake.fail_next("sendMessage", 429, "Too Many Requests: retry after 3", retry_after=3)
+        with pytest.raises(RetryAfter) as flood:
+            await bot.send_message(dm["id"], "x")
+        assert flood.value.retry_after == 3
+        fake.fail_next("sendMessage", 502, "Bad Gateway")  # nginx's HTML page, not JSON
+        with pytest.raises(NetworkError, match=r"Bad Gateway \(502\)"):
+            await bot.send_message(dm["id"], "x")
+        fake.drop_connection_next("sendMessage")  # closed before any response
+        with pytest.raises(NetworkError, match="aiohttp"):
+            await bot.send_message(dm["id"], "x")
+        # Nothing of this broke the client: the next answer goes out.
+        await bot.send_message(dm["id"], "still here")
+        assert fake.sent(dm["id"])[-1]["text"] == "still here"
 
 
 async def test_a_slow_reply_times_out_at_the_read_timeout(fake: FakeBotAPI, dm: JSONDict) -> None:
