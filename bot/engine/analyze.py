@@ -7,6 +7,7 @@ import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
+from importlib import resources
 
 import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import process
@@ -34,24 +35,57 @@ class Analyzed:
     content: frozenset[str]  # the tokens that carry meaning
     actors: tuple[str, ...]  # parties in agent-first order ("accused by X" puts X first)
     corrected: tuple[tuple[str, str], ...]  # typo corrections made: (typed, understood)
+    surface: tuple[str, ...] = ()  # beside each token, the words typed for it ("prime minister")
 
 
 def _max_typo_distance(word: str) -> int:
-    # Short words tolerate one slip; long names (azerbaijan, nagorno) tolerate more.
+    # Short words tolerate one slip; longer ones two ("thretan" is two from "threaten"). Only
+    # words that are not English are corrected at all (english_words), so "bake" stays "bake".
     # Distances count a swap of two neighbours as one slip (OSA), so "armenai" is one away.
     n = len(word)
     if n < 4:
         return 0
-    if n <= 8:
+    if n <= 5:
         return 1
     return 2
+
+
+def _variant(word: str, other: str) -> bool:
+    """Two forms of one word: they share all but the last few letters ("militarily", "military")."""
+    common = 0
+    for a, b in zip(word, other, strict=False):
+        if a != b:
+            break
+        common += 1
+    return common >= 6 and common >= max(len(word), len(other)) - 3
+
+
+# symspellpy's English frequency list (82,765 words with corpus counts): the lexicon that tells a
+# real word ("bread") from a slip ("brokerd"). Chosen over wordfreq: a 1.4 MB list in a 6.5 MB
+# package that is still maintained, against 58 MB for wordfreq, which its author no longer updates.
+_LEXICON = "frequency_dictionary_en_82_765.txt"
+
+
+@lru_cache(maxsize=4)
+def english_words(min_count: int) -> frozenset[str]:
+    """English words at least ``min_count`` frequent (rarer entries are mostly odd spellings)."""
+    text = resources.files("symspellpy").joinpath(_LEXICON).read_text(encoding="utf-8")
+    found = set()
+    for line in text.splitlines():
+        word, _, count = line.partition(" ")
+        if count and int(count) >= min_count:
+            found.add(word)
+    return frozenset(found)
 
 
 class Analyzer:
     """Folds, corrects typos against the knowledge's own vocabulary, stems and canonicalises."""
 
-    def __init__(self, language: Language, vocabulary: Iterable[str]) -> None:
+    def __init__(
+        self, language: Language, vocabulary: Iterable[str], english_count: int = 100_000
+    ) -> None:
         self.language = language
+        self.english = english_words(english_count)
         # Synonym phrases as stem sequences, longest first, so "cease fire" wins over "fire".
         table: dict[tuple[str, ...], str] = {}
         for canonical, variants in language.synonyms.items():
@@ -79,6 +113,9 @@ class Analyzer:
         targets = {w for text in texts for w in words(text) if len(w) >= 6}
         targets |= {fold(m) for text in texts for m in re.findall(r"\b[A-Z][a-z]{3,}", text)}
         targets |= {w for w in language.stopwords if " " not in w}  # "wich" is "which"
+        # The dictionary forms of the knowledge's words: "thretan" is a slip of "threaten",
+        # which the article only has as "threatened".
+        targets |= {s for s in (stem(w) for w in targets) if s in self.english}
         for canonical, variants in language.synonyms.items():
             for phrase in (canonical, *variants):
                 vocab.update(words(phrase))
@@ -95,8 +132,11 @@ class Analyzer:
     def _correct_uncached(self, word: str) -> str | None:
         limit = _max_typo_distance(word)
         # Only words whose length is within the distance can be that close.
-        candidates = sorted(c for n in range(len(word) - limit, len(word) + limit + 1)
-                            for c in self._by_shape.get((word[0], n), ()))
+        candidates = sorted(
+            c
+            for n in range(len(word) - limit, len(word) + limit + 1)
+            for c in self._by_shape.get((word[0], n), ())
+        )
         if not limit or not candidates:
             return None
         found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
@@ -120,6 +160,11 @@ class Analyzer:
                 fixed.append(w)
                 continue
             better = self._correct(w)
+            if better is not None and w in self.english and not _variant(w, better):
+                # A real English word is never a slip for a knowledge term ("bake" is not
+                # "Baku", "bread" is not "break"); only another form of the same word is taken
+                # ("militarily" for "military").
+                better = None
             if better is not None:
                 corrected.append((w, better))
                 fixed.append(better)
@@ -127,6 +172,7 @@ class Analyzer:
                 fixed.append(w)
         stems = [stem(w) for w in fixed]
         tokens: list[str] = []
+        surface: list[str] = []
         content: set[str] = set()
         stop = self.language.stopwords
         i = 0
@@ -139,16 +185,24 @@ class Analyzer:
                 if found is not None:
                     # A synonym group always carries meaning, even if one variant is a filler word.
                     tokens.append(found)
+                    surface.append(" ".join(fixed[i : i + n]))
                     content.add(found)
                     i += n
                     break
             else:
                 tokens.append(stems[i])
+                surface.append(fixed[i])
                 # Filler is recognised as typed, not stemmed: "kindly" is filler, "kind" is not.
                 if fixed[i] not in stop:
                     content.add(stems[i])
                 i += 1
-        return Analyzed(tuple(tokens), frozenset(content), self._actors(tokens), tuple(corrected))
+        return Analyzed(
+            tuple(tokens),
+            frozenset(content),
+            self._actors(tokens),
+            tuple(corrected),
+            tuple(surface),
+        )
 
     def _actors(self, tokens: list[str]) -> tuple[str, ...]:
         """Parties in agent-first order: "X accuses Y" -> (X, Y); "Y is accused by X" -> (X, Y)."""

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from bot.engine.decide import Match
 from bot.engine.load import Knowledge
-from bot.engine.match import Decision, Match
 from bot.engine.model import Citation, Entry, Kind, Option, Reply, Source
+from bot.engine.thresholds import Thresholds
 
 SUGGESTIONS = 3
+RELATED = Thresholds().related  # an entry this close is offered as a suggestion
 
 
 def _fill(template: str, knowledge: Knowledge) -> str:
@@ -57,7 +59,7 @@ def suggestions(knowledge: Knowledge, related: list[str]) -> tuple[Option, ...]:
 
 
 def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
-    if match.decision is Decision.SMALLTALK and match.smalltalk is not None:
+    if match.decision is Kind.SMALLTALK and match.smalltalk is not None:
         return Reply(
             question=question,
             kind=Kind.SMALLTALK,
@@ -65,7 +67,7 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
             score=match.score,
             options=suggestions(knowledge, []) if match.smalltalk.id == "help" else (),
         )
-    if match.decision is Decision.ANSWER and match.sentence is not None:
+    if match.decision is Kind.ANSWER and match.sentence is not None:
         paragraph, sentence = match.sentence
         citation = Citation(quote=sentence, paragraph=paragraph, speaker=None)
         text = (
@@ -82,12 +84,12 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
             source=_source(knowledge),
             matched=sentence,
         )
-    if match.decision is Decision.ANSWER:
+    if match.decision is Kind.ANSWER:
         top = match.candidates[0]
         return entry_reply(
             knowledge, knowledge.entries[top.entry_id], question, top.score, top.phrasing
         )
-    if match.decision is Decision.CLARIFY:
+    if match.decision is Kind.CLARIFY:
         options = tuple(_option(knowledge.entries[c.entry_id]) for c in match.candidates)
         return Reply(
             question=question,
@@ -96,7 +98,7 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
             options=options,
             score=match.score,
         )
-    related = [c.entry_id for c in match.candidates[:2] if c.score >= 0.25]
+    related = [c.entry_id for c in match.candidates[:2] if c.score >= RELATED]
     return Reply(
         question=question,
         kind=Kind.NO_ANSWER,

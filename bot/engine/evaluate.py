@@ -12,6 +12,12 @@ from bot.engine.model import Kind, Reply
 from bot.engine.safeyaml import Located, YamlProblem, read_yaml
 
 OUT_OF_SCOPE = "out_of_scope"
+TRAP = "trap"  # a real person or event of the article plus something it does not say
+# Categories where the bot must not answer with article content (unless an entry says outright
+# that the article does not give it, and the case names that entry).
+ABSTAIN = frozenset({OUT_OF_SCOPE, TRAP})
+# Keys a case may have besides q/expect/category: for people reading the set, not the bot.
+_NOTES = ("answer", "note")
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +50,7 @@ class Report:
         chosen = [
             o
             for o in self.outcomes
-            if in_scope is None or (o.case.category != OUT_OF_SCOPE) == in_scope
+            if in_scope is None or (o.case.category not in ABSTAIN) == in_scope
         ]
         return 100.0 * sum(o.passed for o in chosen) / len(chosen) if chosen else 100.0
 
@@ -93,6 +99,9 @@ def load_cases(path: Path) -> list[Case]:
             if category_node is not None
             else ("in_scope" if expect else OUT_OF_SCOPE)
         )
+        if any(k in data and not isinstance(data[k].value, str | None) for k in _NOTES):
+            errors.append(KnowledgeError(str(path), node.line, "'answer' and 'note' are text"))
+            continue
         cases.append(Case(str(data["q"].value), expect, category, node.line))
     if errors:
         raise KnowledgeErrors(errors)
@@ -100,10 +109,13 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def passes(case: Case, reply: Reply) -> bool:
-    if not case.expect:
-        # Abstaining is saying "not covered" or answering small talk; never article content.
-        return reply.kind in (Kind.NO_ANSWER, Kind.SMALLTALK)
-    return reply.kind is Kind.ANSWER and reply.entry in case.expect
+    abstained = reply.kind in (Kind.NO_ANSWER, Kind.NEAR_MISS, Kind.SMALLTALK)
+    answered = reply.kind is Kind.ANSWER and reply.entry in case.expect
+    if case.category in ABSTAIN or not case.expect:
+        # Abstaining is saying "not covered" (with or without related content), or answering
+        # small talk; never article content as if it answered the question.
+        return abstained or answered
+    return answered
 
 
 def evaluate(engine: Engine, cases: list[Case]) -> Report:

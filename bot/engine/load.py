@@ -464,8 +464,11 @@ _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*")
 
 def article_vocabulary(article: Article) -> frozenset[str]:
     """Every word of the article, its title, publisher and section."""
-    texts = [p.text for p in article.paragraphs] + [article.title, article.publisher,
-                                                   article.section]
+    texts = [p.text for p in article.paragraphs] + [
+        article.title,
+        article.publisher,
+        article.section,
+    ]
     return frozenset(w for text in texts for w in words(text))
 
 
@@ -553,8 +556,13 @@ def _load_entries(
                 # sentence about what someone said, and the answer text attributes it.
                 said = quote.kind == "quote"
                 citations.append(
-                    Citation(quote.text, quote.paragraph, quote.speaker if said else None,
-                             quote.role if said else None, quote.id)
+                    Citation(
+                        quote.text,
+                        quote.paragraph,
+                        quote.speaker if said else None,
+                        quote.role if said else None,
+                        quote.id,
+                    )
                 )
                 continue
             if verifier is None:

@@ -59,7 +59,7 @@ class Citation:
 
     @property
     def where(self) -> str:
-        """"headline" or "paragraph N", as a reader would say it."""
+        """ "headline" or "paragraph N", as a reader would say it."""
         return "headline" if self.paragraph == HEADLINE else f"paragraph {self.paragraph}"
 
 
@@ -94,7 +94,12 @@ class SmalltalkIntent:
 
 
 class Kind(StrEnum):
+    """What a reply is; also the matcher's decision (bot/engine/decide.py)."""
+
     ANSWER = "answer"
+    # The article covers something related but not what was asked: says so first, then
+    # offers the related entry.
+    NEAR_MISS = "near_miss"
     CLARIFY = "clarify"
     SMALLTALK = "smalltalk"
     NO_ANSWER = "no_answer"

@@ -33,9 +33,7 @@ class _ScalarConstructor(yaml.constructor.SafeConstructor):
     """The safe constructor, used for scalars only (mappings and lists are walked by hand)."""
 
 
-def _to_python(
-    node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 0
-) -> object:
+def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 0) -> object:
     """Convert a composed node to plain Python, keeping line numbers in ``Located`` wrappers."""
     line = node.start_mark.line + 1
     if depth > MAX_DEPTH:  # knowledge is a few levels deep; deeper is a mistake or an attack
