@@ -258,7 +258,8 @@ def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
     if configured:
         return cmd_run(args, out, err)
     print(
-        f"No TELEGRAM_BOT_TOKEN set, so here is the console chat. {CONNECT_HINT}\n", file=out,
+        f"No TELEGRAM_BOT_TOKEN set, so here is the console chat. {CONNECT_HINT}\n",
+        file=out,
     )
     return cmd_chat(args, out, err, stdin)
 

@@ -43,8 +43,11 @@ class KnowledgeDiff:
 
     def lines(self) -> list[str]:
         out = []
-        for label, ids in (("added", self.added), ("removed", self.removed),
-                           ("changed", self.changed)):
+        for label, ids in (
+            ("added", self.added),
+            ("removed", self.removed),
+            ("changed", self.changed),
+        ):
             if ids:
                 out.append(f"{label} ({len(ids)}): {', '.join(ids)}")
         if not out:
@@ -56,9 +59,12 @@ class KnowledgeDiff:
 def diff(old: Knowledge, new: Knowledge) -> KnowledgeDiff:
     before, after = old.entries, new.entries
     changed = tuple(sorted(i for i in before.keys() & after.keys() if before[i] != after[i]))
-    return KnowledgeDiff(added=tuple(sorted(after.keys() - before.keys())),
-                         removed=tuple(sorted(before.keys() - after.keys())),
-                         changed=changed, coverage=new.coverage)
+    return KnowledgeDiff(
+        added=tuple(sorted(after.keys() - before.keys())),
+        removed=tuple(sorted(before.keys() - after.keys())),
+        changed=changed,
+        coverage=new.coverage,
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,10 +113,16 @@ def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | Non
     cases = load_cases(cases_path)
     before: Report = evaluate(old, cases)
     after: Report = evaluate(new, cases)
-    failing = tuple(b.case.question for b, a in zip(before.outcomes, after.outcomes, strict=True)
-                    if b.passed and not a.passed)
-    passing = tuple(b.case.question for b, a in zip(before.outcomes, after.outcomes, strict=True)
-                    if a.passed and not b.passed)
+    failing = tuple(
+        b.case.question
+        for b, a in zip(before.outcomes, after.outcomes, strict=True)
+        if b.passed and not a.passed
+    )
+    passing = tuple(
+        b.case.question
+        for b, a in zip(before.outcomes, after.outcomes, strict=True)
+        if a.passed and not b.passed
+    )
     return EvalComparison(before.accuracy(), after.accuracy(), failing, passing)
 
 
@@ -129,9 +141,11 @@ def _atomic_write(path: Path, content: bytes) -> None:
 
 def _fingerprint(directory: Path) -> dict[str, str]:
     """A hash of every file in the folder (whatever article.yaml names the article file)."""
-    return {path.name: hashlib.sha256(path.read_bytes()).hexdigest()
-            for path in sorted(directory.iterdir())
-            if path.is_file() and not path.name.startswith(".")}
+    return {
+        path.name: hashlib.sha256(path.read_bytes()).hexdigest()
+        for path in sorted(directory.iterdir())
+        if path.is_file() and not path.name.startswith(".")
+    }
 
 
 class Curator:
@@ -147,8 +161,11 @@ class Curator:
         self._prints = _fingerprint(directory)
 
     def _snapshot(self) -> dict[str, bytes]:
-        return {name: (self.directory / name).read_bytes() for name in EDITABLE
-                if (self.directory / name).is_file()}
+        return {
+            name: (self.directory / name).read_bytes()
+            for name in EDITABLE
+            if (self.directory / name).is_file()
+        }
 
     # --- the one way knowledge changes ------------------------------------------------------
 
@@ -170,33 +187,48 @@ class Curator:
         try:
             workdir, knowledge = self._candidate(replacements)
         except KnowledgeErrors as exc:
-            return Outcome(False, f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
-                                  "the current knowledge keeps serving.", errors=tuple(exc.errors))
+            return Outcome(
+                False,
+                f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
+                "the current knowledge keeps serving.",
+                errors=tuple(exc.errors),
+            )
         # The knowledge validated on the copy is the one served: it names the real folder.
         knowledge = dataclasses.replace(knowledge, directory=self.directory)
         candidate = Engine(knowledge)
         try:
             comparison = _compare(self.engine, candidate, workdir / "knowledge" / EVAL_FILE)
         except KnowledgeErrors as exc:  # a broken eval.yaml must not block every change
-            return Outcome(False, f"Not {verb}: {EVAL_FILE} cannot be read; fix it first. The "
-                                  "current knowledge keeps serving.",
-                           errors=tuple(KnowledgeError(EVAL_FILE, e.line, e.message)
-                                        for e in exc.errors))
+            return Outcome(
+                False,
+                f"Not {verb}: {EVAL_FILE} cannot be read; fix it first. The "
+                "current knowledge keeps serving.",
+                errors=tuple(KnowledgeError(EVAL_FILE, e.line, e.message) for e in exc.errors),
+            )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         change = diff(old, knowledge)
         if comparison is not None and comparison.regressed:
-            return Outcome(False, f"Not {verb}: accuracy on {EVAL_FILE} would drop by more than "
-                                  f"{REGRESSION_TOLERANCE:g} points; the current knowledge keeps "
-                                  "serving.", diff=change, evaluation=comparison)
+            return Outcome(
+                False,
+                f"Not {verb}: accuracy on {EVAL_FILE} would drop by more than "
+                f"{REGRESSION_TOLERANCE:g} points; the current knowledge keeps "
+                "serving.",
+                diff=change,
+                evaluation=comparison,
+            )
         try:
             for name, content in replacements.items():
                 self._backup(name, self._good.get(name))
                 _atomic_write(self.directory / name, content)
         except OSError as exc:  # a read-only mount, a full disk: say so; nothing was swapped
-            return Outcome(False, f"Not {verb}: could not write the knowledge folder ({exc}); "
-                                  "the current knowledge keeps serving.", diff=change,
-                           evaluation=comparison)
+            return Outcome(
+                False,
+                f"Not {verb}: could not write the knowledge folder ({exc}); "
+                "the current knowledge keeps serving.",
+                diff=change,
+                evaluation=comparison,
+            )
         self.engine.adopt(candidate)
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
@@ -225,9 +257,12 @@ class Curator:
             knowledge = load_knowledge(self.directory)
         except KnowledgeErrors as exc:
             self._prints = _fingerprint(self.directory)  # report a broken save once, not forever
-            return Outcome(False, f"Not {verb}: the knowledge on disk has {len(exc.errors)} "
-                                  "problem(s); the previous knowledge keeps serving.",
-                           errors=tuple(exc.errors))
+            return Outcome(
+                False,
+                f"Not {verb}: the knowledge on disk has {len(exc.errors)} "
+                "problem(s); the previous knowledge keeps serving.",
+                errors=tuple(exc.errors),
+            )
         current = self._snapshot()
         for name, content in current.items():
             if self._good.get(name) not in (None, content):
@@ -247,8 +282,11 @@ class Curator:
     def upload(self, name: str, content: bytes) -> Outcome:
         """Replace one knowledge file with an uploaded version, if the result is valid."""
         if name not in EDITABLE:
-            return Outcome(False, f"Not applied: '{name}' is not a knowledge file. Send one of: "
-                                  f"{', '.join(EDITABLE)}.")
+            return Outcome(
+                False,
+                f"Not applied: '{name}' is not a knowledge file. Send one of: "
+                f"{', '.join(EDITABLE)}.",
+            )
         if len(content) > MAX_UPLOAD_BYTES:
             return Outcome(False, f"Not applied: {name} is larger than {MAX_UPLOAD_BYTES} bytes.")
         with self._lock:
@@ -271,18 +309,28 @@ class Curator:
                 # Drop the entry undone and the one _apply just wrote for the version replaced,
                 # so a second /rollback goes one step further back.
                 remaining = self._journal_entries()[:-2]
-                self._journal.write_text("".join(json.dumps(e) + "\n" for e in remaining),
-                                         encoding="utf-8")
-            return Outcome(outcome.applied, outcome.message.replace(
-                "Rolled back.", f"Rolled back {last['file']} to the version before the last "
-                                "change."), diff=outcome.diff, errors=outcome.errors,
-                           evaluation=outcome.evaluation)
+                self._journal.write_text(
+                    "".join(json.dumps(e) + "\n" for e in remaining), encoding="utf-8"
+                )
+            return Outcome(
+                outcome.applied,
+                outcome.message.replace(
+                    "Rolled back.",
+                    f"Rolled back {last['file']} to the version before the last change.",
+                ),
+                diff=outcome.diff,
+                errors=outcome.errors,
+                evaluation=outcome.evaluation,
+            )
 
     def _journal_entries(self) -> list[dict[str, str]]:
         if not self._journal.is_file():
             return []
-        return [json.loads(line) for line in self._journal.read_text("utf-8").splitlines()
-                if line.strip()]
+        return [
+            json.loads(line)
+            for line in self._journal.read_text("utf-8").splitlines()
+            if line.strip()
+        ]
 
     def export(self) -> list[tuple[str, bytes]]:
         """The current knowledge files, as served."""

@@ -116,8 +116,15 @@ class Store:
 
     # --- recording ---------------------------------------------------------------------------
 
-    def record(self, kind: str, chat_type: str, *, entry: str | None = None,
-               question: str | None = None, now: float | None = None) -> None:
+    def record(
+        self,
+        kind: str,
+        chat_type: str,
+        *,
+        entry: str | None = None,
+        question: str | None = None,
+        now: float | None = None,
+    ) -> None:
         """One question handled (buffered until :meth:`flush`). Question text is kept only when
         the bot could not answer."""
         text = normalise_question(question) if question and kind in LEARN_FROM else None
@@ -130,32 +137,40 @@ class Store:
             rows, self._buffer = self._buffer, []
         if rows:
             with self._tx() as db:
-                db.executemany("INSERT INTO events (ts, kind, entry, question, chat_type) "
-                               "VALUES (?, ?, ?, ?, ?)", rows)
+                db.executemany(
+                    "INSERT INTO events (ts, kind, entry, question, chat_type) "
+                    "VALUES (?, ?, ?, ?, ?)",
+                    rows,
+                )
 
     def voter_hash(self, user_id: int) -> str:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:32]
 
-    def vote(self, answer_key: str, user_id: int, entry: str | None, vote: int,
-             now: float | None = None) -> bool:
+    def vote(
+        self, answer_key: str, user_id: int, entry: str | None, vote: int, now: float | None = None
+    ) -> bool:
         """Record a thumbs up/down; a user's later vote on the same answer replaces the first.
 
         Returns False when the same vote was already recorded (nothing changed).
         """
         voter = self.voter_hash(user_id)
         with self._tx() as db:
-            row = db.execute("SELECT vote FROM feedback WHERE answer_key=? AND voter=?",
-                             (answer_key, voter)).fetchone()
+            row = db.execute(
+                "SELECT vote FROM feedback WHERE answer_key=? AND voter=?", (answer_key, voter)
+            ).fetchone()
             if row is not None and row[0] == vote:
                 return False
-            db.execute("INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)",
-                       (answer_key, voter, entry, vote, now or time.time()))
+            db.execute(
+                "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)",
+                (answer_key, voter, entry, vote, now or time.time()),
+            )
             return True
 
     # --- reading -----------------------------------------------------------------------------
 
-    def unanswered(self, limit: int = 15, since_days: float = 30.0,
-                   now: float | None = None) -> list[Miss]:
+    def unanswered(
+        self, limit: int = 15, since_days: float = 30.0, now: float | None = None
+    ) -> list[Miss]:
         """The most frequent recent questions the bot abstained on or had to clarify."""
         since = (now or time.time()) - since_days * DAY
         self.flush()
@@ -165,9 +180,12 @@ class Store:
                 "  SUM(kind='no_answer') >= SUM(kind='clarify') "
                 "FROM events WHERE question IS NOT NULL AND ts >= ? "
                 "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT ?",
-                (since, limit)).fetchall()
-        return [Miss(q, n, last, "no_answer" if mostly_no else "clarify")
-                for q, n, last, mostly_no in rows]
+                (since, limit),
+            ).fetchall()
+        return [
+            Miss(q, n, last, "no_answer" if mostly_no else "clarify")
+            for q, n, last, mostly_no in rows
+        ]
 
     def stats(self, now: float | None = None, top: int = 5) -> list[WindowStats]:
         now = now or time.time()
@@ -176,19 +194,25 @@ class Store:
         with self._lock:
             for label, span in WINDOWS:
                 since = now - span if span else 0.0
-                counts = dict(self._db.execute(
-                    "SELECT kind, COUNT(*) FROM events WHERE ts >= ? GROUP BY kind",
-                    (since,)).fetchall())
+                counts = dict(
+                    self._db.execute(
+                        "SELECT kind, COUNT(*) FROM events WHERE ts >= ? GROUP BY kind", (since,)
+                    ).fetchall()
+                )
                 entries = self._db.execute(
                     "SELECT entry, COUNT(*) FROM events WHERE ts >= ? AND entry IS NOT NULL "
                     "GROUP BY entry ORDER BY COUNT(*) DESC, entry LIMIT ?",
-                    (since, top)).fetchall()
+                    (since, top),
+                ).fetchall()
                 misses = self._db.execute(
                     "SELECT question, COUNT(*) FROM events WHERE ts >= ? AND question IS NOT NULL"
                     " GROUP BY question ORDER BY COUNT(*) DESC, question LIMIT ?",
-                    (since, top)).fetchall()
+                    (since, top),
+                ).fetchall()
                 up, down = self._db.execute(
                     "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) "
-                    "FROM feedback WHERE ts >= ?", (since,)).fetchone()
+                    "FROM feedback WHERE ts >= ?",
+                    (since,),
+                ).fetchone()
                 result.append(WindowStats(label, counts, entries, misses, up, down))
         return result

@@ -50,6 +50,10 @@ def _max_typo_distance(word: str) -> int:
     return 2
 
 
+_CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
+_FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
+
+
 def _variant(word: str, other: str) -> bool:
     """Two forms of one word: they share all but the last few letters ("militarily", "military")."""
     common = 0
@@ -99,6 +103,15 @@ class Analyzer:
             if len(key) > 1:
                 table.setdefault(key, "")
         self._phrases = table
+        # Single words listed as variants as they are written ("whom" is "who"): a filler word
+        # that only stems like a variant ("according" like "accord") stays filler.
+        self._listed = frozenset(
+            w
+            for canonical, variants in language.synonyms.items()
+            for phrase in (canonical, *variants)
+            for w in [phrase]
+            if " " not in phrase
+        ) | frozenset(w for w in words(" ".join(language.synonyms)))
         self._longest = max((len(k) for k in table), default=1)
         self._case_sensitive = [
             (re.compile(r"(?<![A-Za-z])" + re.escape(v) + r"(?![A-Za-z])"), canonical)
@@ -128,6 +141,8 @@ class Analyzer:
             if len(w) >= 4 and not w.isdigit():
                 self._by_shape.setdefault((w[0], len(w)), []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        # English words as the matcher sees them (stems), for telling chat from names.
+        self.stem_english = frozenset(stem(w) for w in self.english)
 
     def _correct_uncached(self, word: str) -> str | None:
         limit = _max_typo_distance(word)
@@ -152,7 +167,21 @@ class Analyzer:
     def analyze(self, text: str) -> Analyzed:
         for pattern, canonical in self._case_sensitive:
             text = pattern.sub(f" {canonical} ", text)
-        raw = words(text)
+        raw: list[str] = []
+        aside: set[int] = set()  # positions of words about the asker, not the article
+        for clause in _CLAUSE.split(text):
+            said = words(clause)
+            if said and (
+                _FIRST_PERSON.intersection(said) or (said[-1] == "here" and len(said) <= 5)
+            ):
+                # "want to cite it in my essay", "journalist here": the asker's own situation.
+                # Words of it the knowledge uses still count ("my grandpa fought in the first war").
+                aside.update(
+                    len(raw) + k
+                    for k, w in enumerate(said)
+                    if w not in self.vocabulary and not w.isdigit()
+                )
+            raw.extend(said)
         corrected: list[tuple[str, str]] = []
         fixed: list[str] = []
         for w in raw:
@@ -179,6 +208,8 @@ class Analyzer:
         while i < len(stems):
             for n in range(min(self._longest, len(stems) - i), 0, -1):
                 found = self._phrases.get(tuple(stems[i : i + n]))
+                if n == 1 and fixed[i] in stop and fixed[i] not in self._listed:
+                    found = None
                 if found == "":
                     i += n
                     break
@@ -193,7 +224,7 @@ class Analyzer:
                 tokens.append(stems[i])
                 surface.append(fixed[i])
                 # Filler is recognised as typed, not stemmed: "kindly" is filler, "kind" is not.
-                if fixed[i] not in stop:
+                if fixed[i] not in stop and i not in aside:
                     content.add(stems[i])
                 i += 1
         return Analyzed(

@@ -8,7 +8,7 @@ from bot.engine.model import Citation, Entry, Kind, Option, Reply, Source
 from bot.engine.thresholds import Thresholds
 
 SUGGESTIONS = 3
-RELATED = Thresholds().related  # an entry this close is offered as a suggestion
+THRESHOLDS = Thresholds()
 
 
 def _fill(template: str, knowledge: Knowledge) -> str:
@@ -67,6 +67,8 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
             score=match.score,
             options=suggestions(knowledge, []) if match.smalltalk.id == "help" else (),
         )
+    if match.said is not None:
+        return said_reply(knowledge, question, match)
     if match.decision is Kind.ANSWER and match.sentence is not None:
         paragraph, sentence = match.sentence
         citation = Citation(quote=sentence, paragraph=paragraph, speaker=None)
@@ -89,6 +91,8 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
         return entry_reply(
             knowledge, knowledge.entries[top.entry_id], question, top.score, top.phrasing
         )
+    if match.decision is Kind.NEAR_MISS and match.gap is not None and match.candidates:
+        return near_miss_reply(knowledge, question, match)
     if match.decision is Kind.CLARIFY:
         options = tuple(_option(knowledge.entries[c.entry_id]) for c in match.candidates)
         return Reply(
@@ -98,11 +102,91 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
             options=options,
             score=match.score,
         )
-    related = [c.entry_id for c in match.candidates[:2] if c.score >= RELATED]
+    related = [c.entry_id for c in match.candidates[:2] if c.score >= THRESHOLDS.related]
+    text = _fill(knowledge.messages["no_answer"], knowledge)
+    if match.gap is not None and match.gap.absent:
+        # "The article doesn't mention China." says more than "doesn't say anything about that".
+        named = knowledge.messages["no_answer_named"].replace("{missing}", match.gap.describe())
+        text = _fill(named, knowledge)
     return Reply(
         question=question,
         kind=Kind.NO_ANSWER,
-        text=_fill(knowledge.messages["no_answer"], knowledge),
+        text=text,
         options=suggestions(knowledge, related),
         score=match.score,
     )
+
+
+def near_miss_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
+    """First what the article does not say, then, labelled as related, what it does."""
+    assert match.gap is not None
+    related = match.candidates[0]
+    entry = knowledge.entries[related.entry_id]
+    said = match.gap.describe()
+    if related.score >= THRESHOLDS.near_miss:
+        # Close enough to show in full: the related answer with its quotes.
+        return Reply(
+            question=question,
+            kind=Kind.NEAR_MISS,
+            text=f"{said} {knowledge.messages['related']}\n\n{entry.answer}",
+            citations=entry.citations,
+            score=match.score,
+            source=_source(knowledge),
+            related=entry.id,
+            matched=related.phrasing,
+        )
+    return Reply(
+        question=question,
+        kind=Kind.NEAR_MISS,
+        text=said,
+        options=suggestions(knowledge, [entry.id]),
+        score=match.score,
+        related=entry.id,
+    )
+
+
+def said_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
+    """ "Who said ...?": the speaker and the quotation; or, when the closest quotation says
+    something else, that nobody is reported saying it, then that quotation as related."""
+    assert match.said is not None
+    said = match.said
+    quote = said.quote
+    who = f"{quote.speaker}, {_lower_first(quote.role)}" if quote.role else str(quote.speaker)
+    if quote.kind == "quote":
+        told = knowledge.messages["said_quote"].replace("{speaker}", who)
+    else:
+        told = knowledge.messages["said_claim"].replace("{speaker}", who)
+    citation = Citation(quote.text, quote.paragraph, quote.speaker, quote.role, quote.id)
+    entry = knowledge.entries.get(said.entry_id) if said.entry_id else None
+    followups = (
+        tuple(_option(knowledge.entries[f]) for f in entry.followups if f in knowledge.entries)
+        if entry
+        else ()
+    )
+    if match.decision is Kind.NEAR_MISS:
+        return Reply(
+            question=question,
+            kind=Kind.NEAR_MISS,
+            text=f"{knowledge.messages['not_said']} {knowledge.messages['related']}\n\n{told}",
+            citations=(citation,),
+            score=match.score,
+            source=_source(knowledge),
+            related=said.entry_id,
+            matched=quote.text,
+        )
+    return Reply(
+        question=question,
+        kind=Kind.ANSWER,
+        text=told,
+        citations=(citation,),
+        entry=said.entry_id,
+        score=match.score,
+        source=_source(knowledge),
+        followups=followups,
+        matched=quote.text,
+    )
+
+
+def _lower_first(role: str) -> str:
+    # "aide to the Azerbaijani president" reads as is; "President of Armenia" too.
+    return role

@@ -12,9 +12,11 @@ from collections.abc import Mapping, Set
 from dataclasses import dataclass
 
 from bot.engine.analyze import Analyzed
+from bot.engine.cover import Gap
 from bot.engine.model import Kind, SmalltalkIntent
 from bot.engine.rank import Candidate, SentenceHit
 from bot.engine.thresholds import Thresholds
+from bot.engine.whosaid import Said
 
 
 @dataclass(frozen=True, slots=True)
@@ -25,6 +27,8 @@ class Match:
     sentence: tuple[int, str] | None = None  # (paragraph, sentence) when answering from the article
     smalltalk: SmalltalkIntent | None = None
     analyzed: Analyzed | None = None
+    gap: Gap | None = None  # near miss: what the article does not say of what was asked
+    said: Said | None = None  # a "who said ...?" question: the quotation it is about
 
 
 @dataclass(frozen=True, slots=True)
@@ -42,9 +46,19 @@ def decide(
     ranked: list[Candidate],
     sentence: SentenceHit | None,
     citing: Mapping[tuple[int, str], Set[str]],
+    gaps: Mapping[str, Gap | None],
+    sentence_gap: Gap | None,
+    unmentioned: Gap | None,
     t: Thresholds,
 ) -> Match:
-    """The decision for one question, from its ranked candidates and best article sentence."""
+    """The decision for one question, from its ranked candidates and best article sentence.
+
+    ``gaps`` says, per candidate considered (bot/engine/cover.py), what it would leave
+    unanswered; a candidate missing from it is not considered. Only an entry with no gap is an
+    answer: the best one with a gap is a near miss, offered as related after saying plainly
+    what the article does not say. ``unmentioned`` is what the question names that the article
+    never mentions at all ("China"), said in the no answer.
+    """
     top = ranked[0] if ranked else None
     analyzed = asked.analyzed
     # A short question with a word the knowledge never uses must be covered more fully: the
@@ -55,6 +69,17 @@ def decide(
     def needed(candidate: Candidate) -> float:
         return t.coverage_min_unknown if candidate.unknown and short else t.coverage_min
 
+    def fits(candidate: Candidate) -> bool:
+        return candidate.entry_id in gaps and gaps[candidate.entry_id] is None
+
+    def near_miss() -> Match | None:
+        # The best candidate the question is about, but which misses part of it.
+        for c in ranked[: t.clarify_options]:
+            gap = gaps.get(c.entry_id)
+            if gap is not None and c.score >= t.related and (gap.anchors or c.score >= t.near_miss):
+                return Match(Kind.NEAR_MISS, c.score, (c,), analyzed=analyzed, gap=gap)
+        return None
+
     if top is not None and top.score >= t.answer and top.coverage >= needed(top):
         runner_up = ranked[1].score if len(ranked) > 1 else 0.0
         clear = top.score - runner_up
@@ -64,7 +89,18 @@ def decide(
         if party_unresolved(ranked, asked.actors, t):
             pass  # "what did the defense ministry say?": whose? Offer both sides.
         elif (top.score >= t.confident and (clear > t.tie or closer)) or clear >= t.margin:
-            return Match(Kind.ANSWER, top.score, tuple(ranked[:5]), analyzed=analyzed)
+            if fits(top):
+                return Match(Kind.ANSWER, top.score, tuple(ranked[:5]), analyzed=analyzed)
+            # The best entry leaves part of the question out; a close one that covers it all
+            # answers instead ("who said Moscow plays a crucial role?": the speaker's entry).
+            for c in ranked[1 : t.clarify_options]:
+                if (
+                    fits(c)
+                    and c.score >= t.answer
+                    and c.coverage >= needed(c)
+                    and c.score >= top.score - t.clarify_window
+                ):
+                    return Match(Kind.ANSWER, c.score, (c, *ranked[:4]), analyzed=analyzed)
     close = [
         c
         for c in ranked[: t.clarify_options]
@@ -73,11 +109,15 @@ def decide(
         and c.score >= top.score - t.clarify_window
         and c.coverage >= needed(c)
     ]
-    if len(close) >= 2:
-        return Match(Kind.CLARIFY, close[0].score, tuple(close), analyzed=analyzed)
+    fitting = [c for c in close if fits(c)]
+    if len(fitting) >= 2:
+        return Match(Kind.CLARIFY, fitting[0].score, tuple(fitting), analyzed=analyzed)
+    if len(fitting) == 1 and fitting[0].score >= t.answer:
+        # The others were close only by leaving part of the question out.
+        return Match(Kind.ANSWER, fitting[0].score, tuple(fitting), analyzed=analyzed)
     # A who/when/where/why question needs a curated answer: a sentence that merely shares its
     # words ("late September") does not say who did it.
-    if sentence is not None and not asked.asks:
+    if sentence is not None and not asked.asks and sentence_gap is None:
         # A sentence a curated entry already cites is better answered by that entry: it
         # attributes the claim and may cite more.
         citers = citing.get((sentence.paragraph, sentence.text), ())
@@ -91,7 +131,28 @@ def decide(
             sentence=(sentence.paragraph, sentence.text),
             analyzed=analyzed,
         )
-    return Match(Kind.NO_ANSWER, top.score if top else 0.0, tuple(ranked[:5]), analyzed=analyzed)
+    missed = near_miss()
+    if missed is not None:
+        return missed
+    return Match(
+        Kind.NO_ANSWER,
+        top.score if top else 0.0,
+        tuple(ranked[:5]),
+        analyzed=analyzed,
+        gap=unmentioned,
+    )
+
+
+def decide_who_said(asked: Asked, said: Said, t: Thresholds) -> Match | None:
+    """A "who said ...?" question answered by its quotation's speaker, or a near miss when the
+    closest quotation says something else; None leaves it to the usual decision."""
+    if said.gap is None and said.coverage >= t.who_said:
+        return Match(Kind.ANSWER, said.coverage, analyzed=asked.analyzed, said=said)
+    if said.gap is not None and said.coverage >= t.who_said_related:
+        return Match(
+            Kind.NEAR_MISS, said.coverage, analyzed=asked.analyzed, gap=said.gap, said=said
+        )
+    return None
 
 
 def party_unresolved(ranked: list[Candidate], asked: tuple[str, ...], t: Thresholds) -> bool:

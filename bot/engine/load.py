@@ -26,7 +26,17 @@ KNOWLEDGE_FILES = (ARTICLE_META, QUOTES, QA, SYNONYMS, CONVERSATION)
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # short enough for 64-byte callback data
 QUOTE_KINDS = ("quote", "claim", "fact")
-MESSAGE_KEYS = ("no_answer", "no_answer_group", "clarify", "suggest")
+MESSAGE_KEYS = (
+    "no_answer",
+    "no_answer_group",
+    "no_answer_named",
+    "clarify",
+    "suggest",
+    "related",
+    "said_quote",
+    "said_claim",
+    "not_said",
+)
 
 
 @dataclass(frozen=True, slots=True)
@@ -39,6 +49,9 @@ class Language:
     actors: frozenset[str]  # canonical words naming parties; their order decides direction
     passive_markers: frozenset[str]  # "by": the actor after it is the agent
     answer_types: frozenset[str] = frozenset()  # who, when, where...: what a question asks for
+    roles: frozenset[str] = frozenset()  # titles that belong to someone ("prime minister of X")
+    speech: frozenset[str] = frozenset()  # verbs of "who said ...?" questions (say, warn, accuse)
+    generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
 
 
 @dataclass(frozen=True, slots=True)
@@ -345,6 +358,9 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         "actors": False,
         "passive_markers": False,
         "answer_types": False,
+        "roles": False,
+        "speech_verbs": False,
+        "generic": False,
     }
     data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
     if data is None:
@@ -400,6 +416,11 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
     types = {
         s for s, _ in _strings(c, SYNONYMS, data, "answer_types", "synonyms file", optional=True)
     }
+    roles = {s for s, _ in _strings(c, SYNONYMS, data, "roles", "synonyms file", optional=True)}
+    speech = {
+        s for s, _ in _strings(c, SYNONYMS, data, "speech_verbs", "synonyms file", optional=True)
+    }
+    generic = {s for s, _ in _strings(c, SYNONYMS, data, "generic", "synonyms file", optional=True)}
     return Language(
         synonyms=synonyms,
         case_sensitive=groups("case_sensitive", folded=False),
@@ -407,6 +428,9 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         actors=frozenset(fold(a) for a in actors),
         passive_markers=frozenset(fold(p) for p in passive),
         answer_types=frozenset(fold(t) for t in types),
+        roles=frozenset(fold(r) for r in roles),
+        speech=frozenset(fold(v) for v in speech),
+        generic=frozenset(fold(g) for g in generic),
     )
 
 

@@ -10,12 +10,14 @@ Every number they use is in ``thresholds.py``.
 from __future__ import annotations
 
 from bot.engine.analyze import stem
-from bot.engine.decide import Asked, Match, decide
+from bot.engine.cover import Cover, Gap
+from bot.engine.decide import Asked, Match, decide, decide_who_said
 from bot.engine.index import Index
 from bot.engine.load import Knowledge
 from bot.engine.model import Kind
 from bot.engine.rank import Candidate, best_sentence, rank
 from bot.engine.thresholds import Thresholds
+from bot.engine.whosaid import WhoSaid
 
 __all__ = ["Candidate", "Match", "Matcher", "Thresholds"]
 
@@ -28,6 +30,8 @@ class Matcher:
         self.knowledge = knowledge
         self.index = Index(knowledge, self.thresholds)
         self.analyzer = self.index.analyzer
+        self.cover = Cover(self.index)
+        self.who_said = WhoSaid(self.index, self.cover)
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self.index.collisions()
@@ -42,10 +46,40 @@ class Matcher:
         if not content - index.interrogatives:
             # Nothing but "what"/"when": no subject to look up ("what time is it?").
             return Match(Kind.NO_ANSWER, 0.0, analyzed=analyzed)
+        asks = content & self.knowledge.language.answer_types
+        asked = Asked(content, analyzed.actors, asks, analyzed)
+        said = self.who_said.find(analyzed, content)
+        if said is not None:
+            decided = decide_who_said(asked, said, self.thresholds)
+            if decided is not None:
+                return decided
         # Words the question has only by typo correction: too weak to move it to another article.
         guessed = frozenset(stem(understood) for _, understood in analyzed.corrected)
         ranked = rank(index, content, analyzed.actors, guessed)
-        asks = content & self.knowledge.language.answer_types
         sentence = None if asks else best_sentence(index, content, analyzed.actors)
-        asked = Asked(content, analyzed.actors, asks, analyzed)
-        return decide(asked, ranked, sentence, index.citing, self.thresholds)
+        gaps: dict[str, Gap | None] = {
+            c.entry_id: self.cover.gap(analyzed, content, index.bags[c.entry_id], c.entry_id)
+            for c in ranked[: self.thresholds.clarify_options]
+        }
+        sentence_gap = None
+        if sentence is not None:
+            said = index.sentence_content(sentence.paragraph, sentence.text)
+            citers = index.citing.get((sentence.paragraph, sentence.text), set())
+            said = said.union(*(index.bags[e] for e in citers))
+            sentence_gap = self.cover.gap(analyzed, content, said, None)
+        unmentioned = self.cover.gap(analyzed, content, index.own_words, None)
+        if unmentioned is not None and (
+            not unmentioned.absent
+            or len(unmentioned.absent) == len(self.cover.constraints(content))
+        ):
+            unmentioned = None  # names nothing new, or nothing of the article at all
+        return decide(
+            asked,
+            ranked,
+            sentence,
+            index.citing,
+            gaps,
+            sentence_gap,
+            unmentioned,
+            self.thresholds,
+        )

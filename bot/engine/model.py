@@ -134,6 +134,7 @@ class Reply:
     source: Source | None = None
     followups: tuple[Option, ...] = field(default=())
     matched: str | None = None  # the curated phrasing (or article sentence) that matched
+    related: str | None = None  # near miss: the entry shown as related (it does not answer)
 
     def plain_text(self) -> str:
         """The whole reply as a user would read it in plain text (CLI, JSON ``text``)."""
@@ -165,5 +166,6 @@ class Reply:
                 for c in self.citations
             ],
             "entry": self.entry,
+            "related": self.related,
             "score": round(self.score, 4),
         }

@@ -28,8 +28,14 @@ class Thresholds:
     # --- answering from an article sentence --------------------------------------------------
     sentence: float = 0.80  # an article sentence must cover this much of the question
     # --- near misses and suggestions ---------------------------------------------------------
+    # Everyday words the article never uses are tolerated in a question otherwise covered when
+    # they are fewer than one in this many of its meaningful words.
+    tolerated_share: int = 3
     related: float = 0.25  # an entry this close may be offered as related or as a suggestion
     near_miss: float = 0.40  # a related entry shown in full after "the article doesn't say"
+    # --- "who said ...?" ----------------------------------------------------------------------
+    who_said: float = 0.75  # a quotation holding this much of the question's words is the one
+    who_said_related: float = 0.5  # ... and one holding this much is offered after "nobody said"
     # --- scoring -----------------------------------------------------------------------------
     unknown_df: float = 0.5  # a word no entry uses weighs as if this many entries used it
     unknown_cap: float = 2.5  # all unknown words together weigh at most this many unknown words

@@ -1,0 +1,211 @@
+"""Does an answer answer the question? Every constraint the question names must be covered.
+
+A question's constraints are its meaningful words (not filler, not "what"/"who"): the people,
+countries, places, numbers, days and things it names. An entry covers one when its phrasings,
+answer, label or cited quotes use it, after synonyms and stemming (Index.bags). Two more rules:
+
+- A detail the entry does not repeat but the article states along with the rest is no gap:
+  "when did the US-brokered truce start?" is answered by the truce's dates, because one article
+  sentence says the ceasefire was "brokered by the United States". The sentence must hold every
+  uncovered word and every name the question and the entry share, so "what did Lavrov say on
+  Friday?" is not licensed by Erdogan's Friday remarks.
+- A role must belong to whom the question says: "prime minister of Azerbaijan", "Azerbaijan's
+  prime minister", "President Pashinyan" name (role, owner) pairs, and the entry's own texts
+  must pair them the same way (Armenia's Prime Minister is not Azerbaijan's).
+
+The result is a Gap (what is missing, as the user typed it) or None when nothing is.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+
+from bot.engine.analyze import Analyzed
+from bot.engine.index import Index
+from bot.engine.text import sentences
+
+Pair = tuple[str, str]  # (role, owner): ("primeminister", "armenia")
+
+# A capitalised word after a lower-case word or a comma: a name, not a sentence's first word.
+_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Gap:
+    """What an answer would leave unanswered, in the user's own words."""
+
+    missing: tuple[str, ...]  # typed words no text of the entry covers
+    absent: tuple[str, ...]  # ... of those, the ones the article never mentions at all
+    pairs: tuple[
+        str, ...
+    ]  # typed role phrases the entry pairs differently ("prime minister of azerbaijan")
+    anchors: tuple[str, ...]  # typed names the question and the entry share ("Erdogan")
+
+    def describe(self) -> str:
+        """One plain sentence: what the article does not say."""
+        if self.absent:
+            return f"The article doesn't mention {_join(self.absent)}."
+        if self.pairs:
+            return f"The article doesn't say anything about the {_join(self.pairs)}."
+        if self.anchors:
+            return (
+                f"The article doesn't say anything about {_join(self.missing)} "
+                f"in connection with {_join(self.anchors)}."
+            )
+        return f"The article doesn't say anything about {_join(self.missing)}."
+
+
+def _join(items: Sequence[str]) -> str:
+    shown = [_display(i) for i in items]
+    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
+
+def _display(typed: str) -> str:
+    return typed
+
+
+class Cover:
+    """Built once per knowledge (beside the Index); ``gap`` is pure."""
+
+    def __init__(self, index: Index) -> None:
+        self.index = index
+        language = index.knowledge.language
+        analyze = index.analyzer.analyze
+        self.roles = language.roles
+        # Names: the parties, and every word the article capitalises mid-sentence (Terter,
+        # Lachin, Sunday, Washington), as the analyser reads them.
+        names = set(language.actors)
+        english = index.analyzer.english
+        for paragraph in index.knowledge.article.paragraphs:
+            for found in _CAPITALISED.findall(" " + paragraph.text):
+                a = analyze(found)
+                for token, typed in zip(a.tokens, a.surface, strict=True):
+                    # Not a word that only starts a title ("Secretary", "Army" read as forces).
+                    common = typed in english and (token != typed or token in language.synonyms)
+                    if token in a.content and not common:
+                        names.add(token)
+        self.names = frozenset(names - self.roles)
+        self.free = index.interrogatives | language.answer_types | language.generic
+        self.english = frozenset(index.analyzer.stem_english)
+        self.sentence_contents = [doc.content for _, doc in index.sentences]
+        self.entry_pairs: dict[str, frozenset[Pair]] = {}
+        for entry in index.knowledge.entries.values():
+            found: set[Pair] = set()
+            for text in (
+                *entry.questions,
+                entry.answer,
+                entry.label,
+                *(c.quote for c in entry.citations),
+            ):
+                for chunk in sentences(text):
+                    found |= {p for p, _ in self.pairs(analyze(chunk))}
+            self.entry_pairs[entry.id] = frozenset(found)
+
+    def constraints(self, content: frozenset[str]) -> frozenset[str]:
+        return content - self.free
+
+    def pairs(self, analyzed: Analyzed) -> list[tuple[Pair, str]]:
+        """(role, owner) pairs in a text, each with the words typed for it.
+
+        "Armenia's prime minister", "Azeri President", "prime minister of Azerbaijan", "Prime
+        Minister Nikol Pashinyan", "Hikmet Hajiyev, an aide": the owner is a name right before
+        the role (a possessive "s" or an article between), right after it, or after "of".
+        """
+        tokens = analyzed.tokens
+        surface = analyzed.surface or tokens
+        owners = self.names
+        found: list[tuple[Pair, str]] = []
+        for i, token in enumerate(tokens):
+            if token not in self.roles:
+                continue
+            owner: int | None = None
+            j = i - 1
+            while j >= 0 and tokens[j] in ("s", "the", "a", "an"):
+                j -= 1
+            if j >= 0 and tokens[j] in owners and j >= i - 3:
+                owner = j
+            k = i + 1
+            if owner is None and k < len(tokens) and tokens[k] in owners:
+                owner = k
+            if owner is None and k < len(tokens) and tokens[k] == "of":
+                k += 1
+                while k < len(tokens) and tokens[k] in ("the", "a", "an"):
+                    k += 1
+                if k < len(tokens) and tokens[k] in owners:
+                    owner = k
+            if owner is not None:
+                lo, hi = min(i, owner), max(i, owner)
+                typed = " ".join(surface[lo : hi + 1])
+                found.append(((token, tokens[owner]), typed))
+        return found
+
+    def gap(
+        self,
+        analyzed: Analyzed,
+        content: frozenset[str],
+        bag: frozenset[str],
+        entry_id: str | None,
+    ) -> Gap | None:
+        """What the question asks that the entry (or, with no id, the text ``bag``) leaves out."""
+        wanted = self.constraints(content)
+        uncovered = wanted - bag
+        if uncovered and self._licensed(uncovered, wanted & bag & self.names, wanted & bag):
+            uncovered = frozenset()
+        if uncovered and self._tolerable(uncovered, wanted):
+            uncovered = frozenset()
+        pair_gaps: list[str] = []
+        if entry_id is not None:
+            own = self.entry_pairs.get(entry_id, frozenset())
+            pair_gaps = [typed for pair, typed in self.pairs(analyzed) if pair not in own]
+        if not uncovered and not pair_gaps:
+            return None
+        typed = _typed(analyzed, self.names)
+        own_words = self.index.own_words
+        missing = tuple(typed[t] for t in _ordered(analyzed, uncovered))
+        absent = tuple(typed[t] for t in _ordered(analyzed, uncovered) if t not in own_words)
+        anchors = tuple(typed[t] for t in _ordered(analyzed, wanted & bag & self.names))
+        return Gap(missing, absent, tuple(pair_gaps), anchors)
+
+    def _tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
+        """Chat the filler list does not know ("lol how long did the truce even hold?"): a few
+        everyday words the article never uses, in a question that is otherwise covered.
+
+        Never a name, a number or a word the article uses elsewhere (that is another topic of
+        the article, which this entry does not cover); and at most a small share of the
+        question, so "how many refugees fled the fighting?" is still not the death toll.
+        """
+        for token in uncovered:
+            if token in self.names or token.isdigit() or token in self.index.own_words:
+                return False
+            if token not in self.english:
+                return False  # not a word: an unknown name ("Stepanakert") or a garble
+        return len(uncovered) * self.index.thresholds.tolerated_share < len(wanted)
+
+    def _licensed(
+        self, uncovered: frozenset[str], names: frozenset[str], shared: frozenset[str]
+    ) -> bool:
+        """One article sentence states the uncovered details together with what is covered."""
+        if not shared:
+            return False
+        need = uncovered | names
+        return any(need <= s and s & shared for s in self.sentence_contents)
+
+
+def _typed(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:
+    """Each token as the user wrote it (after typo correction); the article's names capitalised."""
+    typed: dict[str, str] = {}
+    for token, word in zip(analyzed.tokens, analyzed.surface or analyzed.tokens, strict=False):
+        typed.setdefault(token, word.title() if token in names else word)
+    return typed
+
+
+def _ordered(analyzed: Analyzed, tokens: Iterable[str]) -> list[str]:
+    """Tokens in the order the question has them."""
+    wanted = set(tokens)
+    seen: list[str] = []
+    for t in analyzed.tokens:
+        if t in wanted and t not in seen:
+            seen.append(t)
+    return seen

@@ -1,0 +1,85 @@
+""" "Who said <words of a quotation or claim>?": the quotation, and its speaker.
+
+Such a question names what was said, not who said it, so the curated phrasings ("What did
+Sarkissian say?") are the wrong thing to match; the quotations are. Every attributed quotation in
+quotes.yaml is scored by how much of the question's remaining words it holds (with rapidfuzz's
+partial ratio over the text to break ties), and it must hold all of them (bot/engine/cover.py):
+"Who said Washington plays a crucial role?" does not get Sarkissian, who said Moscow.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from rapidfuzz import fuzz
+
+from bot.engine.analyze import Analyzed
+from bot.engine.cover import Cover, Gap
+from bot.engine.index import Index
+from bot.engine.model import Quote
+from bot.engine.text import fold
+
+
+@dataclass(frozen=True, slots=True)
+class Said:
+    """The quotation a "who said" question is about, the entry that presents its speaker, and
+    what of the question it leaves out (None: it says all of it)."""
+
+    quote: Quote
+    entry_id: str | None
+    coverage: float
+    gap: Gap | None
+
+
+class WhoSaid:
+    def __init__(self, index: Index, cover: Cover) -> None:
+        self.index = index
+        self.cover = cover
+        language = index.knowledge.language
+        self.speech = language.speech
+        self.who = frozenset(index.analyzer.analyze("who").tokens)
+        analyze = index.analyzer.analyze
+        entries = index.knowledge.entries
+        self.quotes: list[tuple[Quote, frozenset[str], str | None]] = []
+        for quote in index.knowledge.quotes.values():
+            if not quote.speaker or quote.kind == "fact":
+                continue
+            # The entry that presents this speaker best: among those citing the quote, the one
+            # citing the fewest others (most about it).
+            citing = [
+                e for e in entries.values() if any(c.quote_id == quote.id for c in e.citations)
+            ]
+            citing.sort(key=lambda e: (len(e.citations), e.id))
+            owner = citing[0].id if citing else None
+            self.quotes.append((quote, analyze(quote.text).content, owner))
+
+    def asks(self, analyzed: Analyzed) -> bool:
+        """ "who said/warned/accused ...": who, then a verb of speech among the next words."""
+        tokens = [t for t in analyzed.tokens if t in analyzed.content]
+        return (
+            len(tokens) >= 4
+            and tokens[0] in self.who
+            and any(t in self.speech for t in tokens[1:3])
+        )
+
+    def find(self, analyzed: Analyzed, content: frozenset[str]) -> Said | None:
+        if not self.quotes or not self.asks(analyzed):
+            return None
+        said = content - self.who - self.speech - self.cover.free
+        if len(said) < 2:
+            return None
+        weights = self.index.query_weights(said)
+        total = sum(weights.values())
+        text = fold(" ".join(analyzed.surface))
+        best: tuple[float, float, Quote, frozenset[str], str | None] | None = None
+        for quote, words, owner in self.quotes:
+            covered = sum(w for t, w in weights.items() if t in words) / total
+            if covered <= 0:
+                continue
+            closeness = fuzz.partial_ratio(text, fold(quote.text)) / 100
+            if best is None or (covered, closeness) > best[:2]:
+                best = (covered, closeness, quote, words, owner)
+        if best is None:
+            return None
+        covered, _, quote, words, owner = best
+        return Said(quote, owner, covered, self.cover.gap(analyzed, said, words, None))
