@@ -106,7 +106,9 @@ def compose(knowledge: Knowledge, question: str, match: Match) -> Reply:
     text = _fill(knowledge.messages["no_answer"], knowledge)
     if match.gap is not None and match.gap.absent:
         # "The article doesn't mention China." says more than "doesn't say anything about that".
-        named = knowledge.messages["no_answer_named"].replace("{missing}", match.gap.describe())
+        named = knowledge.messages["no_answer_named"].replace(
+            "{missing}", match.gap.describe(question)
+        )
         text = _fill(named, knowledge)
     return Reply(
         question=question,
@@ -122,7 +124,7 @@ def near_miss_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
     assert match.gap is not None
     related = match.candidates[0]
     entry = knowledge.entries[related.entry_id]
-    said = match.gap.describe()
+    said = match.gap.describe(question)
     if related.score >= THRESHOLDS.near_miss:
         # Close enough to show in full: the related answer with its quotes.
         return Reply(

@@ -43,27 +43,36 @@ class Gap:
     ]  # typed role phrases the entry pairs differently ("prime minister of azerbaijan")
     anchors: tuple[str, ...]  # typed names the question and the entry share ("Erdogan")
 
-    def describe(self) -> str:
-        """One plain sentence: what the article does not say."""
+    def describe(self, question: str = "") -> str:
+        """One plain sentence: what the article does not say (words cased as the user typed
+        them in ``question``)."""
+
+        def join(items: Sequence[str]) -> str:
+            shown = [_as_typed(i, question) for i in items]
+            return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+
         if self.absent:
-            return f"The article doesn't mention {_join(self.absent)}."
+            # The names typed as names, when there are any ("China", not "China or taken").
+            named = [a for a in self.absent if _as_typed(a, question)[:1].isupper() or a.isdigit()]
+            return f"The article doesn't mention {join(named or self.absent)}."
         if self.pairs:
-            return f"The article doesn't say anything about the {_join(self.pairs)}."
+            return f"The article doesn't say anything about the {join(self.pairs)}."
         if self.anchors:
             return (
-                f"The article doesn't say anything about {_join(self.missing)} "
-                f"in connection with {_join(self.anchors)}."
+                f"The article doesn't say anything about {join(self.missing)} "
+                f"in connection with {join(self.anchors)}."
             )
-        return f"The article doesn't say anything about {_join(self.missing)}."
+        return f"The article doesn't say anything about {join(self.missing)}."
 
 
-def _join(items: Sequence[str]) -> str:
-    shown = [_display(i) for i in items]
-    return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
-
-
-def _display(typed: str) -> str:
-    return typed
+def _as_typed(words: str, question: str) -> str:
+    """``words`` (folded) as the question has them: "france" typed "France" shows "France"."""
+    if question:
+        pattern = r"\W+".join(re.escape(w) for w in words.split())
+        found = re.search(rf"(?<!\w){pattern}(?!\w)", question, re.IGNORECASE)
+        if found:
+            return found.group(0)
+    return words
 
 
 class Cover:
@@ -92,7 +101,7 @@ class Cover:
         self.sentence_contents = [doc.content for _, doc in index.sentences]
         self.entry_pairs: dict[str, frozenset[Pair]] = {}
         for entry in index.knowledge.entries.values():
-            found: set[Pair] = set()
+            held: set[Pair] = set()
             for text in (
                 *entry.questions,
                 entry.answer,
@@ -100,8 +109,8 @@ class Cover:
                 *(c.quote for c in entry.citations),
             ):
                 for chunk in sentences(text):
-                    found |= {p for p, _ in self.pairs(analyze(chunk))}
-            self.entry_pairs[entry.id] = frozenset(found)
+                    held |= {p for p, _ in self.pairs(analyze(chunk))}
+            self.entry_pairs[entry.id] = frozenset(held)
 
     def constraints(self, content: frozenset[str]) -> frozenset[str]:
         return content - self.free
@@ -139,6 +148,13 @@ class Cover:
                 lo, hi = min(i, owner), max(i, owner)
                 typed = " ".join(surface[lo : hi + 1])
                 found.append(((token, tokens[owner]), typed))
+                # "foreign ministers of Armenia and Azerbaijan", "Armenian and Azerbaijani
+                # foreign ministers": every name of the "and" chain owns the role.
+                step = 1 if owner > i else -1
+                k = owner + 2 * step
+                while 0 <= k < len(tokens) and tokens[k - step] == "and" and tokens[k] in owners:
+                    found.append(((token, tokens[k]), typed))
+                    k += 2 * step
         return found
 
     def gap(

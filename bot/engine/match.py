@@ -63,10 +63,10 @@ class Matcher:
         }
         sentence_gap = None
         if sentence is not None:
-            said = index.sentence_content(sentence.paragraph, sentence.text)
+            stated = index.sentence_content(sentence.paragraph, sentence.text)
             citers = index.citing.get((sentence.paragraph, sentence.text), set())
-            said = said.union(*(index.bags[e] for e in citers))
-            sentence_gap = self.cover.gap(analyzed, content, said, None)
+            stated = stated.union(*(index.bags[e] for e in citers))
+            sentence_gap = self.cover.gap(analyzed, content, stated, None)
         unmentioned = self.cover.gap(analyzed, content, index.own_words, None)
         if unmentioned is not None and (
             not unmentioned.absent

@@ -39,6 +39,10 @@ def inline_replies(engine: Engine, text: str, limit: int = MAX_RESULTS) -> list[
         if reply.kind is Kind.ANSWER:
             replies.append(reply)
             ids = [o.entry_id for o in reply.followups]
+        elif reply.kind is Kind.NEAR_MISS:
+            # First the honest "the article doesn't say", then what it does say nearby.
+            replies.append(reply)
+            ids = [o.entry_id for o in reply.options] or [reply.related or ""]
         elif reply.kind is Kind.SMALLTALK:
             ids = [o.entry_id for o in engine.examples(limit)]
         else:  # clarify candidates, or the suggestions that come with no_answer
@@ -61,7 +65,7 @@ def article_result(title: str, reply: Reply) -> InlineQueryResultArticle:
     if len(description) > DESCRIPTION_CHARS:
         description = description[: DESCRIPTION_CHARS - 1].rstrip() + "\u2026"
     return InlineQueryResultArticle(
-        id=reply.entry or "answer",
+        id=reply.entry or reply.kind.value,
         title=render.button_label(title, "Answer"),
         description=description or None,
         input_message_content=InputTextMessageContent(

@@ -105,17 +105,17 @@ def render_reply(
     if group and reply.kind is Kind.NO_ANSWER:
         return Rendered((esc(wording.get("no_answer_group") or GROUP_NO_ANSWER),))
     blocks: list[_Block] = []
-    if heading and reply.kind is Kind.ANSWER:
+    if heading and reply.kind in (Kind.ANSWER, Kind.NEAR_MISS):
         blocks.append(_Block(heading, "b"))
     blocks.extend(_Block(part) for part in re.split(r"\n\s*\n", reply.text))
     blocks.extend(_Block(citation_text(c), "blockquote") for c in reply.citations)
     if reply.citations and reply.source:
         blocks.append(_Block(f"Source: {reply.source.title} \u2014 {reply.source.publisher}", "i"))
-    if reply.kind is Kind.NO_ANSWER and reply.options and wording.get("suggest"):
+    if reply.kind in (Kind.NO_ANSWER, Kind.NEAR_MISS) and reply.options and wording.get("suggest"):
         blocks.append(_Block(wording["suggest"]))
     options: tuple[Option, ...] = ()
     action = ANSWER_IN_PLACE
-    if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER):
+    if reply.kind in (Kind.CLARIFY, Kind.NO_ANSWER, Kind.NEAR_MISS):
         options = reply.options
     elif reply.kind is Kind.ANSWER and not group:
         options, action = reply.followups, ASK_AS_NEW

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT_KEYS = {"question", "kind", "text", "citations", "entry", "score"}
+CONTRACT_KEYS = {"question", "kind", "text", "citations", "entry", "related", "score"}
 
 
 def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:
@@ -25,8 +25,22 @@ def test_ask_prints_the_answer_then_its_quotes_and_source() -> None:
     assert code == 0
     assert out.startswith("The United States brokered this humanitarian ceasefire.")
     assert "(paragraph 1)" in out and "(paragraph 7)" in out
-    assert "Source: Karabakh conflict: US-brokered truce breaks down as Yerevan, Baku trade blame, "
+    assert (
+        "Source: Karabakh conflict: US-brokered truce breaks down as Yerevan, Baku trade blame"
+        in out
+    )
     assert "Islamic Invitation Turkey" in out
+
+
+def test_a_near_miss_is_not_an_answer_in_json() -> None:
+    # Erdogan is in the article; nothing he said about France is.
+    code, out, _ = run(["ask", "--json", "What did Erdogan say about France?"])
+    assert code == 0
+    data = json.loads(out)
+    assert set(data) == CONTRACT_KEYS
+    assert data["kind"] == "near_miss" and data["entry"] is None
+    assert data["related"] == "erdogan"
+    assert data["text"].startswith("The article doesn't mention France.")
 
 
 def test_ask_json_is_the_public_contract() -> None:

@@ -157,8 +157,7 @@ def test_unknown_quote_id_and_follow_up(knowledge_copy: Path) -> None:
     found = problems(knowledge_copy)
     assert (
         f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' "
-        "(not in quotes.yaml)"
-        in found
+        "(not in quotes.yaml)" in found
     )
     assert (
         f"qa.yaml:{follow_line}: entry 'aliyev-f16': follow-up 'turkey-roles' is not an entry id"
@@ -177,13 +176,11 @@ def test_answer_may_not_add_names_or_numbers_its_sources_lack(knowledge_copy: Pa
     found = problems(knowledge_copy)
     assert (
         f"qa.yaml:{line}: entry 'aliyev-f16': answer names 'Vladimir', "
-        "which the article never mentions"
-        in found
+        "which the article never mentions" in found
     )
     assert (
         f"qa.yaml:{line}: entry 'aliyev-f16': answer states '12', "
-        "which none of its citations contains"
-        in found
+        "which none of its citations contains" in found
     )
 
 
@@ -241,6 +238,7 @@ def test_missing_folder_is_reported(tmp_path: Path) -> None:
 
 
 def test_deep_nesting_is_refused_with_its_line(knowledge_copy: Path) -> None:
-    (knowledge_copy / "qa.yaml").write_text("- id: x\n  questions: " + "[" * 200 + "]" * 200
-                                            + "\n", encoding="utf-8")
+    (knowledge_copy / "qa.yaml").write_text(
+        "- id: x\n  questions: " + "[" * 200 + "]" * 200 + "\n", encoding="utf-8"
+    )
     assert "qa.yaml:2: nested deeper than 32 levels" in problems(knowledge_copy)
