@@ -175,3 +175,23 @@ async def test_slow_answers_show_typing_first(launch: Launch, engine: Engine) ->
     methods = [c.method for c in fake.calls if c.method in ("sendChatAction", "sendMessage")]
     assert methods == ["sendChatAction", "sendMessage"]
     assert fake.errors == []
+
+
+async def test_a_near_miss_says_what_the_article_does_not_say_before_the_related_quotes(
+    fake: FakeBotAPI, engine: Engine
+) -> None:
+    # Erdogan is in the article; nothing he said about France is.
+    question = "What did Erdogan say about France?"
+    expected = engine.ask(question)
+    assert expected.kind is Kind.NEAR_MISS
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, question)
+    [reply] = await fake.wait_sent(chat["id"])
+    assert reply["text"].startswith("The article doesn't mention France.")
+    # The related point follows, labelled, with its verbatim quotes; no feedback thumbs, since
+    # it is not an answer.
+    assert engine.knowledge.messages["related"] in reply["text"]
+    assert len(entity_texts(reply, "blockquote")) == len(expected.citations) > 0
+    assert not any("👍" in label for label, _ in buttons(reply))
+    assert fake.errors == []
