@@ -82,6 +82,12 @@ def english_words(min_count: int) -> frozenset[str]:
     return frozenset(found)
 
 
+@lru_cache(maxsize=4)
+def english_stems(min_count: int) -> frozenset[str]:
+    """english_words as stems: built once per process, not once per knowledge swap."""
+    return frozenset(stem(w) for w in english_words(min_count))
+
+
 class Analyzer:
     """Folds, corrects typos against the knowledge's own vocabulary, stems and canonicalises."""
 
@@ -106,12 +112,11 @@ class Analyzer:
         # Single words listed as variants as they are written ("whom" is "who"): a filler word
         # that only stems like a variant ("according" like "accord") stays filler.
         self._listed = frozenset(
-            w
+            phrase
             for canonical, variants in language.synonyms.items()
             for phrase in (canonical, *variants)
-            for w in [phrase]
             if " " not in phrase
-        ) | frozenset(w for w in words(" ".join(language.synonyms)))
+        )
         self._longest = max((len(k) for k in table), default=1)
         self._case_sensitive = [
             (re.compile(r"(?<![A-Za-z])" + re.escape(v) + r"(?![A-Za-z])"), canonical)
@@ -142,7 +147,7 @@ class Analyzer:
                 self._by_shape.setdefault((w[0], len(w)), []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
         # English words as the matcher sees them (stems), for telling chat from names.
-        self.stem_english = frozenset(stem(w) for w in self.english)
+        self.stem_english = english_stems(english_count)
 
     def _correct_uncached(self, word: str) -> str | None:
         limit = _max_typo_distance(word)

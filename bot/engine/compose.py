@@ -33,9 +33,6 @@ def entry_reply(
     matched: str | None = None,
 ) -> Reply:
     """The reply for one curated entry, with its citations and follow-ups."""
-    followups = tuple(
-        _option(knowledge.entries[f]) for f in entry.followups if f in knowledge.entries
-    )
     return Reply(
         question=question,
         kind=Kind.ANSWER,
@@ -44,7 +41,37 @@ def entry_reply(
         entry=entry.id,
         score=score,
         source=_source(knowledge),
-        followups=followups,
+        followups=_followups(knowledge, entry),
+        matched=matched,
+    )
+
+
+def _followups(knowledge: Knowledge, entry: Entry | None) -> tuple[Option, ...]:
+    if entry is None:
+        return ()
+    return tuple(_option(knowledge.entries[f]) for f in entry.followups if f in knowledge.entries)
+
+
+def _related(
+    knowledge: Knowledge,
+    question: str,
+    missing: str,
+    shown: str,
+    citations: tuple[Citation, ...],
+    related: str | None,
+    score: float,
+    matched: str,
+) -> Reply:
+    """A near miss shown in full: what the article does not say, then, labelled as related,
+    what it does, with its quotes."""
+    return Reply(
+        question=question,
+        kind=Kind.NEAR_MISS,
+        text=f"{missing} {knowledge.messages['related']}\n\n{shown}",
+        citations=citations,
+        score=score,
+        source=_source(knowledge),
+        related=related,
         matched=matched,
     )
 
@@ -127,15 +154,15 @@ def near_miss_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
     said = match.gap.describe(question)
     if related.score >= THRESHOLDS.near_miss:
         # Close enough to show in full: the related answer with its quotes.
-        return Reply(
-            question=question,
-            kind=Kind.NEAR_MISS,
-            text=f"{said} {knowledge.messages['related']}\n\n{entry.answer}",
-            citations=entry.citations,
-            score=match.score,
-            source=_source(knowledge),
-            related=entry.id,
-            matched=related.phrasing,
+        return _related(
+            knowledge,
+            question,
+            said,
+            entry.answer,
+            entry.citations,
+            entry.id,
+            match.score,
+            related.phrasing,
         )
     return Reply(
         question=question,
@@ -153,28 +180,16 @@ def said_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
     assert match.said is not None
     said = match.said
     quote = said.quote
-    who = f"{quote.speaker}, {_lower_first(quote.role)}" if quote.role else str(quote.speaker)
+    who = f"{quote.speaker}, {quote.role}" if quote.role else str(quote.speaker)
     if quote.kind == "quote":
         told = knowledge.messages["said_quote"].replace("{speaker}", who)
     else:
         told = knowledge.messages["said_claim"].replace("{speaker}", who)
     citation = Citation(quote.text, quote.paragraph, quote.speaker, quote.role, quote.id)
-    entry = knowledge.entries.get(said.entry_id) if said.entry_id else None
-    followups = (
-        tuple(_option(knowledge.entries[f]) for f in entry.followups if f in knowledge.entries)
-        if entry
-        else ()
-    )
     if match.decision is Kind.NEAR_MISS:
-        return Reply(
-            question=question,
-            kind=Kind.NEAR_MISS,
-            text=f"{knowledge.messages['not_said']} {knowledge.messages['related']}\n\n{told}",
-            citations=(citation,),
-            score=match.score,
-            source=_source(knowledge),
-            related=said.entry_id,
-            matched=quote.text,
+        not_said = knowledge.messages["not_said"]
+        return _related(
+            knowledge, question, not_said, told, (citation,), said.entry_id, match.score, quote.text
         )
     return Reply(
         question=question,
@@ -184,11 +199,6 @@ def said_reply(knowledge: Knowledge, question: str, match: Match) -> Reply:
         entry=said.entry_id,
         score=match.score,
         source=_source(knowledge),
-        followups=followups,
+        followups=_followups(knowledge, knowledge.entries.get(said.entry_id or "")),
         matched=quote.text,
     )
-
-
-def _lower_first(role: str) -> str:
-    # "aide to the Azerbaijani president" reads as is; "President of Armenia" too.
-    return role

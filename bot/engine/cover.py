@@ -97,10 +97,17 @@ class Cover:
                         names.add(token)
         self.names = frozenset(names - self.roles)
         self.free = index.interrogatives | language.answer_types | language.generic
-        self.english = frozenset(index.analyzer.stem_english)
+        self.english = index.analyzer.stem_english
         self.sentence_contents = [doc.content for _, doc in index.sentences]
-        self.entry_pairs: dict[str, frozenset[Pair]] = {}
-        for entry in index.knowledge.entries.values():
+        # An entry's role pairs, found the first time it is a candidate: only the few entries
+        # that ever rank near the top need them, so building does not analyse every text again.
+        self._entry_pairs: dict[str, frozenset[Pair]] = {}
+
+    def entry_pairs(self, entry_id: str) -> frozenset[Pair]:
+        found = self._entry_pairs.get(entry_id)
+        if found is None:
+            entry = self.index.knowledge.entries[entry_id]
+            analyze = self.index.analyzer.analyze
             held: set[Pair] = set()
             for text in (
                 *entry.questions,
@@ -110,7 +117,8 @@ class Cover:
             ):
                 for chunk in sentences(text):
                     held |= {p for p, _ in self.pairs(analyze(chunk))}
-            self.entry_pairs[entry.id] = frozenset(held)
+            found = self._entry_pairs[entry_id] = frozenset(held)
+        return found
 
     def constraints(self, content: frozenset[str]) -> frozenset[str]:
         return content - self.free
@@ -173,14 +181,15 @@ class Cover:
             uncovered = frozenset()
         pair_gaps: list[str] = []
         if entry_id is not None:
-            own = self.entry_pairs.get(entry_id, frozenset())
+            own = self.entry_pairs(entry_id)
             pair_gaps = [typed for pair, typed in self.pairs(analyzed) if pair not in own]
         if not uncovered and not pair_gaps:
             return None
         typed = _typed(analyzed, self.names)
         own_words = self.index.own_words
-        missing = tuple(typed[t] for t in _ordered(analyzed, uncovered))
-        absent = tuple(typed[t] for t in _ordered(analyzed, uncovered) if t not in own_words)
+        ordered = _ordered(analyzed, uncovered)
+        missing = tuple(typed[t] for t in ordered)
+        absent = tuple(typed[t] for t in ordered if t not in own_words)
         anchors = tuple(typed[t] for t in _ordered(analyzed, wanted & bag & self.names))
         return Gap(missing, absent, tuple(pair_gaps), anchors)
 

@@ -192,12 +192,6 @@ class Index:
             if t not in known
         )
 
-    def sentence_content(self, paragraph: int, text: str) -> frozenset[str]:
-        for number, doc in self.sentences:
-            if number == paragraph and doc.text == text:
-                return doc.content
-        return frozenset()
-
     def collisions(self) -> list[tuple[str, str, str, str]]:
         """Phrasings of different entries that the matcher cannot tell apart (same words)."""
         seen: dict[frozenset[str], Doc] = {}

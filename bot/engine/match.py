@@ -63,7 +63,7 @@ class Matcher:
         }
         sentence_gap = None
         if sentence is not None:
-            stated = index.sentence_content(sentence.paragraph, sentence.text)
+            stated = sentence.content
             citers = index.citing.get((sentence.paragraph, sentence.text), set())
             stated = stated.union(*(index.bags[e] for e in citers))
             sentence_gap = self.cover.gap(analyzed, content, stated, None)

@@ -40,6 +40,7 @@ class SentenceHit:
     coverage: float
     paragraph: int
     text: str
+    content: frozenset[str] = frozenset()  # its meaningful words
 
 
 def reversed_direction(a: tuple[str, ...], b: tuple[str, ...]) -> bool:
@@ -251,8 +252,8 @@ def best_sentence(
         if coverage < index.thresholds.sentence or reversed_direction(actors, doc.actors):
             continue
         if best is None or coverage > best.coverage:
-            best = SentenceHit(coverage, paragraph, doc.text)
+            best = SentenceHit(coverage, paragraph, doc.text, doc.content)
     return best
 
 
-__all__ = ["MAIN", "Candidate", "SentenceHit", "best_sentence", "rank", "reversed_direction"]
+__all__ = ["Candidate", "SentenceHit", "best_sentence", "rank", "reversed_direction"]

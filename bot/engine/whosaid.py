@@ -39,18 +39,19 @@ class WhoSaid:
         self.speech = language.speech
         self.who = frozenset(index.analyzer.analyze("who").tokens)
         analyze = index.analyzer.analyze
-        entries = index.knowledge.entries
+        # The entry that presents a quotation's speaker best: among those citing it, the one
+        # citing the fewest others (most about it). One pass over the entries.
+        owners: dict[str, tuple[int, str]] = {}
+        for entry in index.knowledge.entries.values():
+            for c in entry.citations:
+                if c.quote_id is not None:
+                    mine = (len(entry.citations), entry.id)
+                    owners[c.quote_id] = min(owners.get(c.quote_id, mine), mine)
         self.quotes: list[tuple[Quote, frozenset[str], str | None]] = []
         for quote in index.knowledge.quotes.values():
             if not quote.speaker or quote.kind == "fact":
                 continue
-            # The entry that presents this speaker best: among those citing the quote, the one
-            # citing the fewest others (most about it).
-            citing = [
-                e for e in entries.values() if any(c.quote_id == quote.id for c in e.citations)
-            ]
-            citing.sort(key=lambda e: (len(e.citations), e.id))
-            owner = citing[0].id if citing else None
+            owner = owners[quote.id][1] if quote.id in owners else None
             self.quotes.append((quote, analyze(quote.text).content, owner))
 
     def asks(self, analyzed: Analyzed) -> bool:
