@@ -41,7 +41,8 @@ class Gap:
     pairs: tuple[
         str, ...
     ]  # typed role phrases the entry pairs differently ("prime minister of azerbaijan")
-    anchors: tuple[str, ...]  # typed names the question and the entry share ("Erdogan")
+    anchors: tuple[str, ...]  # typed names and titles the question and the entry share ("Erdogan")
+    strays: tuple[str, ...] = ()  # typed names of the question the entry does not cover
 
     def describe(self, question: str = "") -> str:
         """One plain sentence: what the article does not say (words cased as the user typed
@@ -190,8 +191,11 @@ class Cover:
         ordered = _ordered(analyzed, uncovered)
         missing = tuple(typed[t] for t in ordered)
         absent = tuple(typed[t] for t in ordered if t not in own_words)
-        anchors = tuple(typed[t] for t in _ordered(analyzed, wanted & bag & self.names))
-        return Gap(missing, absent, tuple(pair_gaps), anchors)
+        anchors = tuple(
+            typed[t] for t in _ordered(analyzed, wanted & bag & (self.names | self.roles))
+        )
+        strays = tuple(typed[t] for t in ordered if t in self.names)
+        return Gap(missing, absent, tuple(pair_gaps), anchors, strays)
 
     def _tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
         """Chat the filler list does not know ("lol how long did the truce even hold?"): a few

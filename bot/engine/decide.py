@@ -76,7 +76,10 @@ def decide(
         # The best candidate the question is about, but which misses part of it.
         for c in ranked[: t.clarify_options]:
             gap = gaps.get(c.entry_id)
-            if gap is not None and c.score >= t.related and (gap.anchors or c.score >= t.near_miss):
+            # Related means about someone the question names: Lavrov's remarks are no related
+            # point for "when did Erdogan speak?", however close the wording.
+            about = gap.anchors or (not gap.strays and c.score >= t.near_miss) if gap else False
+            if gap is not None and c.score >= t.related and about:
                 return Match(Kind.NEAR_MISS, c.score, (c,), analyzed=analyzed, gap=gap)
         return None
 

@@ -82,3 +82,10 @@ def test_a_sentence_never_answers_a_who_or_when_question() -> None:
 def test_nothing_ranked_is_no_answer() -> None:
     match = run([])
     assert match.decision is Kind.NO_ANSWER and match.score == 0.0
+
+
+def test_an_entry_about_someone_else_is_no_related_point() -> None:
+    # "When did Erdogan speak?" against Lavrov's entry: close wording, another person.
+    other = Gap(missing=("Erdogan",), absent=(), pairs=(), anchors=(), strays=("Erdogan",))
+    match = run([cand("lavrov", 0.63, coverage=0.63)], gaps={"lavrov": other})
+    assert match.decision is Kind.NO_ANSWER
