@@ -99,6 +99,11 @@ class Cover:
         self.names = frozenset(names - self.roles)
         self.free = index.interrogatives | language.answer_types | language.generic
         self.english = index.analyzer.stem_english
+        # Everyday words that still name something ("senator", "Tuesday", "three", "France"):
+        # never excused as chat, whatever the lexicon says.
+        self.specific = frozenset(
+            t for w in language.specific for t in analyze(w).content if t not in self.free
+        )
         self.sentence_contents = [doc.content for _, doc in index.sentences]
         # An entry's role pairs, found the first time it is a candidate: only the few entries
         # that ever rank near the top need them, so building does not analyse every text again.
@@ -207,6 +212,8 @@ class Cover:
         """
         for token in uncovered:
             if token in self.names or token.isdigit() or token in self.index.own_words:
+                return False
+            if token in self.specific:
                 return False
             if token not in self.english:
                 return False  # not a word: an unknown name ("Stepanakert") or a garble

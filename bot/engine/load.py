@@ -52,6 +52,7 @@ class Language:
     roles: frozenset[str] = frozenset()  # titles that belong to someone ("prime minister of X")
     speech: frozenset[str] = frozenset()  # verbs of "who said ...?" questions (say, warn, accuse)
     generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
+    specific: frozenset[str] = frozenset()  # everyday words that always name a constraint
 
 
 @dataclass(frozen=True, slots=True)
@@ -361,6 +362,7 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         "roles": False,
         "speech_verbs": False,
         "generic": False,
+        "specific": False,
     }
     data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
     if data is None:
@@ -421,6 +423,9 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         s for s, _ in _strings(c, SYNONYMS, data, "speech_verbs", "synonyms file", optional=True)
     }
     generic = {s for s, _ in _strings(c, SYNONYMS, data, "generic", "synonyms file", optional=True)}
+    specific = {
+        s for s, _ in _strings(c, SYNONYMS, data, "specific", "synonyms file", optional=True)
+    }
     return Language(
         synonyms=synonyms,
         case_sensitive=groups("case_sensitive", folded=False),
@@ -431,6 +436,7 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         roles=frozenset(fold(r) for r in roles),
         speech=frozenset(fold(v) for v in speech),
         generic=frozenset(fold(g) for g in generic),
+        specific=frozenset(fold(g) for g in specific),
     )
 
 
