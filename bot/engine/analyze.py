@@ -149,7 +149,7 @@ class Analyzer:
         # English words as the matcher sees them (stems), for telling chat from names.
         self.stem_english = english_stems(english_count)
 
-    def _correct_uncached(self, word: str) -> str | None:
+    def _correct_uncached(self, word: str) -> tuple[str, ...]:
         limit = _max_typo_distance(word)
         # Only words whose length is within the distance can be that close.
         candidates = sorted(
@@ -158,20 +158,32 @@ class Analyzer:
             for c in self._by_shape.get((word[0], n), ())
         )
         if not limit or not candidates:
-            return None
+            return ()
         found = process.extract(word, candidates, scorer=OSA.distance, score_cutoff=limit, limit=8)
         if not found:
-            return None
+            return ()
         best = min(d for _, d, _ in found)
         tied = [str(c) for c, d, _ in found if d == best]
-        # Between equally close words, one with the same letters wins: "peice" is a swapped
-        # "piece", not "peace".
+        # Between equally close words, one with the same letters comes first: "peice" is a
+        # swapped "piece", not "peace".
         same_letters = [c for c in tied if sorted(c) == sorted(word)]
-        return (same_letters or tied)[0]
+        return tuple(same_letters + [c for c in tied if c not in same_letters])
+
+    def _in_context(self, choices: tuple[str, ...], before: str, after: str) -> str:
+        """Of equally close corrections, one that makes a known phrase with its neighbours:
+        "defence ministery" is the "defence ministry", not a "defence minister"."""
+        for c in choices:
+            if (stem(before), stem(c)) in self._phrases or (stem(c), stem(after)) in self._phrases:
+                return c
+        return choices[0]
 
     def analyze(self, text: str) -> Analyzed:
+        typed_as: dict[str, str] = {}  # "usa" -> "US": shown back to the user as typed
         for pattern, canonical in self._case_sensitive:
-            text = pattern.sub(f" {canonical} ", text)
+            hit = pattern.search(text)
+            if hit:
+                typed_as.setdefault(canonical, hit.group(0))
+                text = pattern.sub(f" {canonical} ", text)
         raw: list[str] = []
         aside: set[int] = set()  # positions of words about the asker, not the article
         for clause in _CLAUSE.split(text):
@@ -189,11 +201,18 @@ class Analyzer:
             raw.extend(said)
         corrected: list[tuple[str, str]] = []
         fixed: list[str] = []
-        for w in raw:
+        for k, w in enumerate(raw):
             if w in self.vocabulary or w.isdigit() or w in self.language.stopwords:
                 fixed.append(w)
                 continue
-            better = self._correct(w)
+            choices = self._correct(w)
+            better = (
+                self._in_context(
+                    choices, raw[k - 1] if k else "", raw[k + 1] if k + 1 < len(raw) else ""
+                )
+                if choices
+                else None
+            )
             if better is not None and w in self.english and not _variant(w, better):
                 # A real English word is never a slip for a knowledge term ("bake" is not
                 # "Baku", "bread" is not "break"); only another form of the same word is taken
@@ -232,6 +251,8 @@ class Analyzer:
                 if fixed[i] not in stop and i not in aside:
                     content.add(stems[i])
                 i += 1
+        if typed_as:
+            surface = [typed_as.get(w, w) for w in surface]
         return Analyzed(
             tuple(tokens),
             frozenset(content),

@@ -43,6 +43,7 @@ class Gap:
     ]  # typed role phrases the entry pairs differently ("prime minister of azerbaijan")
     anchors: tuple[str, ...]  # typed names and titles the question and the entry share ("Erdogan")
     strays: tuple[str, ...] = ()  # typed names of the question the entry does not cover
+    speaker: str = ""  # typed speaker the question quotes, when the gap is in their words
 
     def describe(self, question: str = "") -> str:
         """One plain sentence: what the article does not say (words cased as the user typed
@@ -52,6 +53,13 @@ class Gap:
             shown = [_as_typed(i, question) for i in items]
             return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
+        if self.speaker and not self.absent:
+            speaker = _as_typed(self.speaker, question)
+            if not self.missing:
+                return f"The article doesn't report anything {speaker} said."
+            return (
+                f"The article doesn't report {speaker} saying anything about {join(self.missing)}."
+            )
         if self.absent:
             # The names typed as names, when there are any ("China", not "China or taken").
             named = [a for a in self.absent if _as_typed(a, question)[:1].isupper() or a.isdigit()]
@@ -177,13 +185,23 @@ class Cover:
         content: frozenset[str],
         bag: frozenset[str],
         entry_id: str | None,
+        *,
+        quoted: bool = False,
     ) -> Gap | None:
-        """What the question asks that the entry (or, with no id, the text ``bag``) leaves out."""
+        """What the question asks that the entry (or, with no id, the text ``bag``) leaves out.
+
+        ``quoted``: ``bag`` is someone's quotation, which must hold the words itself; what
+        other sentences of the article say alongside does not make them theirs.
+        """
         wanted = self.constraints(content)
         uncovered = wanted - bag
-        if uncovered and self._licensed(uncovered, wanted & bag & self.names, wanted & bag):
+        if (
+            uncovered
+            and not quoted
+            and self._licensed(uncovered, wanted & bag & self.names, wanted & bag)
+        ):
             uncovered = frozenset()
-        if uncovered and self._tolerable(uncovered, wanted):
+        if uncovered and self.tolerable(uncovered, wanted):
             uncovered = frozenset()
         pair_gaps: list[str] = []
         if entry_id is not None:
@@ -191,7 +209,7 @@ class Cover:
             pair_gaps = [typed for pair, typed in self.pairs(analyzed) if pair not in own]
         if not uncovered and not pair_gaps:
             return None
-        typed = _typed(analyzed, self.names)
+        typed = typed_tokens(analyzed, self.names)
         own_words = self.index.own_words
         ordered = _ordered(analyzed, uncovered)
         missing = tuple(typed[t] for t in ordered)
@@ -202,7 +220,7 @@ class Cover:
         strays = tuple(typed[t] for t in ordered if t in self.names)
         return Gap(missing, absent, tuple(pair_gaps), anchors, strays)
 
-    def _tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
+    def tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
         """Chat the filler list does not know ("lol how long did the truce even hold?"): a few
         everyday words the article never uses, in a question that is otherwise covered.
 
@@ -229,11 +247,11 @@ class Cover:
         return any(need <= s and s & shared for s in self.sentence_contents)
 
 
-def _typed(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:
+def typed_tokens(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:
     """Each token as the user wrote it (after typo correction); the article's names capitalised."""
     typed: dict[str, str] = {}
     for token, word in zip(analyzed.tokens, analyzed.surface or analyzed.tokens, strict=False):
-        typed.setdefault(token, word.title() if token in names else word)
+        typed.setdefault(token, word.title() if token in names and word.islower() else word)
     return typed
 
 

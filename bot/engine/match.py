@@ -16,6 +16,7 @@ from bot.engine.index import Index
 from bot.engine.load import Knowledge
 from bot.engine.model import Kind
 from bot.engine.rank import Candidate, best_sentence, rank
+from bot.engine.speaker import Speakers
 from bot.engine.thresholds import Thresholds
 from bot.engine.whosaid import WhoSaid
 
@@ -32,6 +33,7 @@ class Matcher:
         self.analyzer = self.index.analyzer
         self.cover = Cover(self.index)
         self.who_said = WhoSaid(self.index, self.cover)
+        self.speakers = Speakers(self.index, self.cover)
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self.index.collisions()
@@ -57,8 +59,12 @@ class Matcher:
         guessed = frozenset(stem(understood) for _, understood in analyzed.corrected)
         ranked = rank(index, content, analyzed.actors, guessed)
         sentence = None if asks else best_sentence(index, content, analyzed.actors)
+        # "What did X say about Y?": no entry answers it unless the article reports X saying Y.
+        unsaid = self.speakers.gap(analyzed)
         gaps: dict[str, Gap | None] = {
-            c.entry_id: self.cover.gap(analyzed, content, index.bags[c.entry_id], c.entry_id)
+            c.entry_id: _first(
+                self.cover.gap(analyzed, content, index.bags[c.entry_id], c.entry_id), unsaid
+            )
             for c in ranked[: self.thresholds.clarify_options]
         }
         sentence_gap = None
@@ -66,7 +72,7 @@ class Matcher:
             stated = sentence.content
             citers = index.citing.get((sentence.paragraph, sentence.text), set())
             stated = stated.union(*(index.bags[e] for e in citers))
-            sentence_gap = self.cover.gap(analyzed, content, stated, None)
+            sentence_gap = _first(self.cover.gap(analyzed, content, stated, None), unsaid)
         unmentioned = self.cover.gap(analyzed, content, index.own_words, None)
         if unmentioned is not None and (
             not unmentioned.absent
@@ -83,3 +89,11 @@ class Matcher:
             unmentioned,
             self.thresholds,
         )
+
+
+def _first(gap: Gap | None, unsaid: Gap | None) -> Gap | None:
+    """A name the article never mentions is said first ("doesn't mention France"); otherwise
+    what the speaker did not say is the plainer account of the gap."""
+    if unsaid is not None and (gap is None or not gap.absent):
+        return unsaid
+    return gap

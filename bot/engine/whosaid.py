@@ -47,12 +47,20 @@ class WhoSaid:
                 if c.quote_id is not None:
                     mine = (len(entry.citations), entry.id)
                     owners[c.quote_id] = min(owners.get(c.quote_id, mine), mine)
+        # What the article says around each quotation: its paragraph ("Armenia continues to
+        # strictly adhere to the ceasefire regime" in the words of the quotation's paragraph).
+        paragraphs: dict[int, frozenset[str]] = {}
+        for number, doc in index.sentences:
+            paragraphs[number] = paragraphs.get(number, frozenset()) | doc.content
         self.quotes: list[tuple[Quote, frozenset[str], str | None]] = []
+        self.context: dict[str, frozenset[str]] = {}
         for quote in index.knowledge.quotes.values():
             if not quote.speaker or quote.kind == "fact":
                 continue
             owner = owners[quote.id][1] if quote.id in owners else None
-            self.quotes.append((quote, analyze(quote.text).content, owner))
+            words = analyze(quote.text).content
+            self.quotes.append((quote, words, owner))
+            self.context[quote.id] = words | paragraphs.get(quote.paragraph, frozenset())
 
     def asks(self, analyzed: Analyzed) -> bool:
         """ "who said/warned/accused ...": who, then a verb of speech among the next words."""
@@ -83,4 +91,9 @@ class WhoSaid:
         if best is None:
             return None
         covered, _, quote, words, owner = best
-        return Said(quote, owner, covered, self.cover.gap(analyzed, said, words, None))
+        # The quotation's own paragraph may complete it, but not another part of the article:
+        # "Who said the United States plays a crucial role?" is not licensed by the US truce.
+        context = self.context[quote.id]
+        return Said(
+            quote, owner, covered, self.cover.gap(analyzed, said, context, None, quoted=True)
+        )

@@ -1,0 +1,153 @@
+""" "What did X say about Y?": Y must be among what the article reports X saying.
+
+An entry can cover every word of such a question and still not answer it: the entry about
+Aliyev's warning to third parties also mentions Sarkissian, so "why did Sarkissian warn against
+third parties?" shares all its words, but Sarkissian warned nobody. When a question names a
+speaker before a verb of speech (say, warn, accuse, call, deny, announce), the rest of it (the
+claim) must be covered by that speaker's own words: the quotations and claims quotes.yaml
+attributes to them, and the article sentences where they are the one speaking. A speaker is
+matched by name or by role and country ("the Azerbaijani president", "Armenia", "Russia's
+foreign minister" match Aliyev, Armenia's officials, Lavrov).
+
+The result is a Gap naming the speaker, or None when the article reports the claim (or the
+question names no speaker).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from bot.engine.analyze import Analyzed
+from bot.engine.cover import Cover, Gap, typed_tokens
+from bot.engine.index import Index
+from bot.engine.text import sentences
+
+# A form of "be" or "get" right before the verb makes it passive ("Azerbaijan was accused of
+# ..."): the name before it is the target, not the speaker; the speaker, if any, follows "by".
+_PASSIVE = frozenset({"is", "was", "were", "be", "been", "being", "are", "get", "got", "gets"})
+
+
+# Words inside a speaker's name and title: "Secretary of State Mike Pompeo", "Armenia's
+# Defense Ministry".
+_JOINERS = frozenset({"of", "the", "s"})
+
+
+@dataclass(frozen=True, slots=True)
+class Attributed:
+    """A question that puts words in someone's mouth: who, and what they are said to say."""
+
+    speaker: frozenset[
+        str
+    ]  # the speaker's names and roles as tokens ({"aliyev"}, {"president", "azerbaijan"})
+    claim: frozenset[str]  # the constraints after the verb
+
+
+class Speakers:
+    """Built once per knowledge (beside Cover): each speaker's own words, as token bags."""
+
+    def __init__(self, index: Index, cover: Cover) -> None:
+        self.cover = cover
+        language = index.knowledge.language
+        analyze = index.analyzer.analyze
+        self.speech = language.speech
+        self.identities = language.actors | language.roles
+        self.markers = language.passive_markers
+        self.actors = language.actors
+        self.roles = language.roles
+        # (who, words): a quotation's speaker and role as tokens, with the quotation's words.
+        self.words: list[tuple[frozenset[str], frozenset[str]]] = []
+        quoted: dict[str, frozenset[str]] = {}
+        for quote in index.knowledge.quotes.values():
+            if not quote.speaker:
+                continue
+            who = analyze(f"{quote.speaker} {quote.role or ''}").content & self.identities
+            quoted[quote.id] = who
+            self.words.append((who, analyze(quote.text).content))
+        # An entry that cites only one speaker's words is about what they said: its phrasings
+        # are the curators' own account of it ("How did Aliyev respond to Sarkissian?", where
+        # the article says only "the call prompted a response").
+        for entry in index.knowledge.entries.values():
+            whose = {quoted[c.quote_id] for c in entry.citations if c.quote_id in quoted}
+            if len(whose) == 1:
+                who = whose.pop()
+                for text in (*entry.questions, entry.label):
+                    self.words.append((who, analyze(text).content))
+        # Article sentences where someone is the one speaking ("Erdogan said on Friday ...",
+        # "a response from Azeri President Ilham Aliyev, who warned ...").
+        for paragraph in index.knowledge.article.paragraphs:
+            for text in sentences(paragraph.text):
+                a = analyze(text)
+                found = self.attributed(a, nearest=True)
+                if found is not None:
+                    self.words.append((found.speaker, a.content))
+
+    def attributed(self, analyzed: Analyzed, *, nearest: bool = False) -> Attributed | None:
+        tokens = analyzed.tokens
+        verb = next((i for i, t in enumerate(tokens) if t in self.speech), None)
+        if verb is None:
+            return None
+        before = tokens[:verb]
+        after = tokens[verb + 1 :]
+        # "was announced by X", "a response from X": the speaker follows the marker.
+        passive = bool(verb) and tokens[verb - 1] in _PASSIVE
+        reach = len(after) if passive else 3
+        marker = next((i for i, t in enumerate(after[:reach]) if t in self.markers), None)
+        if passive or (marker is not None and not self.identities.intersection(before)):
+            if marker is None:
+                return None
+            speaker = frozenset(t for t in after[marker + 1 :] if t in self.identities)
+            after = after[:marker]
+        elif any(t in self.markers for t in before):
+            return None  # "according to Baku, Armenia accused ...": too tangled to read
+        elif nearest:
+            # In the article's own sentences, the speaker is the name right before the verb
+            # ("... its NATO allies, with Secretary of State Mike Pompeo accusing"), not every
+            # name before it.
+            run: list[str] = []
+            for t in reversed(before):
+                if t in self.identities:
+                    run.append(t)
+                elif t not in _JOINERS or run == []:
+                    break
+            speaker = frozenset(run)
+        else:
+            speaker = frozenset(t for t in before if t in self.identities)
+        if not speaker:
+            return None
+        claimed = frozenset(after) & analyzed.content
+        claim = self.cover.constraints(claimed) - self.speech - speaker
+        return Attributed(speaker, claim)
+
+    def gap(self, analyzed: Analyzed) -> Gap | None:
+        """What the question says its speaker said that the article does not report them saying."""
+        found = self.attributed(analyzed)
+        if found is None:
+            return None
+        theirs = [words for who, words in self.words if self._matches(found.speaker, who)]
+        typed = typed_tokens(analyzed, self.cover.names)
+        speaker = " ".join(typed[t] for t in _in_order(analyzed, found.speaker))
+        if not theirs:
+            # Only a single name that the article never quotes is sure to be nobody's words
+            # ("NATO"); "Aliyev's aide", "the Armenian president, not the PM" are read loosely.
+            if len(found.speaker) == 1 and found.speaker <= self.actors:
+                return Gap((), (), (), (), speaker=speaker)
+            return None
+        said = frozenset().union(*theirs)
+        uncovered = found.claim - said
+        if not uncovered or self.cover.tolerable(uncovered, found.claim | found.speaker):
+            return None
+        missing = tuple(typed[t] for t in _in_order(analyzed, uncovered))
+        return Gap(missing, (), (), (), speaker=speaker)
+
+    def _matches(self, speaker: frozenset[str], who: frozenset[str]) -> bool:
+        """Every name the question gives the speaker, and one of its roles if it gives any."""
+        roles = speaker & self.roles
+        return speaker - roles <= who and (not roles or bool(roles & who))
+
+
+def _in_order(analyzed: Analyzed, tokens: frozenset[str]) -> list[str]:
+    seen: list[str] = []
+    for t in analyzed.tokens:
+        if t in tokens and t not in seen:
+            seen.append(t)
+    return seen
