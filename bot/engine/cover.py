@@ -28,6 +28,9 @@ from bot.engine.text import sentences
 
 Pair = tuple[str, str]  # (role, owner): ("primeminister", "armenia")
 
+# "how many Turkish soldiers are in Azerbaijan?": what is counted, as typed.
+_HOW_MANY = re.compile(r"\bhow\s+(many|much)\s+([^?!.]*)", re.IGNORECASE)
+
 # A capitalised word after a lower-case word or a comma: a name, not a sentence's first word.
 _CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
 
@@ -44,6 +47,7 @@ class Gap:
     anchors: tuple[str, ...]  # typed names and titles the question and the entry share ("Erdogan")
     strays: tuple[str, ...] = ()  # typed names of the question the entry does not cover
     speaker: str = ""  # typed speaker the question quotes, when the gap is in their words
+    uncounted: bool = False  # a "how many" the entry gives no number for
 
     def describe(self, question: str = "") -> str:
         """One plain sentence: what the article does not say (words cased as the user typed
@@ -53,6 +57,12 @@ class Gap:
             shown = [_as_typed(i, question) for i in items]
             return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
 
+        if self.uncounted and not self.absent:
+            asked = _HOW_MANY.search(question)
+            if asked and asked.group(2).strip():
+                counted = f"{asked.group(1).lower()} {asked.group(2).strip()}"
+                return f"The article doesn't say how {counted}."
+            return "The article doesn't give that number."
         if self.speaker and not self.absent:
             speaker = _as_typed(self.speaker, question)
             if not self.missing:
@@ -116,6 +126,12 @@ class Cover:
         # An entry's role pairs, found the first time it is a candidate: only the few entries
         # that ever rank near the top need them, so building does not analyse every text again.
         self._entry_pairs: dict[str, frozenset[Pair]] = {}
+        self.howmany = frozenset(analyze("how many").content)
+        # Per entry, what each of its "how many" phrasings counts ({killed, people}).
+        self._counts: dict[str, list[frozenset[str]]] = {}
+        for doc in index.docs:
+            if doc.owner and doc.content & self.howmany:
+                self._counts.setdefault(doc.owner, []).append(self.constraints(doc.content))
 
     def entry_pairs(self, entry_id: str) -> frozenset[Pair]:
         found = self._entry_pairs.get(entry_id)
@@ -207,7 +223,18 @@ class Cover:
         if entry_id is not None:
             own = self.entry_pairs(entry_id)
             pair_gaps = [typed for pair, typed in self.pairs(analyzed) if pair not in own]
-        if not uncovered and not pair_gaps:
+        # "How many X?" is answered only by a number of X: an entry asked "how many soldiers
+        # died?" gives no number of soldiers in Azerbaijan, however many words they share. One
+        # of its "how many" phrasings must share most of what it counts with the question
+        # ("how many hours before it broke" is "how many hours did the truce last").
+        uncounted = (
+            entry_id is not None
+            and bool(content & self.howmany)
+            and not any(
+                len(count - content) * 2 < len(count) for count in self._counts.get(entry_id, ())
+            )
+        )
+        if not uncovered and not pair_gaps and not uncounted:
             return None
         typed = typed_tokens(analyzed, self.names)
         own_words = self.index.own_words
@@ -218,7 +245,7 @@ class Cover:
             typed[t] for t in _ordered(analyzed, wanted & bag & (self.names | self.roles))
         )
         strays = tuple(typed[t] for t in ordered if t in self.names)
-        return Gap(missing, absent, tuple(pair_gaps), anchors, strays)
+        return Gap(missing, absent, tuple(pair_gaps), anchors, strays, uncounted=uncounted)
 
     def tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
         """Chat the filler list does not know ("lol how long did the truce even hold?"): a few

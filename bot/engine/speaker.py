@@ -115,7 +115,9 @@ class Speakers:
         if not speaker:
             return None
         claimed = frozenset(after) & analyzed.content
-        claim = self.cover.constraints(claimed) - self.speech - speaker
+        # Other words of speech are part of the claim: "how did Pompeo respond to Ankara's
+        # denial?" asks about a denial.
+        claim = self.cover.constraints(claimed) - {tokens[verb]} - speaker
         return Attributed(speaker, claim)
 
     def gap(self, analyzed: Analyzed) -> Gap | None:
@@ -135,7 +137,13 @@ class Speakers:
         said = frozenset().union(*theirs)
         uncovered = found.claim - said
         if not uncovered or self.cover.tolerable(uncovered, found.claim | found.speaker):
-            return None
+            # What the claim names must come up together, in one thing they said: Aliyev spoke
+            # of Turkish jets and of Russian support being hazardous, not of Turkish support
+            # being hazardous.
+            named = found.claim & (self.cover.names | self.cover.specific)
+            if not named or any(named <= words for words in theirs):
+                return None
+            uncovered = named
         missing = tuple(typed[t] for t in _in_order(analyzed, uncovered))
         return Gap(missing, (), (), (), speaker=speaker)
 

@@ -294,3 +294,16 @@ def test_a_typo_between_two_words_takes_the_one_its_neighbours_make_a_phrase_wit
     # "ministery" is one edit from both "minister" and "ministry"; "defence ministry" is known.
     analyzed = engine.match("what is the defence ministery of armenia saying").analyzed
     assert analyzed is not None and ("ministery", "ministry") in analyzed.corrected
+
+
+def test_how_many_is_answered_only_by_a_number_of_what_was_asked(engine: Engine) -> None:
+    # The death toll's entry counts the dead, not soldiers stationed somewhere.
+    reply = engine.ask("How many Turkish soldiers are in Azerbaijan?")
+    assert reply.kind is not Kind.ANSWER
+    assert reply.text.startswith(
+        "The article doesn't say how many Turkish soldiers are in Azerbaijan."
+    )
+    # A count it does give is still answered, however it is worded.
+    assert (
+        engine.ask("how many ceasefires has russia brokered so far").entry == "russian-ceasefires"
+    )
