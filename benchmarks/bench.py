@@ -73,8 +73,13 @@ def cold_start(repeat: int) -> float:
     runs = []
     for _ in range(repeat):
         start = time.perf_counter()
-        out = subprocess.run([sys.executable, "-m", "bot", "ask", "Who brokered the truce?"],
-                             cwd=ROOT, capture_output=True, text=True, check=True).stdout
+        out = subprocess.run(
+            [sys.executable, "-m", "bot", "ask", "Who brokered the truce?"],
+            cwd=ROOT,
+            capture_output=True,
+            text=True,
+            check=True,
+        ).stdout
         runs.append(time.perf_counter() - start)
         assert out.startswith("The United States brokered"), out
     return statistics.median(runs)
@@ -104,8 +109,8 @@ def naive_scan(knowledge: Knowledge) -> Callable[[str], object]:
     choices = [" ".join(words(q)) for e in knowledge.entries.values() for q in e.questions]
 
     def ask(question: str) -> object:
-        return process.extractOne(" ".join(words(question)), choices,
-                                  scorer=fuzz.token_set_ratio)
+        return process.extractOne(" ".join(words(question)), choices, scorer=fuzz.token_set_ratio)
+
     return ask
 
 
@@ -128,10 +133,14 @@ def matching(sizes: list[int]) -> None:
     base = load_knowledge(KNOWLEDGE)
     qs = questions()
     cases = load_cases(EVAL)
-    print(f"\nmatching latency over {len(qs)} questions (evaluation + held-out sets; per question "
-          f"the median of 3 timings, the naive scan timed once):")
-    print(f"{'entries':>9} {'build':>8} {'p50':>10} {'p99':>10} {'naive p50':>11} "
-          f"{'naive p99':>11} {'in scope':>9} {'abstain':>8} {'others':>7}")
+    print(
+        f"\nmatching latency over {len(qs)} questions (evaluation + held-out sets; per question "
+        f"the median of 3 timings, the naive scan timed once):"
+    )
+    print(
+        f"{'entries':>9} {'build':>8} {'p50':>10} {'p99':>10} {'naive p50':>11} "
+        f"{'naive p99':>11} {'in scope':>9} {'abstain':>8} {'others':>7}"
+    )
     for size in [len(base.entries), *sizes]:
         knowledge = base if size == len(base.entries) else synthetic(base, size)
         start = time.perf_counter()
@@ -140,21 +149,28 @@ def matching(sizes: list[int]) -> None:
         ours = latencies(engine.ask, qs)
         naive = latencies(naive_scan(knowledge), qs[:60] if size >= 10_000 else qs, repeat=1)
         report = evaluate(engine, cases)
-        print(f"{len(knowledge.entries):>9} {build:>7.1f}s {ms(percentile(ours, .5)):>10} "
-              f"{ms(percentile(ours, .99)):>10} {ms(percentile(naive, .5)):>11} "
-              f"{ms(percentile(naive, .99)):>11} {report.accuracy(True):>8.1f}% "
-              f"{report.accuracy(False):>7.1f}% {other_articles(engine, knowledge):>7}")
+        print(
+            f"{len(knowledge.entries):>9} {build:>7.1f}s {ms(percentile(ours, 0.5)):>10} "
+            f"{ms(percentile(ours, 0.99)):>10} {ms(percentile(naive, 0.5)):>11} "
+            f"{ms(percentile(naive, 0.99)):>11} {report.accuracy(True):>8.1f}% "
+            f"{report.accuracy(False):>7.1f}% {other_articles(engine, knowledge):>7}"
+        )
         del engine, knowledge
 
 
 # --- the running bot -------------------------------------------------------------------------
 
+
 def start_bot_process(fake: FakeBotAPI, data_dir: Path) -> subprocess.Popen[bytes]:
     """``python -m bot run`` in its own process, talking to the fake server."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
-               TELEGRAM_BASE_FILE_URL=fake.base_file_url, LOG_LEVEL="WARNING",
-               BOT_DATA_DIR=str(data_dir))
+    env.update(
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        LOG_LEVEL="WARNING",
+        BOT_DATA_DIR=str(data_dir),
+    )
     return subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env)
 
 
@@ -176,8 +192,12 @@ async def rss(burst: int) -> int:
             for n in range(burst):
                 user = fake.user(5000 + n, f"U{n}")
                 fake.send_text(fake.private_chat(user), user, qs[n % len(qs)])
-            await fake.wait_for(lambda: len({c.params.get("chat_id") for c in
-                                             fake.calls_to("sendMessage")}) >= burst, timeout=120)
+            await fake.wait_for(
+                lambda: (
+                    len({c.params.get("chat_id") for c in fake.calls_to("sendMessage")}) >= burst
+                ),
+                timeout=120,
+            )
             return vm_hwm_kb(proc.pid)
         finally:
             proc.terminate()
@@ -188,8 +208,12 @@ async def rss(burst: int) -> int:
 def bot_process(fake: FakeBotAPI, which: str) -> subprocess.Popen[bytes]:
     """``python -m benchmarks.bots ours|echo`` in its own process, talking to the fake."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    env.update(TELEGRAM_BOT_TOKEN=fake.token, TELEGRAM_BASE_URL=fake.base_url,
-               TELEGRAM_BASE_FILE_URL=fake.base_file_url, LOG_LEVEL="WARNING")
+    env.update(
+        TELEGRAM_BOT_TOKEN=fake.token,
+        TELEGRAM_BASE_URL=fake.base_url,
+        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
+        LOG_LEVEL="WARNING",
+    )
     return subprocess.Popen([sys.executable, "-m", "benchmarks.bots", which], cwd=ROOT, env=env)
 
 
@@ -207,14 +231,20 @@ async def answers_per_second(burst: int, which: str) -> tuple[float, float]:
         proc = bot_process(fake, which)
         try:
             await fake.wait_for(lambda: fake.is_long_polling, timeout=60)
-            chats = [(fake.private_chat(u), u) for u in
-                     (fake.user(7000 + n, f"U{n}") for n in range(burst))]
+            chats = [
+                (fake.private_chat(u), u)
+                for u in (fake.user(7000 + n, f"U{n}") for n in range(burst))
+            ]
             begin, cpu = time.perf_counter(), cpu_seconds(proc.pid)
             for n, (chat, user) in enumerate(chats):
                 fake.send_text(chat, user, qs[n % len(qs)])
-            await fake.wait_for(lambda: len({c.params.get("chat_id") for c in
-                                             fake.calls_to("sendMessage")}) >= burst,
-                                timeout=120, interval=0.001)
+            await fake.wait_for(
+                lambda: (
+                    len({c.params.get("chat_id") for c in fake.calls_to("sendMessage")}) >= burst
+                ),
+                timeout=120,
+                interval=0.001,
+            )
             elapsed, cpu = time.perf_counter() - begin, cpu_seconds(proc.pid) - cpu
             assert fake.errors == [], fake.errors
             return burst / elapsed, 1000 * cpu / burst
@@ -233,17 +263,24 @@ async def end_to_end(burst: int) -> None:
             runs[which].append(await answers_per_second(burst, which))
     rate = {b: statistics.median(r for r, _ in runs[b]) for b in bots}
     cpu = {b: statistics.median(c for _, c in runs[b]) for b in bots}
-    print(f"\nend to end, burst of {burst} questions from {burst} users through the fake Bot API, "
-          f"no rate limiter (median of 5):")
-    names = {"ours": "this bot", "echo": "bare PTB echo bot (PTB's HTTP client, httpx)",
-             "echo-aiohttp": "bare PTB echo bot on this bot's HTTP client",
-             "echo-answer": "that bot sending one fixed cited answer"}
+    print(
+        f"\nend to end, burst of {burst} questions from {burst} users through the fake Bot API, "
+        f"no rate limiter (median of 5):"
+    )
+    names = {
+        "ours": "this bot",
+        "echo": "bare PTB echo bot (PTB's HTTP client, httpx)",
+        "echo-aiohttp": "bare PTB echo bot on this bot's HTTP client",
+        "echo-answer": "that bot sending one fixed cited answer",
+    }
     for b in bots:
         print(f"  {names[b]:<46} {rate[b]:5.0f} answers/s  {cpu[b]:.2f} ms CPU per answer")
 
     def ratio(other: str) -> str:
-        return (f"{100 * rate['ours'] / rate[other]:.0f}% of the answers per second "
-                f"({100 * cpu[other] / cpu['ours']:.0f}% by CPU per answer)")
+        return (
+            f"{100 * rate['ours'] / rate[other]:.0f}% of the answers per second "
+            f"({100 * cpu[other] / cpu['ours']:.0f}% by CPU per answer)"
+        )
 
     print(f"  this bot / bare PTB echo bot: {ratio('echo')}")
     print(f"  this bot / echo bot on the same HTTP client: {ratio('echo-aiohttp')}")
@@ -254,17 +291,22 @@ async def end_to_end(burst: int) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="1000,10000,100000",
-                        help="synthetic knowledge sizes, comma-separated")
+    parser.add_argument(
+        "--sizes", default="1000,10000,100000", help="synthetic knowledge sizes, comma-separated"
+    )
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000 only")
     args = parser.parse_args()
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
-    print(f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
-          f"{platform.python_version()}, {platform.platform()}")
+    print(
+        f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
+        f"{platform.python_version()}, {platform.platform()}"
+    )
     print(f"cold start (`python -m bot ask`, median of 5): {cold_start(5):.2f} s")
-    print(f"knowledge load and validation (median of 5): "
-          f"{ms(timed(lambda: load_knowledge(KNOWLEDGE), 5))}")
+    print(
+        f"knowledge load and validation (median of 5): "
+        f"{ms(timed(lambda: load_knowledge(KNOWLEDGE), 5))}"
+    )
     knowledge = load_knowledge(KNOWLEDGE)
     print(f"matcher build (median of 5): {ms(timed(lambda: Engine(knowledge), 5))}")
     matching(sizes)

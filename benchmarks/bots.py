@@ -52,8 +52,10 @@ def answer_echo() -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Coroutine[Any
 
     async def send(update: Update, _context: ContextTypes.DEFAULT_TYPE) -> None:
         assert update.message
-        await update.message.reply_html(rendered.messages[0], reply_markup=rendered.keyboard,
-                                        link_preview_options=NO_PREVIEW)
+        await update.message.reply_html(
+            rendered.messages[0], reply_markup=rendered.keyboard, link_preview_options=NO_PREVIEW
+        )
+
     return send
 
 
@@ -63,12 +65,19 @@ def main(which: str) -> None:
         with tempfile.TemporaryDirectory(prefix="bench-data-") as scratch:
             app = build_application(
                 settings.model_copy(update={"data_dir": Path(scratch)}),
-                Engine(load_knowledge(ROOT / "knowledge")), rate_limited=False)
+                Engine(load_knowledge(ROOT / "knowledge")),
+                rate_limited=False,
+            )
             app.run_polling(allowed_updates=Update.ALL_TYPES)
         return
     token = settings.require_token().get_secret_value()
-    builder = (ApplicationBuilder().token(token).base_url(settings.base_url)
-               .base_file_url(settings.base_file_url).concurrent_updates(CONCURRENT_UPDATES))
+    builder = (
+        ApplicationBuilder()
+        .token(token)
+        .base_url(settings.base_url)
+        .base_file_url(settings.base_file_url)
+        .concurrent_updates(CONCURRENT_UPDATES)
+    )
     if which == "echo":
         # The reference gets the pool size that serves it best in this burst: httpx's pool
         # bookkeeping grows with connections and waiting requests (answers/s with 2, 4, 8, 16
@@ -77,8 +86,9 @@ def main(which: str) -> None:
     else:
         builder.request(AiohttpRequest(CONNECTION_POOL_SIZE)).get_updates_request(AiohttpRequest())
     echo_app = builder.build()
-    echo_app.add_handler(MessageHandler(filters.TEXT, answer_echo() if which == "echo-answer"
-                                        else echo))
+    echo_app.add_handler(
+        MessageHandler(filters.TEXT, answer_echo() if which == "echo-answer" else echo)
+    )
     echo_app.run_polling(allowed_updates=Update.ALL_TYPES)
 
 

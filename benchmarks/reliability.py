@@ -9,6 +9,9 @@ It prints, for each scenario, the load, the faults injected and the answers lost
   "20 messages per minute in a group" strictly (any 60 s window) and answers 429 past it; with
   this bot's limiter, fresh and just after a restart (Telegram's count full, the bot's empty),
   and with PTB's ``AIORateLimiter()`` for comparison;
+* a busy group: six people asking 20 questions each in one group, then ten people in private
+  (private answers must not wait for the group's window);
+* ``/stats`` over 1,000,000 recorded questions while questions keep being answered;
 * one person sending 100 messages in a minute while another asks every 5 s;
 * stopping with 50 answers in flight: SIGTERM, and kill -9 followed by a restart;
 * random inputs (hypothesis) through the engine and the renderer, checked by the fake's parser.
@@ -24,6 +27,7 @@ import asyncio
 import logging
 import signal
 import tempfile
+import threading
 import time
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -35,9 +39,11 @@ from telegram.ext import AIORateLimiter
 
 from bot.engine import Engine, load_knowledge
 from bot.engine.evaluate import load_cases
+from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.limits import SLOW_DOWN
+from bot.tg.outbox import BUSY
 from bot.tg.render import SORRY
 from tests.fake_bot_api import FakeBotAPI, RecordedCall
 from tests.test_properties import QUESTIONS, check_reply
@@ -110,7 +116,8 @@ async def group_flood(
                 fake.previous_run(group["id"], 20)
             users = [fake.user(100 + n, f"Member{n}") for n in range(8)]
             asked = {
-                fake.send_text(group, users[i % 8], f"/ask {questions[i]}")["message_id"]
+                fake.send_text(group, users[i % 8], f"/ask {questions[i]}")["message_id"]: 100
+                + i % 8
                 for i in range(40)
             }
             started = time.time()
@@ -119,29 +126,134 @@ async def group_flood(
                 return [
                     c
                     for c in fake.calls_to("sendMessage")
-                    if c.ok and c.params["chat_id"] == group["id"] and c.params["text"] != SORRY
+                    if c.ok
+                    and c.params["chat_id"] == group["id"]
+                    and c.params["text"] not in (SORRY, BUSY)
                 ]
 
             def answered() -> set[int]:
-                return {c.result.get("reply_to_message", {}).get("message_id") for c in answers()}
+                """Questions replied to, or whose asker a merged answer names."""
+                found = {c.result.get("reply_to_message", {}).get("message_id") for c in answers()}
+                named = {
+                    e["user"]["id"]
+                    for c in answers()
+                    for e in c.result.get("entities") or ()
+                    if e["type"] == "text_mention"
+                }
+                return found | {q for q, user in asked.items() if user in named}
 
-            # Until every question is answered, or no handler is at work any more.
+            # Until every question is answered, or nothing is at work any more.
             await fake.wait_for(lambda: fake.pending_updates == [], timeout=30)
             await asyncio.sleep(1)  # the handlers have started
-            while len(answered() & asked) < 40:
+            while len(answered() & set(asked)) < 40:
                 await asyncio.sleep(0.5)
-                if app.update_processor.current_concurrent_updates == 0:
+                busy = (
+                    app.update_processor.current_concurrent_updates
+                    or app.bot_data.outbox.waiting(group["id"])
+                )
+                if not busy:
                     break
             last = max((c.finished or 0.0 for c in answers()), default=started)
-            lost = 40 - len(answered() & asked)
+            got = len(answered() & set(asked))
+            notices = sum(
+                1 for c in fake.calls_to("sendMessage") if c.ok and c.params["text"] == BUSY
+            )
     label = f"group flood, {limiter}" + (", just after a restart" if restart else "")
     return line(
         label,
         questions=40,
-        answered=f"{40 - lost}/40",
-        answers_lost=lost,
+        answered=f"{got}/40",
+        busy_notices=notices,
         flood_429s=len(fake.flood_errors),
         last_answer_after=f"{last - started:.0f} s",
+    )
+
+
+async def busy_group_and_private(engine: Engine, questions: list[str], period: float) -> str:
+    """Six people ask 20 questions each in one group (each under the per-user limit); then ten
+    people ask in private. Private answers must not wait for the group's window."""
+    fake = FloodControlledFake(group_limit=20, group_period=period)
+    with tempfile.TemporaryDirectory() as scratch:
+        async with fake, bot_with(fake, engine, Path(scratch), "BotApiLimiter", period) as app:
+            group = fake.group(-100600, "Busy")
+            fake.service_message(group, "new_chat_members")
+            members = [fake.user(600 + n, f"Member{n}") for n in range(6)]
+            for i in range(120):
+                fake.send_text(group, members[i % 6], f"/ask {questions[i]}")
+            await fake.wait_for(lambda: len(fake.sent(group["id"])) >= 20, timeout=30)
+            readers = [fake.user(700 + n, f"Reader{n}") for n in range(10)]
+            chats = [fake.private_chat(r) for r in readers]
+            asked_at = time.monotonic()
+            for chat, reader in zip(chats, readers, strict=True):
+                fake.send_text(chat, reader, questions[200])
+            took = []
+            for chat in chats:
+                await fake.wait_sent(chat["id"], timeout=60)
+                took.append(time.monotonic() - asked_at)
+            outbox = app.bot_data.outbox
+            queued = outbox.waiting(group["id"])
+            refused, merged = outbox.refused, outbox.merged
+    took.sort()
+    return line(
+        "busy group (6 x 20 /ask) and 10 private questions",
+        private_median=f"{took[len(took) // 2]:.2f} s",
+        private_max=f"{took[-1]:.2f} s",
+        group_replies_queued=queued,
+        group_questions_merged=merged,
+        group_questions_turned_away=refused,
+    )
+
+
+def stats_at_scale(engine: Engine, rows: int, questions: list[str]) -> str:
+    """/stats over ``rows`` recorded questions, while questions keep being answered."""
+    with tempfile.TemporaryDirectory() as scratch:
+        store = Store(Path(scratch) / "bot.sqlite3")
+        now = time.time()
+        kinds = ("answer", "answer", "answer", "no_answer", "clarify")
+        with store._tx() as db:  # benchmark only: fill it fast
+            db.executemany(
+                "INSERT INTO events (ts, kind, entry, question, chat_type) VALUES (?, ?, ?, ?, ?)",
+                (
+                    (
+                        now - (i % 80) * 86_400 - i % 86_400,
+                        kinds[i % 5],
+                        f"entry-{i % 40}" if i % 5 < 3 else None,
+                        None if i % 5 < 3 else f"question {i % 5000}",
+                        "private",
+                    )
+                    for i in range(rows)
+                ),
+            )
+        done = threading.Event()
+        took: list[float] = []
+
+        def read() -> None:
+            started = time.perf_counter()
+            store.stats()
+            took.append(time.perf_counter() - started)
+            done.set()
+
+        reader = threading.Thread(target=read)
+        latencies: list[float] = []
+        reader.start()
+        i = 0
+        while not done.is_set():  # a question answered and recorded, as the bot does
+            started = time.perf_counter()
+            reply = engine.ask(questions[i % len(questions)])
+            store.record(reply.kind.value, "private", entry=reply.entry, question=reply.question)
+            latencies.append(time.perf_counter() - started)
+            i += 1
+            if i % 200 == 0:
+                store.flush()
+        reader.join()
+        store.close()
+    latencies.sort()
+    p99 = latencies[int(len(latencies) * 0.99)] if latencies else 0.0
+    return line(
+        f"/stats at {rows:,} rows",
+        took=f"{took[0]:.2f} s",
+        questions_answered_meanwhile=len(latencies),
+        their_p99=f"{p99 * 1000:.1f} ms",
     )
 
 
@@ -271,7 +383,9 @@ async def main(period: float, fuzz_examples: int) -> None:
     print(await transient_faults(engine, questions), flush=True)
     for result in await stop_in_flight(50):
         print(result, flush=True)
+    print(stats_at_scale(engine, 1_000_000, questions), flush=True)
     results = await asyncio.gather(
+        busy_group_and_private(engine, questions, period),
         group_flood(engine, questions, period, limiter="BotApiLimiter", restart=False),
         group_flood(engine, questions, period, limiter="BotApiLimiter", restart=True),
         group_flood(engine, questions, period, limiter="AIORateLimiter", restart=False),

@@ -17,14 +17,40 @@ from dataclasses import replace
 from bot.engine.load import Knowledge
 from bot.engine.model import Entry
 
-_SYLLABLES = ("ka", "ro", "vi", "le", "tan", "mar", "zu", "pel", "dor", "shi", "nav", "tek",
-              "bul", "gor", "ani", "sel", "tro", "mi", "dan", "ost", "ru", "fen", "lak", "zo")
+_SYLLABLES = (
+    "ka",
+    "ro",
+    "vi",
+    "le",
+    "tan",
+    "mar",
+    "zu",
+    "pel",
+    "dor",
+    "shi",
+    "nav",
+    "tek",
+    "bul",
+    "gor",
+    "ani",
+    "sel",
+    "tro",
+    "mi",
+    "dan",
+    "ost",
+    "ru",
+    "fen",
+    "lak",
+    "zo",
+)
 # Words of the real knowledge that name things; synthetic entries get their own instead.
 _NAMED = re.compile(
     r"\b(Azerbaijan\w*|Armenia\w*|Azeri\w*|Baku|Yerevan|Karabakh|Nagorno-Karabakh|Artsakh|"
     r"Russia\w*|Moscow|Turk\w*|Ankara|United States|US|Washington|NATO|Aliyev|Pashinyan|"
     r"Hajiyev|Sarkissian|Lavrov|Erdogan|Pompeo|Terter|Lachin|F-16s?|Hikmet|Ilham|Nikol|"
-    r"Sergei|Armen|Mike|Recep Tayyip|September|Sunday|Monday|Friday|1992)\b", re.IGNORECASE)
+    r"Sergei|Armen|Mike|Recep Tayyip|September|Sunday|Monday|Friday|1992)\b",
+    re.IGNORECASE,
+)
 
 
 def _word(rng: random.Random) -> str:
@@ -57,9 +83,13 @@ def synthetic(knowledge: Knowledge, size: int, seed: int = 7) -> Knowledge:
             phrasings.append(renamed if renamed != q else f"{q.rstrip('?')} in {place}?")
         entry_id = f"s{n}-{base.id}"[:40]
         entries[entry_id] = replace(
-            base, id=entry_id, article=f"synthetic-{(n - 1) // len(real)}",
+            base,
+            id=entry_id,
+            article=f"synthetic-{(n - 1) // len(real)}",
             questions=tuple(phrasings),
-            answer=_NAMED.sub(rename, base.answer), label="", followups=(),
-            citations=tuple(replace(c, quote=_NAMED.sub(rename, c.quote))
-                            for c in base.citations))
+            answer=_NAMED.sub(rename, base.answer),
+            label="",
+            followups=(),
+            citations=tuple(replace(c, quote=_NAMED.sub(rename, c.quote)) for c in base.citations),
+        )
     return replace(knowledge, entries=entries)

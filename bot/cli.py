@@ -13,7 +13,7 @@ from typing import TextIO
 from bot.engine import Engine, KnowledgeErrors, load_knowledge
 from bot.engine.evaluate import OUT_OF_SCOPE, evaluate, load_cases, unknown_expectations
 from bot.engine.model import Reply
-from bot.tg import health
+from bot.tg import deliverable, health
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
@@ -104,7 +104,14 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     except KnowledgeErrors as exc:
         for error in exc.errors:
             print(error, file=err)
-        print(f"{len(exc.errors)} problem(s) in {directory}; nothing was changed.", file=err)
+        print(f"{len(exc.errors)} problem(s) in {directory}.", file=err)
+        return 1
+    engine = Engine(knowledge)
+    undeliverable = deliverable.problems(engine)
+    if undeliverable:
+        for error in undeliverable:
+            print(error, file=err)
+        print(f"{len(undeliverable)} problem(s) in {directory}.", file=err)
         return 1
     cited, body = knowledge.coverage
     phrasings = sum(len(e.questions) for e in knowledge.entries.values())
@@ -123,7 +130,7 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     print(f"  coverage: {cited}/{body} body paragraphs cited", file=out)
     for warning in knowledge.warnings:
         print(f"  warning: {warning}", file=out)
-    for a, a_text, b, b_text in Engine(knowledge).collisions():
+    for a, a_text, b, b_text in engine.collisions():
         print(
             f'  warning: "{a_text}" ({a}) and "{b_text}" ({b}) read the same to the '
             "matcher; reword one",

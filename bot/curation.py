@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -54,6 +55,11 @@ class KnowledgeDiff:
             out.append("no entries added, removed or changed")
         out.append(f"coverage: {self.coverage[0]}/{self.coverage[1]} paragraphs cited")
         return out
+
+
+# Checks a candidate engine (and the folder its files were validated in) for what the chat front
+# end could not deliver.
+Check = Callable[[Engine, Path], list[KnowledgeError]]
 
 
 def diff(old: Knowledge, new: Knowledge) -> KnowledgeDiff:
@@ -151,8 +157,16 @@ def _fingerprint(directory: Path) -> dict[str, str]:
 class Curator:
     """Owns changes to one knowledge folder and the engine serving it. Thread-safe."""
 
-    def __init__(self, engine: Engine, directory: Path, data_dir: Path) -> None:
+    def __init__(
+        self,
+        engine: Engine,
+        directory: Path,
+        data_dir: Path,
+        check: Check | None = None,
+    ) -> None:
         self.engine = engine
+        # What the chat front end cannot deliver (bot/tg/deliverable.py); refused like errors.
+        self.check = check
         self.directory = directory
         self.backups = data_dir / "backups"
         self._journal = self.backups / "journal.jsonl"
@@ -197,6 +211,14 @@ class Curator:
         knowledge = dataclasses.replace(knowledge, directory=self.directory)
         candidate = Engine(knowledge)
         try:
+            undeliverable = self.check(candidate, workdir / "knowledge") if self.check else []
+            if undeliverable:
+                return Outcome(
+                    False,
+                    f"Not {verb}: {len(undeliverable)} message(s) could not be sent on "
+                    "Telegram; the current knowledge keeps serving.",
+                    errors=tuple(undeliverable),
+                )
             comparison = _compare(self.engine, candidate, workdir / "knowledge" / EVAL_FILE)
         except KnowledgeErrors as exc:  # a broken eval.yaml must not block every change
             return Outcome(
@@ -217,11 +239,26 @@ class Curator:
                 diff=change,
                 evaluation=comparison,
             )
+        saved: list[tuple[str, Path]] = []
+        try:
+            for name in replacements:
+                backup = self._save_backup(name, self._good.get(name))
+                if backup is not None:
+                    saved.append((name, backup))
+        except OSError as exc:  # the data folder is full or read-only
+            self._discard(saved)
+            return Outcome(
+                False,
+                f"Not {verb}: could not keep a backup in {self.backups} ({exc}), so /rollback "
+                "could not undo it; the current knowledge keeps serving.",
+                diff=change,
+                evaluation=comparison,
+            )
         try:
             for name, content in replacements.items():
-                self._backup(name, self._good.get(name))
                 _atomic_write(self.directory / name, content)
         except OSError as exc:  # a read-only mount, a full disk: say so; nothing was swapped
+            self._discard(saved)
             return Outcome(
                 False,
                 f"Not {verb}: could not write the knowledge folder ({exc}); "
@@ -229,20 +266,38 @@ class Curator:
                 diff=change,
                 evaluation=comparison,
             )
+        # Recorded only now that the write succeeded: a failed one leaves nothing to roll back.
+        for name, backup in saved:
+            self._record_backup(name, backup)
         self.engine.adopt(candidate)
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
         return Outcome(True, f"{verb.capitalize()}.", diff=change, evaluation=comparison)
 
     def _backup(self, name: str, content: bytes | None) -> None:
+        backup = self._save_backup(name, content)
+        if backup is not None:
+            self._record_backup(name, backup)
+
+    def _save_backup(self, name: str, content: bytes | None) -> Path | None:
+        """Keep ``content`` (the version about to be replaced) in the backups folder."""
         if content is None:
-            return
+            return None
         self.backups.mkdir(parents=True, exist_ok=True)
         stamp = time.strftime("%Y%m%dT%H%M%SZ", time.gmtime())
         path = self.backups / f"{stamp}-{time.time_ns() % 1_000_000:06d}-{name}"
         _atomic_write(path, content)
+        return path
+
+    def _record_backup(self, name: str, path: Path) -> None:
+        """Make a kept version the one /rollback restores next."""
         with self._journal.open("a", encoding="utf-8") as journal:
             journal.write(json.dumps({"file": name, "backup": path.name, "ts": time.time()}) + "\n")
+
+    @staticmethod
+    def _discard(saved: list[tuple[str, Path]]) -> None:
+        for _, path in saved:
+            path.unlink(missing_ok=True)
 
     # --- what admins do ---------------------------------------------------------------------
 
@@ -324,13 +379,27 @@ class Curator:
             )
 
     def _journal_entries(self) -> list[dict[str, str]]:
-        if not self._journal.is_file():
+        """The backups /rollback can restore, oldest first. A line torn by a crash (or edited
+        by hand) is read past: it must not make every later /rollback fail."""
+        try:
+            text = self._journal.read_text("utf-8", errors="replace")
+        except FileNotFoundError:
             return []
-        return [
-            json.loads(line)
-            for line in self._journal.read_text("utf-8").splitlines()
-            if line.strip()
-        ]
+        entries = []
+        for line in text.splitlines():
+            try:
+                entry = json.loads(line)
+            except ValueError:
+                continue
+            if (
+                isinstance(entry, dict)
+                and isinstance(entry.get("file"), str)
+                and isinstance(entry.get("backup"), str)
+                and entry["file"] in EDITABLE
+                and "/" not in entry["backup"]
+            ):
+                entries.append(entry)
+        return entries
 
     def export(self) -> list[tuple[str, bytes]]:
         """The current knowledge files, as served."""

@@ -67,8 +67,11 @@ class Settings(BaseSettings):
     group_rate_limit: int = Field(default=20, ge=0, validation_alias="GROUP_RATE_LIMIT")
     group_rate_period: float = Field(default=60.0, gt=0, validation_alias="GROUP_RATE_PERIOD")
     overall_rate_limit: int = Field(default=30, ge=0, validation_alias="OVERALL_RATE_LIMIT")
+    group_queue_limit: int = Field(default=20, ge=1, validation_alias="GROUP_QUEUE_LIMIT")
     user_rate_limit: int = Field(default=20, ge=0, validation_alias="USER_RATE_LIMIT")
     user_rate_period: float = Field(default=60.0, gt=0, validation_alias="USER_RATE_PERIOD")
+
+    store_retention_days: float = Field(default=90.0, ge=0, validation_alias="STORE_RETENTION_DAYS")
 
     # Webhook mode (`python -m bot run --webhook`), behind a reverse proxy.
     webhook_url: str | None = Field(default=None, validation_alias="WEBHOOK_URL")

@@ -2,12 +2,20 @@
 
 Personal data is kept to what the features need: the text of questions the bot could not answer
 (so admins can add phrasings), the chat type, and a salted hash of the voter's user id (so a vote
-counts once per user per answer). No names, no chat ids, no answered question texts.
+counts once per user per answer). No names, no chat ids, no answered question texts. Rows older
+than the retention (``STORE_RETENTION_DAYS``, 90 by default) are deleted.
+
+Reading never holds up answering: :meth:`Store.record` only appends to a buffer, the writer has
+its own lock, and every read (``/stats``, ``/unanswered``) opens its own read-only connection,
+which SQLite's WAL mode lets run beside the writer. A file that is not this bot's database (not
+SQLite, malformed, truncated, another schema) is moved aside with a timestamp and replaced by a
+fresh one: it holds only statistics, feedback and misses, never what the bot needs to answer.
 """
 
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import sqlite3
 import threading
@@ -16,6 +24,8 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
+
+log = logging.getLogger(__name__)
 
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
@@ -27,7 +37,9 @@ CREATE TABLE IF NOT EXISTS events (
     question TEXT,                 -- kept only for no_answer and clarify
     chat_type TEXT NOT NULL
 );
-CREATE INDEX IF NOT EXISTS events_ts ON events (ts);
+CREATE INDEX IF NOT EXISTS events_ts ON events (ts, kind);
+CREATE INDEX IF NOT EXISTS events_entry ON events (entry, ts) WHERE entry IS NOT NULL;
+CREATE INDEX IF NOT EXISTS events_question ON events (question, ts) WHERE question IS NOT NULL;
 CREATE TABLE IF NOT EXISTS feedback (
     answer_key TEXT NOT NULL,      -- which answer message
     voter TEXT NOT NULL,           -- salted hash of the user id
@@ -36,7 +48,16 @@ CREATE TABLE IF NOT EXISTS feedback (
     ts REAL NOT NULL,
     PRIMARY KEY (answer_key, voter)
 );
+CREATE INDEX IF NOT EXISTS feedback_ts ON feedback (ts);
 """
+# Columns this code reads and writes, per table: a file with others is not ours.
+COLUMNS = {
+    "meta": {"key", "value"},
+    "events": {"id", "ts", "kind", "entry", "question", "chat_type"},
+    "feedback": {"answer_key", "voter", "entry", "vote", "ts"},
+}
+RETENTION_DAYS = 90.0
+PRUNE_EVERY = 3_600.0  # seconds between deletions of expired rows
 
 DAY = 86_400.0
 WINDOWS = (("last day", DAY), ("last week", 7 * DAY), ("all time", None))
@@ -65,38 +86,86 @@ class WindowStats:
         return sum(self.counts.values())
 
 
+def _unusable(exc: sqlite3.DatabaseError) -> bool:
+    """The file is not (or no longer) this bot's database, as opposed to a disk problem."""
+    text = str(exc).lower()
+    return any(
+        sign in text
+        for sign in ("not a database", "malformed", "quick_check", "columns", "no such column")
+    )
+
+
 def normalise_question(text: str) -> str:
     """Group the same miss typed with different case and spacing."""
     return " ".join(text.split()).strip(" ?!.").casefold()[:500]
 
 
 class Store:
-    """A small thread-safe SQLite store; every call is one short transaction.
+    """A small thread-safe SQLite store; every write is one short transaction.
 
     Questions handled are buffered in memory by :meth:`record` (called for every answer, on the
     event loop: microseconds) and written by :meth:`flush` in one transaction; the bot flushes
     within a second, and every read and :meth:`close` flush first, so nothing read is stale.
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, retention_days: float = RETENTION_DAYS) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
-        self._lock = threading.Lock()
-        self._db = sqlite3.connect(path, check_same_thread=False, isolation_level=None)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.execute("PRAGMA busy_timeout=5000")
-        # WAL with NORMAL sync: durable across crashes of the bot, not of the machine, and no
-        # fsync per question.
-        self._db.execute("PRAGMA synchronous=NORMAL")
-        self._db.executescript(SCHEMA)
-        row = self._db.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
-        if row is None:
-            salt = secrets.token_hex(16)
-            self._db.execute("INSERT INTO meta VALUES ('salt', ?)", (salt,))
-        else:
-            salt = row[0]
-        self._salt = salt
+        self.retention = retention_days * DAY
+        self._buffered = threading.Lock()  # the buffer only: record() never waits for SQLite
+        self._lock = threading.Lock()  # the writing connection
         self._buffer: list[tuple[float, str, str | None, str | None, str]] = []
+        self._pruned_at = 0.0
+        try:
+            self._db, self._salt = self._open()
+        except sqlite3.DatabaseError as exc:
+            if not _unusable(exc):
+                raise  # a full disk or a read-only folder: the file itself may be fine
+            self._db, self._salt = self._replace(exc)
+        self.prune()
+
+    def _open(self) -> tuple[sqlite3.Connection, str]:
+        db = sqlite3.connect(self.path, check_same_thread=False, isolation_level=None)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            if db.execute("PRAGMA quick_check").fetchone()[0] != "ok":
+                raise sqlite3.DatabaseError("quick_check failed")
+            db.execute("PRAGMA journal_mode=WAL")
+            # WAL with NORMAL sync: durable across crashes of the bot, not of the machine, and
+            # no fsync per question.
+            db.execute("PRAGMA synchronous=NORMAL")
+            db.executescript(SCHEMA)
+            for table, wanted in COLUMNS.items():
+                have = {row[1] for row in db.execute(f"PRAGMA table_info({table})")}
+                if have != wanted:
+                    raise sqlite3.DatabaseError(f"table {table} has columns {sorted(have)}")
+            row = db.execute("SELECT value FROM meta WHERE key='salt'").fetchone()
+            if row is None:
+                salt = secrets.token_hex(16)
+                db.execute("INSERT INTO meta VALUES ('salt', ?)", (salt,))
+            else:
+                salt = str(row[0])
+        except BaseException:
+            db.close()
+            raise
+        return db, salt
+
+    def _replace(self, exc: sqlite3.DatabaseError) -> tuple[sqlite3.Connection, str]:
+        """Move an unusable file aside (with its WAL files) and start a fresh one."""
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        aside = self.path.with_name(f"{self.path.name}.unusable-{stamp}")
+        for suffix in ("", "-wal", "-shm"):
+            source = Path(f"{self.path}{suffix}")
+            if source.exists():
+                source.replace(Path(f"{aside}{suffix}"))
+        log.warning(
+            "%s is not a usable database (%s): moved it to %s and started a fresh one "
+            "(statistics, feedback and misses recorded before are in the old file)",
+            self.path,
+            exc,
+            aside.name,
+        )
+        return self._open()
 
     @contextmanager
     def _tx(self) -> Iterator[sqlite3.Connection]:
@@ -109,10 +178,32 @@ class Store:
                 raise
             self._db.execute("COMMIT")
 
+    @contextmanager
+    def _reader(self) -> Iterator[sqlite3.Connection]:
+        """A read-only connection of its own: reads wait for no lock of the writer's."""
+        db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+        try:
+            db.execute("PRAGMA busy_timeout=5000")
+            yield db
+        finally:
+            db.close()
+
     def close(self) -> None:
         self.flush()
         with self._lock:
             self._db.close()
+
+    def prune(self, now: float | None = None) -> int:
+        """Delete what is older than the retention; the number of rows deleted."""
+        now = now or time.time()
+        self._pruned_at = now
+        if self.retention <= 0:
+            return 0
+        before = now - self.retention
+        with self._tx() as db:
+            gone = db.execute("DELETE FROM events WHERE ts < ?", (before,)).rowcount
+            gone += db.execute("DELETE FROM feedback WHERE ts < ?", (before,)).rowcount
+        return gone
 
     # --- recording ---------------------------------------------------------------------------
 
@@ -128,12 +219,13 @@ class Store:
         """One question handled (buffered until :meth:`flush`). Question text is kept only when
         the bot could not answer."""
         text = normalise_question(question) if question and kind in LEARN_FROM else None
-        with self._lock:
+        with self._buffered:
             self._buffer.append((now or time.time(), kind, entry, text, chat_type))
 
     def flush(self) -> None:
-        """Write the buffered questions in one transaction (dropped if SQLite refuses)."""
-        with self._lock:
+        """Write the buffered questions in one transaction (dropped if SQLite refuses), and
+        delete expired rows once in a while."""
+        with self._buffered:
             rows, self._buffer = self._buffer, []
         if rows:
             with self._tx() as db:
@@ -142,6 +234,8 @@ class Store:
                     "VALUES (?, ?, ?, ?, ?)",
                     rows,
                 )
+        if time.time() - self._pruned_at >= PRUNE_EVERY:
+            self.prune()
 
     def voter_hash(self, user_id: int) -> str:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:32]
@@ -174,8 +268,8 @@ class Store:
         """The most frequent recent questions the bot abstained on or had to clarify."""
         since = (now or time.time()) - since_days * DAY
         self.flush()
-        with self._lock:
-            rows = self._db.execute(
+        with self._reader() as db:
+            rows = db.execute(
                 "SELECT question, COUNT(*), MAX(ts), "
                 "  SUM(kind='no_answer') >= SUM(kind='clarify') "
                 "FROM events WHERE question IS NOT NULL AND ts >= ? "
@@ -191,25 +285,25 @@ class Store:
         now = now or time.time()
         result = []
         self.flush()
-        with self._lock:
+        with self._reader() as db:
             for label, span in WINDOWS:
                 since = now - span if span else 0.0
                 counts = dict(
-                    self._db.execute(
+                    db.execute(
                         "SELECT kind, COUNT(*) FROM events WHERE ts >= ? GROUP BY kind", (since,)
                     ).fetchall()
                 )
-                entries = self._db.execute(
+                entries = db.execute(
                     "SELECT entry, COUNT(*) FROM events WHERE ts >= ? AND entry IS NOT NULL "
                     "GROUP BY entry ORDER BY COUNT(*) DESC, entry LIMIT ?",
                     (since, top),
                 ).fetchall()
-                misses = self._db.execute(
+                misses = db.execute(
                     "SELECT question, COUNT(*) FROM events WHERE ts >= ? AND question IS NOT NULL"
                     " GROUP BY question ORDER BY COUNT(*) DESC, question LIMIT ?",
                     (since, top),
                 ).fetchall()
-                up, down = self._db.execute(
+                up, down = db.execute(
                     "SELECT COALESCE(SUM(vote > 0), 0), COALESCE(SUM(vote < 0), 0) "
                     "FROM feedback WHERE ts >= ?",
                     (since,),

@@ -1488,6 +1488,12 @@ class FakeBotAPI:
         self, body: JSONDict, status: int, headers: dict[str, str] | None = None
     ) -> web.Response:
         text = json.dumps(body, ensure_ascii=False, separators=(",", ":"))
+        try:
+            text.encode()
+        except UnicodeEncodeError:
+            # A lone surrogate in some text (a client can send one): JSON escapes it, as
+            # Telegram does, since UTF-8 cannot carry it.
+            text = json.dumps(body, ensure_ascii=True, separators=(",", ":"))
         return web.Response(
             text=text, status=status, content_type="application/json", headers=headers
         )

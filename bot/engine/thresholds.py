@@ -30,7 +30,7 @@ class Thresholds:
     # --- near misses and suggestions ---------------------------------------------------------
     # Everyday words the article never uses are tolerated in a question otherwise covered when
     # they are fewer than one in this many of its meaningful words.
-    tolerated_share: int = 3
+    tolerated_share: int = 2
     related: float = 0.25  # an entry this close may be offered as related or as a suggestion
     near_miss: float = 0.40  # a related entry shown in full after "the article doesn't say"
     # --- "who said ...?" ----------------------------------------------------------------------

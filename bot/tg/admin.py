@@ -149,6 +149,9 @@ async def on_document_refused(update: Update, _context: Context) -> None:
         await send_html(update.message, render.esc(REFUSED_DOCUMENT))
 
 
+STATS_UNAVAILABLE = "Statistics are unavailable: their file could not be opened (see the log)."
+
+
 async def cmd_unanswered(update: Update, context: Context) -> None:
     """/unanswered: the most frequent recent questions the bot abstained on or clarified."""
     assert update.message
@@ -172,7 +175,12 @@ async def cmd_stats(update: Update, context: Context) -> None:
     assert update.message
     store = context.bot_data.store
     if store is None:
-        await send_html(update.message, render.esc("Statistics are not configured."))
+        await send_html(
+            update.message,
+            render.esc(
+                "Statistics are unavailable: the statistics file could not be opened (see the log)."
+            ),
+        )
         return
     out = []
     for w in await asyncio.to_thread(store.stats):

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import sqlite3
 import sys
 
 from telegram import (
@@ -27,7 +28,7 @@ from bot.curation import Curator
 from bot.engine import Engine
 from bot.settings import Settings, SettingsError
 from bot.store import Store
-from bot.tg import admin, render
+from bot.tg import admin, deliverable, render
 from bot.tg.buttons import on_button
 from bot.tg.commands import ADMIN_COMMANDS, GROUP_COMMANDS, PRIVATE_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
@@ -44,6 +45,7 @@ from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
 from bot.tg.limits import BotApiLimiter, UserRateLimit
 from bot.tg.logs import install_logging
+from bot.tg.outbox import Outbox
 from bot.tg.private import (
     cmd_help,
     cmd_sources,
@@ -87,15 +89,23 @@ def build_application(
         .post_stop(post_stop)
         .post_shutdown(post_shutdown)
     )
-    if rate_limited:
+    limiter = BotApiLimiter.from_settings(settings) if rate_limited else None
+    if limiter is not None:
         # Telegram's flood limits and retries of failed calls; the builder is mutable.
-        builder.rate_limiter(BotApiLimiter.from_settings(settings))
+        builder.rate_limiter(limiter)
     application: BotApplication = builder.build()
     data = application.bot_data
     data.engine = engine
     data.admin_ids = settings.admin_ids
-    data.store = Store(settings.data_dir / "bot.sqlite3")
-    data.curator = Curator(engine, engine.knowledge.directory, settings.data_dir)
+    data.outbox = Outbox(
+        settings.group_queue_limit,
+        settings.group_rate_period,
+        limiter.room if limiter is not None else None,
+    )
+    data.store = open_store(settings)
+    data.curator = Curator(
+        engine, engine.knowledge.directory, settings.data_dir, check=deliverable.problems
+    )
     admins = filters.User(user_id=settings.admin_ids)  # matches nobody when none is configured
 
     # Only new messages: an edited message was answered already, and channel posts are not ours.
@@ -147,6 +157,17 @@ def build_application(
     )
     application.add_error_handler(on_error)
     return application
+
+
+def open_store(settings: Settings) -> Store | None:
+    """The statistics store, or None when its file cannot be opened (a full disk, a read-only
+    folder): the bot still answers, and /stats and /unanswered say they are unavailable."""
+    path = settings.data_dir / "bot.sqlite3"
+    try:
+        return Store(path, settings.store_retention_days)
+    except (sqlite3.Error, OSError) as exc:
+        log.warning("cannot open %s (%s): answering without recording statistics", path, exc)
+        return None
 
 
 async def post_init(application: BotApplication) -> None:

@@ -35,9 +35,10 @@ async def on_button(update: Update, context: Context) -> None:
         wording=engine.knowledge.messages,
         feedback=not group,
     )
+    outbox = context.bot_data.outbox
     if action == render.ANSWER_IN_PLACE:
-        await replace(message, rendered)
+        await replace(message, rendered, outbox=outbox)
     else:
-        await send(message, rendered)
+        await send(message, rendered, outbox=outbox)
     # Answered last, so that if showing the answer fails the error handler can still answer it.
     await query.answer()

@@ -17,6 +17,7 @@ from bot.curation import Curator
 from bot.engine import Engine
 from bot.engine.model import Reply
 from bot.store import Store
+from bot.tg.outbox import Outbox
 
 R = TypeVar("R")
 log = logging.getLogger(__name__)
@@ -47,6 +48,7 @@ class BotData:
         "_worker",
         "admin_ids",
         "curator",
+        "outbox",
         "store",
         "watcher",
     )
@@ -60,6 +62,7 @@ class BotData:
         self.store: Store | None = None  # what the bot remembers; None when not configured
         self.curator: Curator | None = None  # admins' changes to the knowledge
         self.admin_ids: frozenset[int] = frozenset()
+        self.outbox = Outbox()  # replies to groups, queued per group (bot/tg/outbox.py)
         self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
 
     @property

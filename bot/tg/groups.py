@@ -54,7 +54,12 @@ async def on_mention(update: Update, context: Context) -> None:
 async def cmd_start_group(update: Update, context: Context) -> None:
     """/start in a group: point to /ask."""
     assert update.message
-    await send_html(update.message, render.group_start(context.bot.username), quote=True)
+    await send_html(
+        update.message,
+        render.group_start(context.bot.username),
+        quote=True,
+        outbox=context.bot_data.outbox,
+    )
 
 
 async def _answer(message: Message, context: Context, question: str) -> None:

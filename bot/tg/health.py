@@ -13,6 +13,7 @@ import asyncio
 import json
 import logging
 import os
+import socket
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -51,6 +52,7 @@ def write_health(
         "last_poll": last_poll,
         "reason": reason,
         "pid": os.getpid(),
+        "host": socket.gethostname(),
     }
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(f".{path.name}.{os.getpid()}.tmp")
@@ -104,6 +106,8 @@ def check(path: Path, max_age: float = MAX_AGE, now: float | None = None) -> tup
     if record.get("knowledge") != "loaded":
         return False, f"unhealthy: knowledge failed to load: {record.get('reason')}"
     status = record.get("status")
+    if status == RUNNING and _gone(record):
+        return False, f"unhealthy: the bot process (pid {record['pid']}) is gone"
     if status != RUNNING:
         reason = record.get("reason")
         return False, f"unhealthy: the bot is {status}" + (f": {reason}" if reason else "")
@@ -116,6 +120,21 @@ def check(path: Path, max_age: float = MAX_AGE, now: float | None = None) -> tup
             return False, f"unhealthy: no successful getUpdates for {age:.0f} s"
         return _fresh(record, now, max_age, f"polling, last getUpdates {age:.0f} s ago")
     return _fresh(record, now, max_age, f"{record.get('mode')}")
+
+
+def _gone(record: dict[str, Any]) -> bool:
+    """The process that wrote ``record`` no longer exists (checked on the same machine or
+    container only: elsewhere its pid means nothing)."""
+    pid = record.get("pid")
+    if not isinstance(pid, int) or record.get("host") != socket.gethostname():
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except PermissionError:  # it exists, under another user
+        return False
+    return False
 
 
 def _fresh(record: dict[str, Any], now: float, max_age: float, what: str) -> tuple[bool, str]:

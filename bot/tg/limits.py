@@ -118,6 +118,21 @@ class SlidingWindow:
         self._expire(time.monotonic())
         return not self._turn.locked() and len(self._finished) + self._running < self.limit
 
+    async def room(self) -> None:
+        """Wait until a call would go through now, without taking its place."""
+        while True:
+            now = time.monotonic()
+            self._expire(now)
+            taken = len(self._finished) + self._running
+            if taken < self.limit and not self._turn.locked():
+                return
+            if self._finished and taken >= self.limit:
+                await asyncio.sleep(self._finished[0] + self.period - now)
+            else:  # calls under way or waiting: look again when one finishes
+                self._freed.clear()
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._freed.wait(), self.period)
+
     def fill(self) -> None:
         """Count the window as full from now on: for when the real count is unknown."""
         self._finished = deque([time.monotonic()] * self.limit)
@@ -336,6 +351,14 @@ class BotApiLimiter(BaseRateLimiter[int]):
                 except RetryAfter as exc:
                     self._pause(chat, exc)  # while holding the turn: the next call sees it
                     raise
+
+    async def room(self, chat_id: int) -> None:
+        """Wait until a message to ``chat_id`` would go out at once (its window, a 429 pause):
+        the group outbox decides what to send only then, so later askers can still join it."""
+        chat = self._chat(chat_id)
+        await self._wait_if_paused(chat)
+        if chat.window is not None:
+            await chat.window.room()
 
     def _pause(self, chat: _Chat | None, exc: RetryAfter) -> None:
         until = time.monotonic() + exc._retry_after.total_seconds() + RETRY_AFTER_SLACK

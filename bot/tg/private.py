@@ -25,7 +25,9 @@ async def cmd_help(update: Update, context: Context) -> None:
     assert update.message
     examples = context.bot_data.engine.examples(1)
     text = render.help_text(context.bot.username, examples[0].question if examples else None)
-    await send_html(update.message, text, quote=in_group(update.message))
+    await send_html(
+        update.message, text, quote=in_group(update.message), outbox=context.bot_data.outbox
+    )
 
 
 async def cmd_sources(update: Update, context: Context) -> None:
@@ -33,7 +35,9 @@ async def cmd_sources(update: Update, context: Context) -> None:
     assert update.message
     knowledge = context.bot_data.engine.knowledge
     text = render.sources_text(knowledge.article, knowledge.quotes.values())
-    await send_html(update.message, text, quote=in_group(update.message))
+    await send_html(
+        update.message, text, quote=in_group(update.message), outbox=context.bot_data.outbox
+    )
 
 
 async def on_text(update: Update, context: Context) -> None:

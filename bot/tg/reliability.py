@@ -26,11 +26,12 @@ from pathlib import Path
 from typing import Any, BinaryIO
 
 from telegram import Update
-from telegram.error import InvalidToken, TelegramError
+from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import SimpleUpdateProcessor
 
 from bot.tg.context import BotApplication
 from bot.tg.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
+from bot.tg.outbox import deliveries
 from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig, start_webhook
 
@@ -46,7 +47,8 @@ class UpdateJournal:
     Each fetched update is appended as a line ``{"update": {...}}`` and each handled one as
     ``{"done": id}``: one ``write`` per batch of updates and one per answer, instead of creating
     and deleting a file per update (which cost as much as matching the question). The file is
-    emptied whenever nothing is open and rewritten with only the open updates when it grows large
+    emptied (truncated in place) whenever nothing is open, so that no message stays on disk
+    longer than its answer takes, and rewritten with only the open updates when it grows large
     under constant load. A line torn by a crash mid-write is skipped when reading.
 
     Also remembers when ``getUpdates`` last succeeded: the health check's sign of life.
@@ -54,9 +56,6 @@ class UpdateJournal:
 
     FILE = "updates.jsonl"
     COMPACT_AT = 4 * 1024 * 1024  # bytes: rewrite with only the open updates beyond this
-    # bytes: when nothing is open, start afresh beyond this; not after every answer, since a
-    # rewrite (close, replace, reopen) costs more than appending a line
-    EMPTY_AT = 256 * 1024
 
     def __init__(self, directory: Path) -> None:
         self.directory = directory
@@ -96,8 +95,8 @@ class UpdateJournal:
         """The update's handlers have finished: forget it."""
         if self._open.pop(update_id, None) is None:
             return
-        if not self._open and self._size >= self.EMPTY_AT:
-            self._rewrite()  # nothing open: start the file afresh
+        if not self._open:
+            self._empty()  # nothing open: keep no one's message longer than needed
         else:
             self._write(b'{"done": %d}\n' % update_id)
             if self._size >= self.COMPACT_AT:
@@ -120,6 +119,18 @@ class UpdateJournal:
         self._failing = False
         self._size += len(data)
         return True
+
+    def _empty(self) -> None:
+        """Truncate the file in place (cheap: no rename, it stays open for appending)."""
+        if self._file is None:
+            self._rewrite()
+            return
+        try:
+            self._file.truncate(0)
+            self._size = 0
+        except OSError as exc:
+            log.warning("cannot empty the update journal %s: %s", self.path, exc)
+            self.close()
 
     def _rewrite(self) -> None:
         """Replace the file by one holding only the open updates (atomically)."""
@@ -164,18 +175,30 @@ class UpdateJournal:
                     found.pop(int(item["done"]), None)
                 else:
                     update = item["update"]
+                    if not isinstance(update, dict):
+                        raise TypeError("not an update")
                     found[int(update["update_id"])] = update
-            except (ValueError, KeyError, TypeError):
+            except (ValueError, KeyError, TypeError, OverflowError):
                 skipped += 1  # a line torn by a crash, or not ours
         if skipped:
-            log.warning("skipped %d unreadable line(s) of the update journal", skipped)
+            aside = self.path.with_name(f"{self.FILE}.unreadable-{time.strftime('%Y%m%d-%H%M%S')}")
+            with contextlib.suppress(OSError):
+                aside.write_bytes(b"\n".join(lines) + b"\n")
+            log.warning(
+                "skipped %d unreadable line(s) of the update journal %s (a copy is in %s)",
+                skipped,
+                self.path,
+                aside.name,
+            )
         for update_id, data in found.items():
             self._open[update_id] = _line(data)
         return sorted(found.items())
 
 
 def _line(update: dict[str, Any]) -> bytes:
-    return json.dumps({"update": update}, ensure_ascii=False).encode() + b"\n"
+    # ASCII escapes: any text Telegram can send is written, lone surrogates ("\ud800") included,
+    # which UTF-8 cannot encode.
+    return json.dumps({"update": update}, ensure_ascii=True).encode() + b"\n"
 
 
 class PollingRequest(AiohttpRequest):
@@ -208,6 +231,7 @@ class JournalingProcessor(SimpleUpdateProcessor):
         self.journal = journal
         self._replaying: set[int] = set()
         self._replayed: set[int] = set()
+        self._waiting: set[asyncio.Future[Any]] = set()  # updates waiting for queued replies
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -225,9 +249,30 @@ class JournalingProcessor(SimpleUpdateProcessor):
             return
         if update_id not in self.journal:  # polling journals updates as they are fetched
             self.journal.record(update_id, update.to_dict())
-        try:
-            await coroutine
-        finally:
+        # A reply queued for a group (bot/tg/outbox.py) is not sent yet when the handler
+        # returns: the update stays open until it is.
+        with deliveries() as posted:
+            try:
+                await coroutine
+            except BaseException:
+                self.journal.done(update_id)
+                raise
+        if not posted:
+            self.journal.done(update_id)
+            return
+        waiting = asyncio.gather(*posted)
+        self._waiting.add(waiting)
+        waiting.add_done_callback(lambda sent: self._delivered(update_id, sent))
+
+    async def settle(self) -> None:
+        """Wait until every update whose replies were queued is marked (after Outbox.drain)."""
+        if self._waiting:
+            await asyncio.gather(*self._waiting, return_exceptions=True)
+        await asyncio.sleep(0)  # their done callbacks run on the next turn of the loop
+
+    def _delivered(self, update_id: int, sent: asyncio.Future[Any]) -> None:
+        self._waiting.discard(sent)
+        if not sent.cancelled():  # cancelled: stopped with it unsent, answered at the next start
             self.journal.done(update_id)
 
     async def replay(self, application: BotApplication) -> int:
@@ -236,8 +281,10 @@ class JournalingProcessor(SimpleUpdateProcessor):
         for update_id, data in self.journal.pending():
             try:
                 update = Update.de_json(data, application.bot)
-            except (KeyError, TypeError, ValueError) as exc:  # one bad entry must not stop the bot
-                log.warning("dropping journal entry %s: %r", update_id, exc)
+                if update is None:
+                    raise ValueError("empty update")
+            except Exception as exc:  # one bad entry must not stop the bot
+                log.warning("dropping journal entry %s: %s", update_id, type(exc).__name__)
                 self.journal.done(update_id)
                 continue
             self._replaying.add(update.update_id)
@@ -273,9 +320,15 @@ async def serve(
     failed = False
     assert application.updater
     try:
-        await application.initialize()
-        if application.post_init:
-            await application.post_init(application)
+        # Telegram unreachable at start (a network outage, its API down): wait for it.
+        if not await _until_reachable(application.initialize, stop, "connecting to Telegram"):
+            return
+        if application.post_init and not await _until_reachable(
+            lambda: application.post_init(application),  # type: ignore[misc]
+            stop,
+            "registering the commands",
+        ):
+            return
         if isinstance(processor, JournalingProcessor):
             await processor.replay(application)
         if webhook is not None:
@@ -288,6 +341,7 @@ async def serve(
                 # answered.
                 allowed_updates=Update.ALL_TYPES,
                 drop_pending_updates=False,
+                bootstrap_retries=-1,  # deleteWebhook until Telegram answers
                 error_callback=lambda exc: _report_polling_error(application, exc),
             )
         await application.start()
@@ -326,6 +380,12 @@ async def _stop(application: BotApplication, journal: UpdateJournal | None) -> N
     if application.running:
         log.info("stopping: finishing the answers in progress")
         await application.stop()  # waits for every queued update and running handler
+        left = await application.bot_data.outbox.drain()  # then for the groups' queued replies
+        if left:
+            log.warning("%d group reply(ies) unsent; answered at the next start", left)
+        processor = application.update_processor
+        if isinstance(processor, JournalingProcessor):
+            await processor.settle()
         if application.post_stop:
             await application.post_stop(application)
     await application.shutdown()
@@ -338,6 +398,30 @@ async def _stop(application: BotApplication, journal: UpdateJournal | None) -> N
                 "%d update(s) stay in the journal; they are answered at the next start",
                 len(journal),
             )
+
+
+START_RETRY_MAX = 60.0  # seconds: the longest wait between tries to reach Telegram at start
+
+
+async def _until_reachable(
+    step: Callable[[], Awaitable[Any]], stop: asyncio.Event, what: str
+) -> bool:
+    """Run ``step`` until Telegram answers it, waiting longer each time (1 s doubling to a
+    minute); False if asked to stop meanwhile. A refused token is not retried."""
+    delay = 1.0
+    while True:
+        try:
+            await step()
+            return True
+        except (NetworkError, TimedOut) as exc:
+            if isinstance(exc, BadRequest):
+                raise
+            log.warning("%s failed (%s); trying again in %.0f s", what, exc, delay)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), delay)
+        if stop.is_set():
+            return False
+        delay = min(START_RETRY_MAX, delay * 2)
 
 
 def _report_polling_error(application: BotApplication, exc: TelegramError) -> None:

@@ -8,12 +8,13 @@ from collections.abc import Callable
 from functools import partial
 from typing import TypeVar
 
-from telegram import LinkPreviewOptions, Message
+from telegram import LinkPreviewOptions, Message, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
 from bot.tg import render
 from bot.tg.context import Context
+from bot.tg.outbox import BUSY, Outbox
 from bot.tg.render import Rendered
 
 log = logging.getLogger(__name__)
@@ -47,10 +48,43 @@ async def think(context: Context, chat_id: int, work: Callable[[], R]) -> R:
         timeout = TYPING_EVERY
 
 
-async def send(message: Message, rendered: Rendered, *, quote: bool = False) -> None:
-    """Reply to ``message``; in groups the first part quotes the asker's message."""
-    last = len(rendered.messages) - 1
-    for i, text in enumerate(rendered.messages):
+async def send(
+    message: Message,
+    rendered: Rendered,
+    *,
+    quote: bool = False,
+    outbox: Outbox | None = None,
+    asker: User | None = None,
+) -> None:
+    """Reply to ``message``; in groups the first part quotes the asker's message.
+
+    With an ``outbox``, a reply in a group is queued there and this returns at once
+    (bot/tg/outbox.py): the group's rate window is waited for by its queue, not by the handler.
+    """
+    if outbox is not None and in_group(message):
+        outbox.post(
+            message.chat_id,
+            partial(_send_now, message, rendered, quote),
+            key=rendered.messages,
+            asker=asker,
+            busy=partial(_send_now, message, Rendered((render.esc(BUSY),)), True),
+        )
+        return
+    await _send_now(message, rendered, quote, ())
+
+
+async def _send_now(
+    message: Message, rendered: Rendered, quote: bool, others: tuple[str, ...]
+) -> None:
+    messages = list(rendered.messages)
+    if others:
+        # The same question from several people: one answer, naming the others (who are
+        # notified by the mention), if it fits in the last message.
+        note = f"\n\n<i>Also asked by {', '.join(others)}</i>"
+        if len(messages[-1]) + len(note) <= render.MAX_CHARS:
+            messages[-1] += note
+    last = len(messages) - 1
+    for i, text in enumerate(messages):
         await message.reply_html(
             text,
             do_quote=quote and i == 0,
@@ -60,13 +94,23 @@ async def send(message: Message, rendered: Rendered, *, quote: bool = False) -> 
         )
 
 
-async def send_html(message: Message, text: str, *, quote: bool = False) -> None:
+async def send_html(
+    message: Message, text: str, *, quote: bool = False, outbox: Outbox | None = None
+) -> None:
     """Reply with one fixed HTML text."""
-    await send(message, Rendered((text,)), quote=quote)
+    await send(message, Rendered((text,)), quote=quote, outbox=outbox)
 
 
-async def replace(message: Message, rendered: Rendered) -> None:
-    """Edit ``message`` to show the first part; send any further parts after it."""
+async def replace(message: Message, rendered: Rendered, *, outbox: Outbox | None = None) -> None:
+    """Edit ``message`` to show the first part; send any further parts after it (in a group,
+    through its queue when an ``outbox`` is given)."""
+    if outbox is not None and in_group(message):
+        outbox.post(message.chat_id, lambda _: _replace_now(message, rendered))
+        return
+    await _replace_now(message, rendered)
+
+
+async def _replace_now(message: Message, rendered: Rendered) -> None:
     last = len(rendered.messages) - 1
     try:
         await message.edit_text(
@@ -81,20 +125,21 @@ async def replace(message: Message, rendered: Rendered) -> None:
             raise
         return
     if last:
-        await send(message, Rendered(rendered.messages[1:], rendered.keyboard))
+        await _send_now(message, Rendered(rendered.messages[1:], rendered.keyboard), False, ())
 
 
 async def answer(message: Message, context: Context, question: str, *, if_blank: str) -> None:
     """Answer a question asked in ``message``'s chat: engine (with "typing"), render, reply,
     then remember how it went. ``if_blank`` (HTML) is the reply to a blank question."""
     engine = context.bot_data.engine
+    outbox = context.bot_data.outbox
     group = in_group(message)
     if render.is_blank(question):
-        await send_html(message, if_blank, quote=group)
+        await send_html(message, if_blank, quote=group, outbox=outbox)
         return
     reply = await think(context, message.chat_id, partial(engine.ask, question))
     rendered = render.render_reply(
         reply, group=group, wording=engine.knowledge.messages, feedback=not group
     )
-    await send(message, rendered, quote=group)
+    await send(message, rendered, quote=group, outbox=outbox, asker=message.from_user)
     context.bot_data.record(reply, message.chat.type)

@@ -11,6 +11,7 @@ import pytest
 from bot.curation import Curator
 from bot.engine import Engine, load_knowledge
 from bot.engine.model import Kind
+from bot.tg import deliverable
 
 NEW_ENTRY = """
 - id: lachin-region
@@ -40,16 +41,22 @@ def test_good_upload_is_applied_backed_up_and_served(knowledge_copy: Path, tmp_p
     assert curator.engine.answer_entry("lachin-region") is not None
 
 
-def test_fabricated_citation_is_rejected_and_nothing_changes(knowledge_copy: Path,
-                                                            tmp_path: Path) -> None:
+def test_fabricated_citation_is_rejected_and_nothing_changes(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
     curator = curator_for(knowledge_copy, tmp_path)
     before = (knowledge_copy / "qa.yaml").read_bytes()
-    bad = before + NEW_ENTRY.replace("- az-mod-shelling",
-                                     '- "Armenian troops shelled the city of Ganja"').encode()
+    bad = (
+        before
+        + NEW_ENTRY.replace(
+            "- az-mod-shelling", '- "Armenian troops shelled the city of Ganja"'
+        ).encode()
+    )
     outcome = curator.upload("qa.yaml", bad)
     assert not outcome.applied
-    assert any(e.file == "qa.yaml" and "does not appear verbatim" in e.message
-               for e in outcome.errors)
+    assert any(
+        e.file == "qa.yaml" and "does not appear verbatim" in e.message for e in outcome.errors
+    )
     assert "keeps serving" in outcome.message
     assert (knowledge_copy / "qa.yaml").read_bytes() == before
     assert curator.engine.ask("who brokered the truce").entry == "who-brokered"
@@ -91,11 +98,14 @@ def test_only_knowledge_files_and_reasonable_sizes(knowledge_copy: Path, tmp_pat
     assert "same as the current" in curator.upload("qa.yaml", same).message
 
 
-def test_a_change_that_hurts_the_evaluation_set_is_refused(knowledge_copy: Path,
-                                                           tmp_path: Path) -> None:
+def test_a_change_that_hurts_the_evaluation_set_is_refused(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
     (knowledge_copy / "eval.yaml").write_text(
         "- {q: 'who brokered the truce', expect: who-brokered}\n"
-        "- {q: 'what is the weather in baku', expect: null}\n", encoding="utf-8")
+        "- {q: 'what is the weather in baku', expect: null}\n",
+        encoding="utf-8",
+    )
     curator = curator_for(knowledge_copy, tmp_path)
     qa = (knowledge_copy / "qa.yaml").read_text(encoding="utf-8")
     # A careless phrasing makes the bot answer a question the article says nothing about.
@@ -108,8 +118,9 @@ def test_a_change_that_hurts_the_evaluation_set_is_refused(knowledge_copy: Path,
     assert (knowledge_copy / "qa.yaml").read_text(encoding="utf-8") == qa
 
 
-def test_questions_during_a_swap_get_old_or_new_answers_never_errors(knowledge_copy: Path,
-                                                                     tmp_path: Path) -> None:
+def test_questions_during_a_swap_get_old_or_new_answers_never_errors(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
     curator = curator_for(knowledge_copy, tmp_path)
     original = (knowledge_copy / "qa.yaml").read_bytes()
     errors: list[BaseException] = []
@@ -144,12 +155,17 @@ def test_export_returns_the_files_served(knowledge_copy: Path, tmp_path: Path) -
 
 
 def test_a_folder_that_cannot_be_written_is_reported_not_crashed(
-        knowledge_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    knowledge_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     curator = curator_for(knowledge_copy, tmp_path)
     original = (knowledge_copy / "qa.yaml").read_bytes()
 
-    def read_only(*_args: object) -> None:  # what a read-only mount answers (even to root)
-        raise OSError(30, "Read-only file system")
+    replace = os.replace
+
+    def read_only(source: str, target: str) -> None:  # a read-only knowledge mount (even to root)
+        if Path(target).parent == knowledge_copy:
+            raise OSError(30, "Read-only file system")
+        replace(source, target)
 
     monkeypatch.setattr(os, "replace", read_only)
     outcome = curator.upload("qa.yaml", original + NEW_ENTRY.encode())
@@ -157,10 +173,25 @@ def test_a_folder_that_cannot_be_written_is_reported_not_crashed(
     assert "Read-only file system" in outcome.message
     assert (knowledge_copy / "qa.yaml").read_bytes() == original
     assert curator.engine.answer_entry("lachin-region") is None
+    # No backup is recorded for a write that failed: /rollback has nothing to undo.
+    assert "Nothing to roll back" in curator.rollback().message
+    assert not list((tmp_path / "data" / "backups").glob("*qa.yaml"))
 
 
-def test_a_broken_evaluation_set_is_reported_not_raised(knowledge_copy: Path,
-                                                        tmp_path: Path) -> None:
+def test_a_torn_backup_journal_is_read_past(knowledge_copy: Path, tmp_path: Path) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    assert curator.upload("qa.yaml", original + NEW_ENTRY.encode()).applied
+    with (tmp_path / "data" / "backups" / "journal.jsonl").open("a") as journal:
+        journal.write('{"file": "qa.yaml", "backup": "2026')  # a crash mid-write
+    outcome = curator.rollback()
+    assert outcome.applied, outcome.text()
+    assert (knowledge_copy / "qa.yaml").read_bytes() == original
+
+
+def test_a_broken_evaluation_set_is_reported_not_raised(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
     eval_file = knowledge_copy / "eval.yaml"
     eval_file.unlink()
     eval_file.write_text("- {q: [unclosed\n", encoding="utf-8")
@@ -170,3 +201,37 @@ def test_a_broken_evaluation_set_is_reported_not_raised(knowledge_copy: Path,
     assert not outcome.applied and "eval.yaml cannot be read" in outcome.message
     assert outcome.errors and outcome.errors[0].file == "eval.yaml"
     assert (knowledge_copy / "qa.yaml").read_bytes() == original
+
+
+def test_a_message_telegram_would_refuse_is_refused_at_its_line(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    curator = Curator(
+        Engine(load_knowledge(knowledge_copy)),
+        knowledge_copy,
+        tmp_path / "data",
+        check=deliverable.problems,
+    )
+    conversation = (knowledge_copy / "conversation.yaml").read_text()
+    line = next(
+        n for n, text in enumerate(conversation.splitlines(), 1) if "no_answer_group:" in text
+    )
+    too_long = conversation.replace(
+        'no_answer_group: "The article doesn\'t cover that."',
+        f'no_answer_group: "{"The article does not cover that. " * 130}"',
+    )
+    outcome = curator.upload("conversation.yaml", too_long.encode())
+    assert not outcome.applied
+    [error] = outcome.errors
+    assert (error.file, error.line) == ("conversation.yaml", line)
+    assert "Telegram sends at most 4096" in error.message
+    # An answer that would take a dozen messages is refused too, naming its entry.
+    qa = (knowledge_copy / "qa.yaml").read_text()
+    huge = qa + NEW_ENTRY.replace(
+        "Azerbaijan's Defense Ministry says Armenian troops shelled villages in the Lachin region.",
+        "Azerbaijan's Defense Ministry says Armenian troops shelled villages. " * 600,
+    )
+    outcome = curator.upload("qa.yaml", huge.encode())
+    assert not outcome.applied
+    assert any("lachin-region" in e.message and "at most 3" in e.message for e in outcome.errors)
+    assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."

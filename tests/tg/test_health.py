@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -116,3 +118,20 @@ def test_knowledge_that_fails_to_load_exits_non_zero_and_is_unhealthy(
     assert cli.main(["health"]) == 1
     reason = capsys.readouterr().err
     assert "knowledge failed to load" in reason and "qa.yaml" in reason
+
+
+def test_unhealthy_when_the_process_that_wrote_the_beat_is_gone(tmp_path: Path) -> None:
+    path = tmp_path / "health.json"
+    write_health(path, "running", mode="polling", last_poll=time.time())
+    assert check(path)[0]  # this process is alive
+    ended = subprocess.run(
+        [sys.executable, "-c", "import os; print(os.getpid())"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    record = json.loads(path.read_text())
+    record["pid"] = int(ended.stdout)  # a beat seconds old, from a process that was killed
+    path.write_text(json.dumps(record))
+    healthy, why = check(path)
+    assert not healthy and "is gone" in why

@@ -3,7 +3,10 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
+
+import pytest
 
 from bot.tg.reliability import UpdateJournal
 
@@ -77,3 +80,41 @@ def test_a_journal_that_cannot_be_written_does_not_stop_answers(tmp_path: Path) 
     journal.fetched(response(update(1)))  # logged, not raised
     assert len(journal) == 0
     journal.done(1)
+
+
+def test_any_text_telegram_can_send_is_journaled(tmp_path: Path) -> None:
+    # A lone surrogate cannot be encoded as UTF-8; it used to make every getUpdates fail.
+    journal = UpdateJournal(tmp_path)
+    journal.fetched(
+        json.dumps({"ok": True, "result": [update(1, "\ud800 who brokered it?")]}).encode()
+    )
+    assert 1 in journal
+    assert reopened(tmp_path) == [(1, update(1, "\ud800 who brokered it?"))]
+
+
+def test_lines_of_the_wrong_shape_are_skipped_and_kept_aside(
+    tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    journal = UpdateJournal(tmp_path)
+    journal.fetched(response(update(1)))
+    journal.close()
+    with journal.path.open("ab") as file:
+        file.write(
+            b'{"done": 1e400}\n{"update": "x"}\n[1, 2]\n\xff\xfe\n{"update": {"update_id": 2}}\n'
+        )
+    with caplog.at_level(logging.WARNING):
+        pending = reopened(tmp_path)
+    assert [update_id for update_id, _ in pending] == [1, 2]
+    [aside] = tmp_path.glob("updates.jsonl.unreadable-*")
+    assert "4 unreadable line(s)" in caplog.text and aside.name in caplog.text
+
+
+def test_nothing_stays_on_disk_once_every_update_is_answered(tmp_path: Path) -> None:
+    journal = UpdateJournal(tmp_path)
+    journal.fetched(response(update(1, "my private question"), update(2)))
+    journal.done(1)
+    assert b"my private question" in journal.path.read_bytes()  # 2 is still open
+    journal.done(2)
+    assert journal.path.read_bytes() == b""
+    journal.fetched(response(update(3)))  # and it goes on recording after that
+    assert reopened(tmp_path) == [(3, update(3))]

@@ -35,6 +35,7 @@ from bot.tg.limits import (
     RetryPolicy,
     SlidingWindow,
 )
+from bot.tg.outbox import BUSY
 from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
@@ -75,6 +76,20 @@ def answered_once(fake: FakeBotAPI, chat_id: int, question_ids: list[int]) -> bo
     """Every question in the group got exactly one answer quoting it."""
     replies = [m["reply_to_message_id"] for m in fake.sent(chat_id) if m["reply_to_message_id"]]
     return sorted(replies) == sorted(question_ids)
+
+
+def named(record: dict[str, Any]) -> set[int]:
+    """Users a sent message mentions by link ("Also asked by ...")."""
+    return {e["user"]["id"] for e in record.get("entities") or () if e["type"] == "text_mention"}
+
+
+def answered_or_named(fake: FakeBotAPI, chat_id: int, asked: list[tuple[int, int]]) -> bool:
+    """Every (question id, asker id) got its answer: a reply quoting it, or, when someone else
+    asked for the same answer while it was queued, a mention in that reply."""
+    sent = fake.sent(chat_id)
+    replied = {m["reply_to_message_id"] for m in sent if m["reply_to_message_id"]}
+    mentioned = set().union(*(named(m) for m in sent)) if sent else set()
+    return all(q in replied or user in mentioned for q, user in asked)
 
 
 # --- 1. transient failures are retried; no answer is lost ---------------------------------------
@@ -344,19 +359,22 @@ async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_mos
     # bot restarted right after posting 20 messages, so Telegram's count is full and the bot's
     # own is empty. Telegram answers the first reply with 429; everything after must fit.
     fake = FloodControlledFake(group_limit=20, group_period=1.0)
-    _, app = await start(fake, group_rate_period=1.0)
+    _, app = await start(fake, group_rate_period=1.0, group_queue_limit=40)
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     fake.previous_run(group["id"], 20)
     users = [fake.user(100 + n, f"Member{n}") for n in range(8)]
     asked = [
-        fake.send_text(group, users[i % 8], f"/ask {eval_questions[i]}")["message_id"]
+        (
+            fake.send_text(group, users[i % 8], f"/ask {eval_questions[i]}")["message_id"],
+            100 + i % 8,
+        )
         for i in range(40)
     ]
-    await fake.wait_for(lambda: answered_once(fake, group["id"], asked), timeout=20)
+    await fake.wait_for(lambda: answered_or_named(fake, group["id"], asked), timeout=20)
     await fake.wait_idle(quiet=QUIET)
     print(f"\n40 questions in one group: 40 answered, {len(fake.flood_errors)} 429")
-    assert answered_once(fake, group["id"], asked)
+    assert answered_or_named(fake, group["id"], asked)
     assert fake.flood_errors == [group["id"]]  # the first reply only
     assert [e.status for e in fake.errors] == [429]
     assert limiter_of(app).flood_waits == 1
@@ -378,6 +396,113 @@ async def test_many_chats_at_once_stay_within_the_overall_limit(
     await fake.wait_idle(quiet=QUIET)
     assert fake.flood_errors == []
     assert fake.errors == []
+
+
+# --- a busy group never holds up other chats ----------------------------------------------------
+
+
+def busy_notices(fake: FakeBotAPI, chat_id: int) -> list[JSONDict]:
+    return [m for m in fake.sent(chat_id) if m["text"] == BUSY]
+
+
+async def test_a_busy_group_does_not_hold_up_private_chats(
+    start: Start, eval_questions: list[str]
+) -> None:
+    # Six people each ask 20 questions in one group (each under the per-user limit), at
+    # Telegram's real group limit of 20 messages a minute; then ten people ask in private.
+    fake = FloodControlledFake()
+    _, app = await start(fake)
+    group = fake.group(-100500, "Readers")
+    fake.service_message(group, "new_chat_members")
+    members = [fake.user(200 + n, f"Member{n}") for n in range(6)]
+    for i in range(120):
+        fake.send_text(group, members[i % 6], f"/ask {eval_questions[i]}")
+    await fake.wait_for(lambda: len(fake.sent(group["id"])) >= 20, timeout=20)
+    readers = [fake.user(300 + n, f"Reader{n}") for n in range(10)]
+    chats = [fake.private_chat(r) for r in readers]
+    asked_at = time.monotonic()
+    for chat, reader in zip(chats, readers, strict=True):
+        fake.send_text(chat, reader, eval_questions[200])
+    took: list[float] = []
+    for chat in chats:
+        await fake.wait_sent(chat["id"], timeout=10)
+        took.append(time.monotonic() - asked_at)
+    outbox = app.bot_data.outbox
+    print(f"\nprivate answers during a group flood: median {sorted(took)[5]:.2f} s")
+    # Answered while the group's own replies still wait for its window: nobody waited for it.
+    assert outbox.waiting(group["id"]) > 0
+    assert len(fake.sent(group["id"])) <= 21
+    # The group's backlog is bounded, and the askers turned away got one notice between them.
+    assert outbox.waiting(group["id"]) <= outbox.bound + 1
+    assert outbox.refused > 0
+    [notice] = busy_notices(fake, group["id"]) or [None]
+    assert notice is None or notice["reply_to_message_id"]  # sent, or queued after the answers
+    assert fake.flood_errors == []
+
+
+async def test_a_group_below_its_bound_gets_every_answer_in_turn(
+    start: Start, eval_questions: list[str]
+) -> None:
+    # 5 messages a second in the group, 15 questions at once: 10 wait their turn, none is lost.
+    fake = FloodControlledFake(group_limit=5, group_period=1.0)
+    await start(fake, group_rate_limit=5, group_rate_period=1.0)
+    group = fake.group(-100500, "Readers")
+    fake.service_message(group, "new_chat_members")
+    users = [fake.user(100 + n, f"Member{n}") for n in range(3)]
+    asked = [
+        (
+            fake.send_text(group, users[i % 3], f"/ask {eval_questions[i]}")["message_id"],
+            100 + i % 3,
+        )
+        for i in range(15)
+    ]
+    await fake.wait_for(lambda: answered_or_named(fake, group["id"], asked), timeout=15)
+    assert busy_notices(fake, group["id"]) == []
+    assert fake.flood_errors == []
+
+
+async def test_the_same_question_queued_twice_gets_one_answer_naming_everyone(
+    start: Start,
+) -> None:
+    # One message per 2 s in the group: the first answer goes out, the rest wait.
+    fake = FloodControlledFake(group_limit=1, group_period=2.0)
+    _, app = await start(fake, group_rate_limit=1, group_rate_period=2.0)
+    group = fake.group(-100500, "Readers")
+    fake.service_message(group, "new_chat_members")
+    alice, bob, carol, dave = (
+        fake.user(42 + n, name) for n, name in enumerate(["Alice", "Bob", "Carol", "Dave"])
+    )
+    fake.send_text(group, alice, "/ask What is Nagorno-Karabakh?")
+    first = fake.send_text(group, bob, "/ask Who brokered the truce?")["message_id"]
+    fake.send_text(group, carol, "/ask who brokered the truce")
+    fake.send_text(group, dave, "/ask Who brokered the truce?")
+    await fake.wait_for(lambda: app.bot_data.outbox.merged == 2, timeout=5)
+    replies = lambda: [m for m in fake.sent(group["id"]) if m["reply_to_message_id"] == first]  # noqa: E731
+    [answer] = await fake.wait_for(replies, timeout=10)
+    assert "Also asked by Carol, Dave" in answer["text"]
+    assert named(answer) == {44, 45}  # Carol and Dave are notified
+    # Nobody else got that answer again.
+    texts = [m["text"] for m in fake.sent(group["id"])]
+    assert texts.count(answer["text"]) == 1
+
+
+async def test_telegram_unreachable_at_start_is_waited_for(
+    start: Start, caplog: pytest.LogCaptureFixture
+) -> None:
+    # getMe and setMyCommands keep failing for a while (more than the limiter's own retries):
+    # the bot keeps trying instead of exiting, then answers as usual.
+    fake = FakeBotAPI()
+    fake.fail_next("getMe", 502, "Bad Gateway", times=3)
+    fake.fail_next("setMyCommands", 502, "Bad Gateway", times=3)
+    with caplog.at_level(logging.WARNING, logger="bot.tg.reliability"):
+        await start(fake, send_retries=1, **FAST_RETRIES)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, "Who brokered the truce?")
+    [answer] = await fake.wait_sent(chat["id"], timeout=10)
+    assert "United States" in answer["text"]
+    assert "connecting to Telegram failed" in caplog.text
+    assert "registering the commands failed" in caplog.text
 
 
 # --- per-user limit ------------------------------------------------------------------------------
