@@ -82,10 +82,33 @@ def english_words(min_count: int) -> frozenset[str]:
     return frozenset(found)
 
 
+# Common words a slip of which is worth reading as that word ("diffrent" is "different"):
+# frequent enough that a rare name is not mistaken for one of them.
+GUESS_COUNT = 10_000_000
+
+
+@lru_cache(maxsize=4)
+def english_by_shape(min_count: int) -> dict[tuple[str, int], tuple[str, ...]]:
+    """Common English words by (first letter, length), most frequent first."""
+    text = resources.files("symspellpy").joinpath(_LEXICON).read_text(encoding="utf-8")
+    shaped: dict[tuple[str, int], list[str]] = {}
+    for line in text.splitlines():  # the list is sorted by frequency, highest first
+        word, _, count = line.partition(" ")
+        if count and int(count) >= min_count and word.isalpha():
+            shaped.setdefault((word[0], len(word)), []).append(word)
+    return {k: tuple(v) for k, v in shaped.items()}
+
+
 @lru_cache(maxsize=4)
 def english_stems(min_count: int) -> frozenset[str]:
     """english_words as stems: built once per process, not once per knowledge swap."""
     return frozenset(stem(w) for w in english_words(min_count))
+
+
+def _capitalised(word: str, text: str) -> bool:
+    """``word`` is typed with a capital somewhere in ``text``: probably a name."""
+    found = re.search(rf"(?<!\w){re.escape(word)}(?!\w)", text, re.IGNORECASE)
+    return found is not None and found.group(0)[:1].isupper()
 
 
 class Analyzer:
@@ -146,6 +169,7 @@ class Analyzer:
             if len(w) >= 4 and not w.isdigit():
                 self._by_shape.setdefault((w[0], len(w)), []).append(w)
         self._correct = lru_cache(maxsize=65536)(self._correct_uncached)
+        self._guess = lru_cache(maxsize=65536)(self._guess_uncached)
         # English words as the matcher sees them (stems), for telling chat from names.
         self.stem_english = english_stems(english_count)
 
@@ -168,6 +192,25 @@ class Analyzer:
         # swapped "piece", not "peace".
         same_letters = [c for c in tied if sorted(c) == sorted(word)]
         return tuple(same_letters + [c for c in tied if c not in same_letters])
+
+    def _guess_uncached(self, word: str) -> str | None:
+        """The common English word ``word`` is a slip of, if one is close: not to match it (the
+        knowledge does not use it), but so that it counts as an everyday word, not a name."""
+        if len(word) < 5 or not word.isalpha():
+            return None
+        limit = 1 if len(word) <= 6 else 2
+        shapes = english_by_shape(GUESS_COUNT)
+        best: tuple[int, int, str] | None = None
+        for n in range(len(word) - limit, len(word) + limit + 1):
+            for rank, candidate in enumerate(shapes.get((word[0], n), ())):
+                # Same first and last letter: "diffrent" is "different", but "macron" is a
+                # name, not a "macro".
+                if candidate[-1] != word[-1]:
+                    continue
+                d = OSA.distance(word, candidate, score_cutoff=limit)
+                if d <= limit and (best is None or (d, rank) < best[:2]):
+                    best = (d, rank, candidate)
+        return best[2] if best else None
 
     def _in_context(self, choices: tuple[str, ...], before: str, after: str) -> str:
         """Of equally close corrections, one that makes a known phrase with its neighbours:
@@ -218,6 +261,10 @@ class Analyzer:
                 # "Baku", "bread" is not "break"); only another form of the same word is taken
                 # ("militarily" for "military").
                 better = None
+            if better is None and w not in self.english and not _capitalised(w, text):
+                better = self._guess(w)  # "diffrent": an everyday word, mistyped
+                if better is not None:
+                    typed_as.setdefault(better, w)  # shown as typed, not as guessed
             if better is not None:
                 corrected.append((w, better))
                 fixed.append(better)

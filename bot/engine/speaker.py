@@ -55,14 +55,15 @@ class Speakers:
         self.actors = language.actors
         self.roles = language.roles
         # (who, words): a quotation's speaker and role as tokens, with the quotation's words.
-        self.words: list[tuple[frozenset[str], frozenset[str]]] = []
+        # Per speaker (as identity tokens), the bags of words of each thing they said.
+        self.words: dict[frozenset[str], list[frozenset[str]]] = {}
         quoted: dict[str, frozenset[str]] = {}
         for quote in index.knowledge.quotes.values():
             if not quote.speaker:
                 continue
             who = analyze(f"{quote.speaker} {quote.role or ''}").content & self.identities
             quoted[quote.id] = who
-            self.words.append((who, analyze(quote.text).content))
+            self.words.setdefault(who, []).append(analyze(quote.text).content)
         # An entry that cites only one speaker's words is about what they said: its phrasings
         # are the curators' own account of it ("How did Aliyev respond to Sarkissian?", where
         # the article says only "the call prompted a response").
@@ -71,7 +72,7 @@ class Speakers:
             if len(whose) == 1:
                 who = whose.pop()
                 for text in (*entry.questions, entry.label):
-                    self.words.append((who, analyze(text).content))
+                    self.words.setdefault(who, []).append(analyze(text).content)
         # Article sentences where someone is the one speaking ("Erdogan said on Friday ...",
         # "a response from Azeri President Ilham Aliyev, who warned ...").
         for paragraph in index.knowledge.article.paragraphs:
@@ -79,7 +80,14 @@ class Speakers:
                 a = analyze(text)
                 found = self.attributed(a, nearest=True)
                 if found is not None:
-                    self.words.append((found.speaker, a.content))
+                    self.words.setdefault(found.speaker, []).append(a.content)
+        self._said = {who: frozenset().union(*bags) for who, bags in self.words.items()}
+        self._postings: dict[frozenset[str], dict[str, set[int]]] = {}
+        for who, bags in self.words.items():
+            postings = self._postings[who] = {}
+            for i, bag in enumerate(bags):
+                for token in bag:
+                    postings.setdefault(token, set()).add(i)
 
     def attributed(self, analyzed: Analyzed, *, nearest: bool = False) -> Attributed | None:
         tokens = analyzed.tokens
@@ -125,27 +133,41 @@ class Speakers:
         found = self.attributed(analyzed)
         if found is None:
             return None
-        theirs = [words for who, words in self.words if self._matches(found.speaker, who)]
+        whose = [who for who in self.words if self._matches(found.speaker, who)]
         typed = typed_tokens(analyzed, self.cover.names)
         speaker = " ".join(typed[t] for t in _in_order(analyzed, found.speaker))
-        if not theirs:
+        if not whose:
             # Only a single name that the article never quotes is sure to be nobody's words
             # ("NATO"); "Aliyev's aide", "the Armenian president, not the PM" are read loosely.
             if len(found.speaker) == 1 and found.speaker <= self.actors:
                 return Gap((), (), (), (), speaker=speaker)
             return None
-        said = frozenset().union(*theirs)
+        said = frozenset().union(*(self._said[who] for who in whose))
         uncovered = found.claim - said
         if not uncovered or self.cover.tolerable(uncovered, found.claim | found.speaker):
             # What the claim names must come up together, in one thing they said: Aliyev spoke
             # of Turkish jets and of Russian support being hazardous, not of Turkish support
             # being hazardous.
             named = found.claim & (self.cover.names | self.cover.specific)
-            if not named or any(named <= words for words in theirs):
+            if not named or any(self._together(who, named) for who in whose):
                 return None
             uncovered = named
         missing = tuple(typed[t] for t in _in_order(analyzed, uncovered))
         return Gap(missing, (), (), (), speaker=speaker)
+
+    def _together(self, who: frozenset[str], named: frozenset[str]) -> bool:
+        """One thing ``who`` said holds every word of ``named`` (through the postings: a
+        speaker of a large knowledge says thousands of things)."""
+        postings = self._postings[who]
+        found: set[int] | None = None
+        for token in named:
+            items = postings.get(token)
+            if not items:
+                return False
+            found = set(items) if found is None else found & items
+            if not found:
+                return False
+        return True
 
     def _matches(self, speaker: frozenset[str], who: frozenset[str]) -> bool:
         """Every name the question gives the speaker, and one of its roles if it gives any."""

@@ -20,8 +20,13 @@ OUT_OF_SCOPE_MIN = 95.0
 # The blind set's tuning half: near misses ("traps") and out-of-scope questions about the
 # article's own people, which the old matcher answered three times in four.
 BLIND = EVAL.parent / "blind_tune.yaml"
-BLIND_TRAPS_MIN = 60.0
-BLIND_OUT_OF_SCOPE_MIN = 84.0
+BLIND_TRAPS_MIN = 78.0
+BLIND_OUT_OF_SCOPE_MIN = 88.0
+BLIND_IN_SCOPE_MIN = 82.0
+# The second blind set's tuning half: chatty questions from people who never saw the knowledge.
+BLIND2 = EVAL.parent / "blind2_tune.yaml"
+BLIND2_IN_SCOPE_MIN = 74.0
+BLIND2_TRAPS_MIN = 80.0
 
 
 @pytest.fixture(scope="module")
@@ -81,3 +86,13 @@ def test_near_misses_about_the_articles_own_people_are_not_answered(engine: Engi
     )
     assert report.category_accuracy("trap") >= BLIND_TRAPS_MIN, misses
     assert report.category_accuracy("out_of_scope") >= BLIND_OUT_OF_SCOPE_MIN, misses
+
+
+def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
+    for path, in_scope, traps in (
+        (BLIND, BLIND_IN_SCOPE_MIN, BLIND_TRAPS_MIN),
+        (BLIND2, BLIND2_IN_SCOPE_MIN, BLIND2_TRAPS_MIN),
+    ):
+        report = evaluate(engine, load_cases(path))
+        assert report.accuracy(in_scope=True) >= in_scope, (path.name, _misses(report, True))
+        assert report.category_accuracy("trap") >= traps, (path.name, _misses(report, False))

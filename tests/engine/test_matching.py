@@ -307,3 +307,14 @@ def test_how_many_is_answered_only_by_a_number_of_what_was_asked(engine: Engine)
     assert (
         engine.ask("how many ceasefires has russia brokered so far").entry == "russian-ceasefires"
     )
+
+
+def test_a_mistyped_everyday_word_counts_as_that_word_and_a_name_stays_a_name(
+    engine: Engine,
+) -> None:
+    analyzed = engine.match("how do the diffrent sides think the war will end").analyzed
+    assert analyzed is not None and ("diffrent", "different") in analyzed.corrected
+    assert engine.ask("how do the diffrent sides think the war will end").entry == "how-to-end"
+    # A name typed with a capital, or ending otherwise, is never made an English word.
+    reply = engine.ask("What did Erdogan say about Macron?")
+    assert reply.kind is not Kind.ANSWER and "Macron" in reply.text.split("\n")[0]
