@@ -27,9 +27,8 @@ RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin bot 
     && chown bot /app/data
 
 COPY bot ./bot
+# knowledge/eval.yaml, the evaluation set that gates every admin change, comes with it.
 COPY knowledge ./knowledge
-# The evaluation set gates every knowledge change an admin makes (knowledge/eval.yaml links to it).
-COPY tests/eval/questions.yaml ./knowledge/eval.yaml
 
 ENV KNOWLEDGE_DIR=/app/knowledge \
     BOT_DATA_DIR=/app/data

@@ -46,7 +46,7 @@ from tests.fake_bot_api import FakeBotAPI
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
-EVAL = ROOT / "tests" / "eval" / "questions.yaml"
+EVAL = ROOT / "knowledge" / "eval.yaml"
 HOLDOUT = ROOT / "tests" / "eval" / "holdout.yaml"
 
 

@@ -54,7 +54,7 @@ ROOT = Path(__file__).resolve().parent.parent
 
 
 def load_questions() -> list[str]:
-    return [c.question for c in load_cases(ROOT / "tests" / "eval" / "questions.yaml")]
+    return [c.question for c in load_cases(ROOT / "knowledge" / "eval.yaml")]
 
 
 def line(scenario: str, **figures: Any) -> str:

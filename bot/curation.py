@@ -187,7 +187,8 @@ class Curator:
         """Validate the folder as it would be after the replacements, in a temporary copy."""
         workdir = Path(tempfile.mkdtemp(prefix="knowledge-candidate-"))
         candidate = workdir / "knowledge"
-        shutil.copytree(self.directory, candidate)
+        # A dangling link in a copied folder must not fail every upload: it is no knowledge file.
+        shutil.copytree(self.directory, candidate, ignore_dangling_symlinks=True)
         for name, content in replacements.items():
             (candidate / name).write_bytes(content)
         try:

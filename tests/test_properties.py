@@ -60,7 +60,7 @@ TOKENS = st.one_of(
 ASKED = [
     str(item["q"])
     for item in yaml.safe_load(
-        (Path(__file__).parent / "eval" / "questions.yaml").read_text(encoding="utf-8")
+        (Path(__file__).parents[1] / "knowledge" / "eval.yaml").read_text(encoding="utf-8")
     )
 ]
 

@@ -235,3 +235,20 @@ def test_a_message_telegram_would_refuse_is_refused_at_its_line(
     assert not outcome.applied
     assert any("lachin-region" in e.message and "at most 3" in e.message for e in outcome.errors)
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
+
+
+def test_a_copied_folder_keeps_its_gate_and_a_dangling_link_does_not_break_uploads(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    # The evaluation set is a real file of the folder: a copy (cp -r, a Docker volume) has it.
+    assert (knowledge_copy / "eval.yaml").is_file() and not (
+        knowledge_copy / "eval.yaml"
+    ).is_symlink()
+    (knowledge_copy / "notes.yaml").symlink_to(tmp_path / "gone.yaml")  # points nowhere
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    outcome = curator.upload("qa.yaml", original + NEW_ENTRY.encode())
+    assert outcome.applied, outcome.text()
+    assert outcome.evaluation is not None  # the gate ran
+    assert curator.rollback().applied
+    assert (knowledge_copy / "qa.yaml").read_bytes() == original

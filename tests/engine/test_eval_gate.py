@@ -9,7 +9,9 @@ import pytest
 from bot.engine import Engine
 from bot.engine.evaluate import Report, evaluate, load_cases, unknown_expectations
 
-EVAL = Path(__file__).resolve().parents[1] / "eval" / "questions.yaml"
+# The gate of every admin change is a real file of the knowledge folder (copies and mounts keep it).
+EVAL = Path(__file__).resolve().parents[2] / "knowledge" / "eval.yaml"
+BLIND_SETS = Path(__file__).resolve().parents[1] / "eval"
 
 # The bar, just under what was measured when answers began to be checked against every word of
 # the question (bot/engine/cover.py): that check refuses some chatty questions the old matcher
@@ -19,12 +21,12 @@ MISSPELLED_MIN = 90.0
 OUT_OF_SCOPE_MIN = 95.0
 # The blind set's tuning half: near misses ("traps") and out-of-scope questions about the
 # article's own people, which the old matcher answered three times in four.
-BLIND = EVAL.parent / "blind_tune.yaml"
+BLIND = BLIND_SETS / "blind_tune.yaml"
 BLIND_TRAPS_MIN = 78.0
 BLIND_OUT_OF_SCOPE_MIN = 88.0
 BLIND_IN_SCOPE_MIN = 82.0
 # The second blind set's tuning half: chatty questions from people who never saw the knowledge.
-BLIND2 = EVAL.parent / "blind2_tune.yaml"
+BLIND2 = BLIND_SETS / "blind2_tune.yaml"
 BLIND2_IN_SCOPE_MIN = 74.0
 BLIND2_TRAPS_MIN = 80.0
 

@@ -67,7 +67,7 @@ def clarifying(engine: Engine) -> Engine:
 
 @pytest.fixture(scope="session")
 def eval_questions() -> list[str]:
-    return [c.question for c in load_cases(TESTS / "eval" / "questions.yaml")]
+    return [c.question for c in load_cases(TESTS.parent / "knowledge" / "eval.yaml")]
 
 
 @pytest.fixture(scope="session")
