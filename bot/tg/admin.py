@@ -12,7 +12,9 @@ import html
 import io
 import logging
 import time
+import unicodedata
 from collections.abc import Callable
+from typing import cast
 
 from telegram import BotCommandScopeChat, InputFile, Message, Update
 from telegram.constants import ParseMode
@@ -36,6 +38,12 @@ MAX_LINES = 40  # of an outcome shown in one message; the rest is summarised
 def _pre(text: str) -> str:
     """Plain text as a monospace block (errors and diffs line up), escaped."""
     return f"<pre>{html.escape(text, quote=False)}</pre>"
+
+
+def printable(text: str) -> str:
+    """Users' text as shown to admins: control and format characters (a bell, a right-to-left
+    override) made visible as "\ufffd" instead of acting on the admin's screen."""
+    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
 
 
 def pre_messages(body: str, head: str = "") -> list[str]:
@@ -65,12 +73,22 @@ async def _curate(context: Context, work: Callable[[Curator], Outcome]) -> Outco
     return await asyncio.to_thread(work, curator)
 
 
-async def _reply_outcome(message: Message, outcome: Outcome | None) -> None:
+async def _reply_outcome(
+    message: Message, outcome: Outcome | None, context: Context | None = None
+) -> None:
     if outcome is None:
         await send_html(message, render.esc("Knowledge editing is not configured."))
         return
     for text in outcome_messages(outcome):
         await message.reply_html(text)
+    if outcome.applied and context is not None and message.from_user is not None:
+        # Every other admin learns of the change, who made it and what it changed: two admins
+        # editing in turn see each other's work.
+        who = html.escape(message.from_user.full_name, quote=False)
+        messages = outcome_messages(outcome)
+        messages[0] = f"<i>By {who}:</i>\n{messages[0]}"
+        application = cast(BotApplication, context.application)
+        await notify_admins(application, messages, skip=message.from_user.id)
 
 
 async def cmd_start_admin(update: Update, context: Context) -> None:
@@ -92,13 +110,13 @@ async def cmd_start_admin(update: Update, context: Context) -> None:
 async def cmd_reload(update: Update, context: Context) -> None:
     """/reload: re-read the knowledge folder, validate it whole, swap it in; say what changed."""
     assert update.message
-    await _reply_outcome(update.message, await _curate(context, lambda c: c.reload()))
+    await _reply_outcome(update.message, await _curate(context, lambda c: c.reload()), context)
 
 
 async def cmd_rollback(update: Update, context: Context) -> None:
     """/rollback: restore the version before the last change."""
     assert update.message
-    await _reply_outcome(update.message, await _curate(context, lambda c: c.rollback()))
+    await _reply_outcome(update.message, await _curate(context, lambda c: c.rollback()), context)
 
 
 async def cmd_export(update: Update, context: Context) -> None:
@@ -132,9 +150,22 @@ async def on_document(update: Update, context: Context) -> None:
             ),
         )
         return
-    file = await document.get_file()
-    content = bytes(await file.download_as_bytearray())
-    await _reply_outcome(message, await _curate(context, lambda c: c.upload(name, content)))
+    try:
+        file = await document.get_file()
+        content = bytes(await file.download_as_bytearray())
+    except TelegramError as exc:  # PTB reports a 404 from the file server as InvalidToken
+        log.warning("could not download %s from Telegram: %s", name, type(exc).__name__)
+        await send_html(
+            message,
+            render.esc(
+                f"Could not download {name} from Telegram; nothing was changed. "
+                "Please send it again."
+            ),
+        )
+        return
+    await _reply_outcome(
+        message, await _curate(context, lambda c: c.upload(name, content)), context
+    )
 
 
 async def cmd_refuse(update: Update, _context: Context) -> None:
@@ -164,7 +195,7 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
     for m in misses:
         when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
         what = "no answer" if m.kind == "no_answer" else "clarified"
-        lines.append(f"{m.count:>3}\u00d7  {m.question}  ({what}, last {when})")
+        lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
     lines.append("Add the useful ones as phrasings in qa.yaml, then send it back to me.")
     for text in pre_messages("\n".join(lines)):
         await update.message.reply_html(text)
@@ -175,12 +206,7 @@ async def cmd_stats(update: Update, context: Context) -> None:
     assert update.message
     store = context.bot_data.store
     if store is None:
-        await send_html(
-            update.message,
-            render.esc(
-                "Statistics are unavailable: the statistics file could not be opened (see the log)."
-            ),
-        )
+        await send_html(update.message, render.esc(STATS_UNAVAILABLE))
         return
     out = []
     for w in await asyncio.to_thread(store.stats):
@@ -193,7 +219,9 @@ async def cmd_stats(update: Update, context: Context) -> None:
         if w.top_entries:
             out.append("  top answers: " + ", ".join(f"{e} ({n})" for e, n in w.top_entries))
         if w.top_misses:
-            out.append("  top misses: " + "; ".join(f"{q} ({n})" for q, n in w.top_misses))
+            out.append(
+                "  top misses: " + "; ".join(f"{printable(q)} ({n})" for q, n in w.top_misses)
+            )
     for text in pre_messages("\n".join(out)):
         await update.message.reply_html(text)
 
@@ -209,6 +237,9 @@ async def on_feedback(update: Update, context: Context) -> None:
         await query.answer()
         return
     vote, entry_id = parsed
+    if entry_id is not None and entry_id not in context.bot_data.engine.knowledge.entries:
+        await query.answer()  # forged, or an entry removed since: nothing to count
+        return
     key = f"{message.chat_id}:{message.message_id}"
     changed = await asyncio.to_thread(store.vote, key, query.from_user.id, entry_id, vote)
     await query.answer("Thanks for the feedback!" if changed else "Your vote is already counted.")
@@ -242,9 +273,12 @@ async def watch_knowledge(application: BotApplication) -> None:
         await notify_admins(application, outcome_messages(outcome))
 
 
-async def notify_admins(application: BotApplication, messages: list[str]) -> None:
-    """Tell every admin; one who never started a chat with the bot cannot be told (logged)."""
-    for admin in sorted(application.bot_data.admin_ids):
+async def notify_admins(
+    application: BotApplication, messages: list[str], *, skip: int | None = None
+) -> None:
+    """Tell every admin (but ``skip``); one who never started a chat with the bot cannot be
+    told (logged)."""
+    for admin in sorted(application.bot_data.admin_ids - {skip}):
         try:
             for text in messages:
                 await application.bot.send_message(admin, text, parse_mode=ParseMode.HTML)

@@ -479,6 +479,10 @@ class UserRateLimit:
         if self._notified.take(user.id):
             log.info("user %s is over %d questions", user.id, self._answered.limit)
             await _notify(update)
+        elif update.callback_query:
+            # Every button press needs an answer, or the client shows a spinner for a while.
+            with contextlib.suppress(TelegramError):
+                await update.callback_query.answer()
         raise ApplicationHandlerStop
 
 

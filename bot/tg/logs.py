@@ -65,6 +65,21 @@ def uninstall_redaction() -> None:
         logging.setLogRecordFactory(current.factory)
 
 
+class RetriedErrorPages(logging.Filter):
+    """PTB logs a proxy's HTML error page (a 502 from Telegram's front end) at ERROR with a
+    traceback before raising; the limiter retries that call and logs it once at INFO, so the
+    ERROR (152 of them in one bad minute) says nothing an operator can act on."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not (
+            record.levelno >= logging.ERROR
+            and str(record.msg).startswith("Can not load invalid JSON data")
+        )
+
+
+REQUEST_LOGGER = "telegram.request.BaseRequest"
+
+
 def install_logging(level: str, secrets: Iterable[str] = ()) -> None:
     """Configure the root logger at ``level``, quiet request logs, redact ``secrets``."""
     redact_secrets(secrets)
@@ -72,3 +87,6 @@ def install_logging(level: str, secrets: Iterable[str] = ()) -> None:
     logging.getLogger().setLevel(level)
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
+    request = logging.getLogger(REQUEST_LOGGER)
+    if not any(isinstance(f, RetriedErrorPages) for f in request.filters):
+        request.addFilter(RetriedErrorPages())

@@ -192,3 +192,56 @@ async def test_misses_stats_and_feedback_survive_a_restart(
     assert "all time: 3 questions — 1 answered, 2 not covered" in stats
     assert "👍 1 👎 0" in stats and "who-brokered (1)" in stats
     assert fake2.errors == []
+
+
+async def test_every_other_admin_is_told_of_a_change_and_who_made_it(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    engine = Engine(load_knowledge(knowledge_copy))
+    async with (
+        FakeBotAPI() as fake,
+        running(fake, engine, admin_ids=frozenset({ADMIN, ADMIN + 1}), data_dir=tmp_path / "data"),
+    ):
+        boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
+        chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
+        original = (knowledge_copy / "qa.yaml").read_bytes()
+        fake.send_document(chat, boss, "qa.yaml", original + NEW_ENTRY)
+        [told] = await fake.wait_sent(deputy_chat["id"])
+        assert told["text"].startswith("By Boss:") and "added (1): lachin-villages" in told["text"]
+        assert len(await fake.wait_sent(chat["id"])) == 1  # the one who made it is not told twice
+        assert fake.errors == []
+
+
+async def test_a_forged_feedback_entry_is_not_stored_and_a_failed_download_is_explained(
+    start: Start, tmp_path: Path
+) -> None:
+    fake, knowledge = await start()
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    answer = await ask(fake, chat, alice, "Who brokered the truce?", 1)
+    [thumb, _] = [data for _, data in buttons(answer) if data.startswith("f:")]
+    # A modified client sends callback data of its own: an entry id that does not exist.
+    forged = {
+        "callback_query": {
+            "id": "forged-1",
+            "from": alice,
+            "message": fake.sent(chat["id"])[-1]["message"],
+            "chat_instance": "1",
+            "data": thumb.rsplit(":", 1)[0] + ":" + "x" * 40,
+        }
+    }
+    fake.push_raw(forged)
+    await fake.wait_for(lambda: fake.calls_to("answerCallbackQuery"))
+    boss = fake.user(ADMIN, "Boss")
+    admin_chat = fake.private_chat(boss)
+    stats = (await ask(fake, admin_chat, boss, "/stats", 1))["text"]
+    assert "👍 0 👎 0" in stats
+    # The file cannot be fetched from Telegram's file server: the admin is told so plainly.
+    fake.fail_next("getFile", 400, "Bad Request: file is too big")
+    fake.send_document(admin_chat, boss, "qa.yaml", (knowledge / "qa.yaml").read_bytes())
+    reply = (await fake.wait_sent(admin_chat["id"], 2))[-1]["text"]
+    assert "Could not download qa.yaml from Telegram; nothing was changed." in reply
+
+
+def test_users_control_characters_are_shown_harmlessly_to_admins() -> None:
+    assert admin.printable("who\u202e is\u0007 putin") == "who\ufffd is\ufffd putin"

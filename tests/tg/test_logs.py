@@ -7,7 +7,13 @@ from collections.abc import Iterator
 
 import pytest
 
-from bot.tg.logs import REDACTED, install_logging, redact_secrets, uninstall_redaction
+from bot.tg.logs import (
+    REDACTED,
+    REQUEST_LOGGER,
+    install_logging,
+    redact_secrets,
+    uninstall_redaction,
+)
 
 TOKEN = "123456:AAHsecret-token_value"
 
@@ -58,3 +64,18 @@ def test_install_logging_quiets_request_logs() -> None:
     finally:
         uninstall_redaction()
         logging.getLogger().setLevel(logging.WARNING)
+
+
+def test_a_retried_error_page_is_not_logged_as_an_error(caplog: pytest.LogCaptureFixture) -> None:
+    # PTB logs Telegram's 502 HTML page at ERROR before raising; the limiter retries it and
+    # logs the retry at INFO, so the ERROR line is noise.
+    install_logging("INFO")
+    try:
+        with caplog.at_level(logging.INFO):
+            request = logging.getLogger(REQUEST_LOGGER)
+            request.error("Can not load invalid JSON data: %r", "<html>502 Bad Gateway</html>")
+            request.error("something else went wrong")
+        assert "Can not load invalid JSON data" not in caplog.text
+        assert "something else went wrong" in caplog.text
+    finally:
+        uninstall_redaction()

@@ -39,7 +39,7 @@ from bot.tg.outbox import BUSY
 from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
-from .harness import running, settings_for
+from .harness import buttons, running, settings_for
 
 # Backoff scaled down so that tests stay fast; the production values only change the waits.
 FAST_RETRIES: dict[str, Any] = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
@@ -551,6 +551,20 @@ async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffecte
     assert len(texts) == 20 * parts + 1
     assert len(fake.sent(bob_chat["id"])) == 2 * parts
     assert fake.errors == []
+
+
+async def test_every_button_press_over_the_limit_still_gets_its_answer(start: Start) -> None:
+    # Unanswered, a press leaves the client's spinner turning; past the limit it gets an empty
+    # answer (the first one the polite notice).
+    fake, _ = await start(user_rate_limit=2)
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    fake.send_text(chat, alice, "Who brokered the truce?")
+    [answer] = await fake.wait_sent(chat["id"])
+    [follow_up, *_] = [data for _, data in buttons(answer) if data.startswith("q:")]
+    pressed = [fake.press_button(answer, follow_up, alice) for _ in range(6)]
+    await fake.wait_for(lambda: all(q in fake.callback_answers for q in pressed), timeout=10)
+    assert SLOW_DOWN in str([fake.callback_answers[q] for q in pressed])
 
 
 async def test_admins_are_not_limited(start: Start) -> None:
