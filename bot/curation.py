@@ -10,6 +10,7 @@ No Telegram here: the bot's admin handlers and the tests call it alike.
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import hashlib
 import json
 import os
@@ -29,6 +30,8 @@ EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace
 EVAL_FILE = "eval.yaml"  # an evaluation set in the knowledge folder gates every change
 MAX_UPLOAD_BYTES = 512_000
 REGRESSION_TOLERANCE = 1.0  # accuracy points a change may lose before it is refused
+# A change removing more than this share of the entries needs the admin's confirmation.
+MAX_REMOVED_SHARE = 0.25
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,6 +104,8 @@ class Outcome:
     errors: tuple[KnowledgeError, ...] = ()
     evaluation: EvalComparison | None = None
     details: list[str] = field(default_factory=list)
+    # Not applied only because it needs the admin's confirmation (they may confirm it as is).
+    confirm: bool = False
 
     def text(self) -> str:
         lines = [self.message]
@@ -111,6 +116,38 @@ class Outcome:
         lines += [str(e) for e in self.errors]
         lines += self.details
         return "\n".join(lines)
+
+
+def ungrounded(old: Knowledge, new: Knowledge, engine: Engine) -> list[str]:
+    """New or changed entries whose answer shares no meaningful word with its own quotes: an
+    answer emptied of its grounding ("I would rather not say.") still routes questions, so the
+    evaluation set alone does not catch it."""
+    found = []
+    for entry_id, entry in sorted(new.entries.items()):
+        if old.entries.get(entry_id) == entry or not entry.citations:
+            continue
+        said = engine.content_words(entry.answer)
+        cited = frozenset().union(*(engine.content_words(c.quote) for c in entry.citations))
+        if said and not said & cited:
+            found.append(entry_id)
+    return found
+
+
+def _text_diff(before: bytes, after: bytes, name: str, limit: int = 30) -> list[str]:
+    """A unified diff of a file, cut at ``limit`` lines."""
+    lines = list(
+        difflib.unified_diff(
+            before.decode("utf-8", "replace").splitlines(),
+            after.decode("utf-8", "replace").splitlines(),
+            f"{name} (your copy)",
+            f"{name} (now)",
+            lineterm="",
+            n=1,
+        )
+    )
+    return lines[:limit] + (
+        [f"... and {len(lines) - limit} more lines"] if len(lines) > limit else []
+    )
 
 
 def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | None:
@@ -173,6 +210,9 @@ class Curator:
         self._lock = threading.Lock()
         self._good = self._snapshot()
         self._prints = _fingerprint(directory)
+        # Per admin, the files as they last exported them (in memory: after a restart an upload
+        # is simply not checked against a base).
+        self._bases: dict[int, dict[str, bytes]] = {}
 
     def _snapshot(self) -> dict[str, bytes]:
         return {
@@ -197,7 +237,9 @@ class Curator:
             shutil.rmtree(workdir, ignore_errors=True)
             raise
 
-    def _apply(self, replacements: dict[str, bytes], verb: str) -> Outcome:
+    def _apply(
+        self, replacements: dict[str, bytes], verb: str, *, confirmed: bool = False
+    ) -> Outcome:
         old = self.engine.knowledge
         try:
             workdir, knowledge = self._candidate(replacements)
@@ -231,6 +273,26 @@ class Curator:
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
         change = diff(old, knowledge)
+        if not confirmed:
+            reasons = []
+            if len(change.removed) > MAX_REMOVED_SHARE * max(1, len(old.entries)):
+                reasons.append(
+                    f"it removes {len(change.removed)} of the {len(old.entries)} entries"
+                )
+            empty = ungrounded(old, knowledge, candidate)
+            if empty:
+                reasons.append(
+                    f"{len(empty)} answer(s) no longer share a word with their own quotes: "
+                    + ", ".join(empty[:10])
+                )
+            if reasons:
+                return Outcome(
+                    False,
+                    f"Not {verb} yet: {'; '.join(reasons)}. Confirm to apply it anyway.",
+                    diff=change,
+                    evaluation=comparison,
+                    confirm=True,
+                )
         if comparison is not None and comparison.regressed:
             return Outcome(
                 False,
@@ -335,8 +397,17 @@ class Curator:
                 return None
             return self._reload("reloaded after an edit on disk")
 
-    def upload(self, name: str, content: bytes) -> Outcome:
-        """Replace one knowledge file with an uploaded version, if the result is valid."""
+    def upload(
+        self, name: str, content: bytes, *, base: bytes | None = None, confirmed: bool = False
+    ) -> Outcome:
+        """Replace one knowledge file with an uploaded version, if the result is valid.
+
+        ``base`` is the version the admin's file was made from (what /export sent them): if the
+        file changed since (another admin's upload, an edit on disk), the upload would silently
+        undo that change, so it is refused with that change shown, unless ``confirmed``.
+        ``confirmed`` also lets through a change that removes many entries or empties answers
+        of their grounding (see ``ungrounded``).
+        """
         if name not in EDITABLE:
             return Outcome(
                 False,
@@ -346,9 +417,19 @@ class Curator:
         if len(content) > MAX_UPLOAD_BYTES:
             return Outcome(False, f"Not applied: {name} is larger than {MAX_UPLOAD_BYTES} bytes.")
         with self._lock:
-            if self._good.get(name) == content:
+            current = self._good.get(name)
+            if current == content:
                 return Outcome(False, f"Not applied: {name} is the same as the current version.")
-            return self._apply({name: content}, "applied")
+            if not confirmed and base is not None and current is not None and base != current:
+                return Outcome(
+                    False,
+                    f"Not applied yet: {name} has changed since your copy was exported (another "
+                    "admin's upload or an edit on disk), and yours would undo that change. "
+                    "Confirm to replace it anyway, or /export again and redo your edit.",
+                    details=_text_diff(base, current, name),
+                    confirm=True,
+                )
+            return self._apply({name: content}, "applied", confirmed=confirmed)
 
     def rollback(self) -> Outcome:
         """Undo the last change: restore the file it replaced, if the result is valid."""
@@ -402,7 +483,20 @@ class Curator:
                 entries.append(entry)
         return entries
 
-    def export(self) -> list[tuple[str, bytes]]:
-        """The current knowledge files, as served."""
+    def export(self, who: int | None = None) -> list[tuple[str, bytes]]:
+        """The current knowledge files, as served; remembered as ``who``'s copy, so that an
+        upload of theirs made from it is known to be built on it (``base_of``)."""
         with self._lock:
+            if who is not None:
+                self._bases[who] = dict(self._good)
             return sorted(self._good.items())
+
+    def base_of(self, who: int, name: str) -> bytes | None:
+        """The version of ``name`` that ``who`` last exported or applied, if any."""
+        with self._lock:
+            return self._bases.get(who, {}).get(name)
+
+    def applied_by(self, who: int, name: str, content: bytes) -> None:
+        """``who``'s copy of ``name`` is now the one served."""
+        with self._lock:
+            self._bases.setdefault(who, {})[name] = content

@@ -43,6 +43,10 @@ class Engine:
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self._loaded.matcher.collisions()
 
+    def content_words(self, text: str) -> frozenset[str]:
+        """The meaningful words of ``text`` as the matcher reads them (stems, synonyms folded)."""
+        return self._loaded.matcher.analyzer.analyze(text).content
+
     def match(self, text: str) -> Match:
         return self._loaded.matcher.match(text[:MAX_QUESTION_CHARS])
 

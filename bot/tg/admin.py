@@ -11,12 +11,21 @@ import asyncio
 import html
 import io
 import logging
+import secrets
 import time
 import unicodedata
 from collections.abc import Callable
 from typing import cast
 
-from telegram import BotCommandScopeChat, InputFile, Message, Update
+from telegram import (
+    BotCommandScopeChat,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    InputFile,
+    Message,
+    Update,
+    User,
+)
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
@@ -74,21 +83,27 @@ async def _curate(context: Context, work: Callable[[Curator], Outcome]) -> Outco
 
 
 async def _reply_outcome(
-    message: Message, outcome: Outcome | None, context: Context | None = None
+    message: Message,
+    outcome: Outcome | None,
+    context: Context | None = None,
+    *,
+    by: User | None = None,
+    keyboard: InlineKeyboardMarkup | None = None,
 ) -> None:
     if outcome is None:
         await send_html(message, render.esc("Knowledge editing is not configured."))
         return
-    for text in outcome_messages(outcome):
-        await message.reply_html(text)
-    if outcome.applied and context is not None and message.from_user is not None:
+    texts = outcome_messages(outcome)
+    for i, text in enumerate(texts):
+        await message.reply_html(text, reply_markup=keyboard if i == len(texts) - 1 else None)
+    by = by or message.from_user
+    if outcome.applied and context is not None and by is not None:
         # Every other admin learns of the change, who made it and what it changed: two admins
         # editing in turn see each other's work.
-        who = html.escape(message.from_user.full_name, quote=False)
-        messages = outcome_messages(outcome)
-        messages[0] = f"<i>By {who}:</i>\n{messages[0]}"
+        who = html.escape(by.full_name, quote=False)
+        texts[0] = f"<i>By {who}:</i>\n{texts[0]}"
         application = cast(BotApplication, context.application)
-        await notify_admins(application, messages, skip=message.from_user.id)
+        await notify_admins(application, texts, skip=by.id)
 
 
 async def cmd_start_admin(update: Update, context: Context) -> None:
@@ -126,7 +141,8 @@ async def cmd_export(update: Update, context: Context) -> None:
     if curator is None:
         await send_html(update.message, render.esc("Knowledge editing is not configured."))
         return
-    for name, content in await asyncio.to_thread(curator.export):
+    who = update.message.from_user.id if update.message.from_user else None
+    for name, content in await asyncio.to_thread(curator.export, who):
         await update.message.reply_document(InputFile(io.BytesIO(content), filename=name))
 
 
@@ -163,9 +179,55 @@ async def on_document(update: Update, context: Context) -> None:
             ),
         )
         return
-    await _reply_outcome(
-        message, await _curate(context, lambda c: c.upload(name, content)), context
+    await _upload(message, context, message.from_user, name, content, confirmed=False)
+
+
+async def _upload(
+    message: Message,
+    context: Context,
+    by: User | None,
+    name: str,
+    content: bytes,
+    *,
+    confirmed: bool,
+) -> None:
+    """Apply an admin's file; when it needs their confirmation, keep it and offer a button."""
+    curator = context.bot_data.curator
+    who = by.id if by else None
+    base = curator.base_of(who, name) if curator and who is not None else None
+    outcome = await _curate(
+        context, lambda c: c.upload(name, content, base=base, confirmed=confirmed)
     )
+    keyboard = None
+    if outcome is not None and outcome.confirm and who is not None:
+        token = secrets.token_hex(4)
+        context.bot_data.pending[who] = (token, name, content)
+        keyboard = InlineKeyboardMarkup(
+            [[InlineKeyboardButton("\u2705 Apply anyway", callback_data=f"{CONFIRM}:{token}")]]
+        )
+    elif outcome is not None and outcome.applied and curator and who is not None:
+        curator.applied_by(who, name, content)
+    await _reply_outcome(message, outcome, context, by=by, keyboard=keyboard)
+
+
+async def on_confirm(update: Update, context: Context) -> None:
+    """ "Apply anyway" under a change that needed confirmation: admins only, their own change."""
+    query = update.callback_query
+    assert query
+    message = query.message if isinstance(query.message, Message) else None
+    user = query.from_user
+    if user.id not in context.bot_data.admin_ids:
+        await query.answer(REFUSED)
+        return
+    token = (query.data or "").partition(":")[2]
+    pending = context.bot_data.pending.get(user.id)
+    if message is None or pending is None or pending[0] != token:
+        await query.answer("That change is no longer waiting; send the file again.")
+        return
+    del context.bot_data.pending[user.id]
+    await query.answer()
+    _, name, content = pending
+    await _upload(message, context, user, name, content, confirmed=True)
 
 
 async def cmd_refuse(update: Update, _context: Context) -> None:
@@ -180,6 +242,7 @@ async def on_document_refused(update: Update, _context: Context) -> None:
         await send_html(update.message, render.esc(REFUSED_DOCUMENT))
 
 
+CONFIRM = "kc"  # callback data of "Apply anyway"
 STATS_UNAVAILABLE = "Statistics are unavailable: their file could not be opened (see the log)."
 
 

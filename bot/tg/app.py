@@ -151,6 +151,7 @@ def build_application(
             MessageHandler(group_text & MENTIONS_ME, on_mention),
             # Buttons under answers, and inline mode in any chat.
             CallbackQueryHandler(admin.on_feedback, pattern=FEEDBACK_PATTERN),
+            CallbackQueryHandler(admin.on_confirm, pattern=rf"^{admin.CONFIRM}:"),
             CallbackQueryHandler(on_button),
             InlineQueryHandler(on_inline_query),
         ]

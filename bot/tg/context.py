@@ -49,6 +49,7 @@ class BotData:
         "admin_ids",
         "curator",
         "outbox",
+        "pending",
         "store",
         "watcher",
     )
@@ -63,6 +64,8 @@ class BotData:
         self.curator: Curator | None = None  # admins' changes to the knowledge
         self.admin_ids: frozenset[int] = frozenset()
         self.outbox = Outbox()  # replies to groups, queued per group (bot/tg/outbox.py)
+        # Per admin, an upload waiting for their confirmation: (token, file name, content).
+        self.pending: dict[int, tuple[str, str, bytes]] = {}
         self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
 
     @property

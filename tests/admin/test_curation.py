@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import threading
 from pathlib import Path
 
@@ -252,3 +253,55 @@ def test_a_copied_folder_keeps_its_gate_and_a_dangling_link_does_not_break_uploa
     assert outcome.evaluation is not None  # the gate ran
     assert curator.rollback().applied
     assert (knowledge_copy / "qa.yaml").read_bytes() == original
+
+
+def test_answers_emptied_of_their_grounding_need_confirmation(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    qa = (knowledge_copy / "qa.yaml").read_text()
+    # Every answer replaced by a refusal still routes every evaluation question.
+    emptied = re.sub(r"(?m)^(  answer: ).*(\n    .*)*", r"\1I would rather not say.", qa)
+    outcome = curator.upload("qa.yaml", emptied.encode())
+    assert not outcome.applied and outcome.confirm
+    assert "no longer share a word with their own quotes" in outcome.message
+    assert (knowledge_copy / "qa.yaml").read_text() == qa
+    confirmed = curator.upload("qa.yaml", emptied.encode(), confirmed=True)
+    assert confirmed.applied, confirmed.text()
+
+
+def test_removing_many_entries_needs_confirmation(
+    knowledge_copy: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Without an evaluation set to catch it, and with the share lowered to what this knowledge
+    # can lose while staying valid (entries named by follow-ups and examples must stay).
+    (knowledge_copy / "eval.yaml").unlink()
+    monkeypatch.setattr("bot.curation.MAX_REMOVED_SHARE", 0.1)
+    curator = curator_for(knowledge_copy, tmp_path)
+    knowledge = curator.engine.knowledge
+    named = set(knowledge.examples).union(*(e.followups for e in knowledge.entries.values()))
+    gone = [i for i in knowledge.entries if i not in named]
+    assert len(gone) > 4
+    blocks = (knowledge_copy / "qa.yaml").read_text().split("\n- id: ")
+    kept = [b for b in blocks if b.split("\n", 1)[0].strip() not in gone]
+    outcome = curator.upload("qa.yaml", "\n- id: ".join(kept).encode())
+    assert not outcome.applied and outcome.confirm, outcome.text()
+    assert f"it removes {len(gone)} of the 40 entries" in outcome.message
+    assert curator.upload("qa.yaml", "\n- id: ".join(kept).encode(), confirmed=True).applied
+
+
+def test_an_upload_built_on_an_older_copy_is_refused_with_the_change_it_would_undo(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    exported = dict(curator.export(who=1))["qa.yaml"]
+    theirs = exported + NEW_ENTRY.encode()
+    assert curator.upload("qa.yaml", theirs).applied  # another admin, meanwhile
+    mine = exported.replace(b"Who brokered", b"Who mediated", 1)
+    outcome = curator.upload("qa.yaml", mine, base=curator.base_of(1, "qa.yaml"))
+    assert not outcome.applied and outcome.confirm
+    assert "has changed since your copy was exported" in outcome.message
+    assert any(
+        "+  - id: lachin-region" in line or "lachin-region" in line for line in outcome.details
+    )
+    assert curator.upload("qa.yaml", mine, base=exported, confirmed=True).applied

@@ -245,3 +245,54 @@ async def test_a_forged_feedback_entry_is_not_stored_and_a_failed_download_is_ex
 
 def test_users_control_characters_are_shown_harmlessly_to_admins() -> None:
     assert admin.printable("who\u202e is\u0007 putin") == "who\ufffd is\ufffd putin"
+
+
+async def test_an_upload_that_would_undo_another_admins_change_waits_for_confirmation(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    engine = Engine(load_knowledge(knowledge_copy))
+    async with (
+        FakeBotAPI() as fake,
+        running(fake, engine, admin_ids=frozenset({ADMIN, ADMIN + 1}), data_dir=tmp_path / "data"),
+    ):
+        boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
+        chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
+        fake.send_text(chat, boss, "/export")
+        count = len(curator_files := sorted(p.name for p in knowledge_copy.glob("*.yaml")))
+        await fake.wait_for(
+            lambda: len([m for m in fake.sent(chat["id"]) if m["document"]]) >= count - 1
+        )
+        assert "qa.yaml" in curator_files
+        exported = (knowledge_copy / "qa.yaml").read_bytes()
+        # The deputy adds an entry meanwhile.
+        fake.send_document(deputy_chat, deputy, "qa.yaml", exported + NEW_ENTRY)
+        await fake.wait_for(lambda: b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes())
+        sent_before = len(fake.sent(chat["id"]))
+        # The boss uploads an edit of the older copy: it would silently drop the deputy's entry.
+        mine = exported.replace(b"Who brokered", b"Who set up", 1)
+        fake.send_document(chat, boss, "qa.yaml", mine)
+
+        def refusal() -> list[dict[str, Any]]:
+            return [
+                m
+                for m in fake.sent(chat["id"])[sent_before:]
+                if "changed since" in (m["text"] or "")
+            ]
+
+        [refused] = await fake.wait_for(refusal)
+        assert "lachin-villages" in refused["text"]  # the change it would undo is shown
+        assert b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes()
+        [(label, data)] = buttons(refused)
+        assert "Apply anyway" in label
+        # Someone else pressing it (a forged press) changes nothing.
+        alice = fake.user(42, "Alice")
+        forged = fake.press_button(refused, data, alice)
+        await fake.wait_for(lambda: forged in fake.callback_answers)
+        assert b"Who set up" not in (knowledge_copy / "qa.yaml").read_bytes()
+        # The boss confirms: applied, and the deputy is told.
+        pressed = fake.press_button(refused, data, boss)
+        await fake.wait_for(lambda: pressed in fake.callback_answers)
+        await fake.wait_for(lambda: b"Who set up" in (knowledge_copy / "qa.yaml").read_bytes())
+        await fake.wait_for(
+            lambda: any("By Boss:" in (m["text"] or "") for m in fake.sent(deputy_chat["id"]))
+        )
