@@ -211,8 +211,8 @@ def test_unquoted_yaml_boolean_gets_a_hint(knowledge_copy: Path) -> None:
 def test_a_variant_in_two_synonym_groups_is_refused(knowledge_copy: Path) -> None:
     edit(
         knowledge_copy / "synonyms.yaml",
-        "  pompeo: [mike pompeo,",
-        "  pompeo: [erdogen, mike pompeo,",
+        "  pompeo: [",
+        "  pompeo: [erdogen, ",
     )
     assert any("'erdogen' is a variant of both" in p for p in problems(knowledge_copy))
 
