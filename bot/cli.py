@@ -5,6 +5,8 @@ from __future__ import annotations
 import argparse
 import io
 import json
+import os
+import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
@@ -215,6 +217,26 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
 # --- run ---------------------------------------------------------------------------------------
 
 
+def seed_knowledge(seed: Path, target: Path, err: TextIO) -> None:
+    """Fill an empty knowledge folder (a new Docker volume) from ``seed``; say when the folder
+    cannot be written, since admins' uploads and /rollback would then fail."""
+    try:
+        target.mkdir(parents=True, exist_ok=True)
+        if not any(target.iterdir()):
+            for source in sorted(seed.iterdir()):
+                if source.is_file():
+                    shutil.copyfile(source, target / source.name)
+            print(f"knowledge: {target} was empty; filled it from {seed}", file=err)
+    except OSError as exc:
+        print(f"warning: could not fill {target} from {seed}: {exc}", file=err)
+    if not os.access(target, os.W_OK):
+        print(
+            f"warning: {target} is not writable by this user (uid {os.getuid()}): admins' "
+            "uploads and /rollback cannot be saved",
+            file=err,
+        )
+
+
 def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.settings import SettingsError, load_settings
     from bot.tg.app import main as run_bot
@@ -226,6 +248,8 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 2
     if args.knowledge is None and settings.knowledge_dir is not None:
         args.knowledge = str(settings.knowledge_dir)
+    if args.seed:
+        seed_knowledge(Path(args.seed), knowledge_dir(args.knowledge), err)
     problems = io.StringIO()  # shown, and kept as the reason the health check gives
     engine = _engine(args, problems)
     err.write(problems.getvalue())
@@ -293,6 +317,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     run = sub.add_parser("run", parents=[common], help="run the Telegram bot")
     run.add_argument("--webhook", action="store_true", help="receive updates by webhook")
+    run.add_argument(
+        "--seed",
+        metavar="DIR",
+        help="fill the knowledge folder from DIR first if it is empty (a new Docker volume)",
+    )
     check = sub.add_parser("health", help="exit 0 if the running bot is healthy (for Docker)")
     check.add_argument(
         "--max-age",
