@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ TRAP = "trap"  # a real person or event of the article plus something it does no
 ABSTAIN = frozenset({OUT_OF_SCOPE, TRAP})
 # Keys a case may have besides q/expect/category: for people reading the set, not the bot.
 _NOTES = ("answer", "note")
+_KEYS = frozenset({"q", "expect", "category", *_NOTES})
 
 
 @dataclass(frozen=True, slots=True)
@@ -76,6 +78,19 @@ def load_cases(path: Path) -> list[Case]:
         data = node.value
         if not isinstance(data, dict) or not isinstance(data.get("q", Located(None, 0)).value, str):
             errors.append(KnowledgeError(str(path), node.line, "each case needs a 'q' string"))
+            continue
+        unknown = sorted(set(data) - _KEYS)
+        if unknown:
+            for key in unknown:
+                close = difflib.get_close_matches(key, sorted(_KEYS), n=1)
+                hint = (
+                    f"; did you mean '{close[0]}'?"
+                    if close
+                    else f" (known: {', '.join(sorted(_KEYS))})"
+                )
+                errors.append(
+                    KnowledgeError(str(path), data[key].line, f"unknown key '{key}'{hint}")
+                )
             continue
         raw = data["expect"].value if "expect" in data else None
         if raw is None:

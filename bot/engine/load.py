@@ -6,8 +6,9 @@ fails here can never be served.
 
 from __future__ import annotations
 
+import difflib
 import re
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -82,6 +83,9 @@ class _Collector:
     def __init__(self) -> None:
         self.errors: list[KnowledgeError] = []
         self.warnings: list[str] = []
+        # Quote ids quotes.yaml defines, valid or not: an entry citing one that failed its own
+        # check is not reported again (the quote's error says what is wrong).
+        self.defined_quotes: set[str] = set()
 
     def add(self, file: str, line: int, message: str) -> None:
         self.errors.append(KnowledgeError(file, line, message))
@@ -321,6 +325,7 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
         if ident is None or kind is None or text is None or paragraph is None:
             continue
         first_line[ident] = data["id"].line
+        c.defined_quotes.add(ident)
         if verifier is None:
             continue
         found = verifier.find(text, paragraph)
@@ -338,7 +343,7 @@ def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> d
                     QUOTES,
                     data["text"].line,
                     f"{what}: text does not appear verbatim in the article "
-                    f'(closest, paragraph {near}: "{passage}")',
+                    f"(closest, paragraph {near}: {word_diff(text, passage)})",
                 )
             continue
         quotes[ident] = Quote(ident, found.text, found.paragraph, speaker, role, kind)
@@ -580,7 +585,13 @@ def _load_entries(
             if ID_RE.match(item) and " " not in item:
                 quote = quotes.get(item)
                 if quote is None:
-                    c.add(QA, line, f"{what}: unknown quote id '{item}' (not in quotes.yaml)")
+                    if item not in c.defined_quotes:
+                        c.add(
+                            QA,
+                            line,
+                            f"{what}: unknown quote id '{item}' (not in quotes.yaml)"
+                            + did_you_mean(item, c.defined_quotes),
+                        )
                     continue
                 # Only a direct quotation is shown as someone's words; a claim is the article's
                 # sentence about what someone said, and the answer text attributes it.
@@ -640,7 +651,12 @@ def _load_entries(
         )
     for referrer, target, ref_line in followup_refs:
         if target not in first_line:
-            c.add(QA, ref_line, f"entry '{referrer}': follow-up '{target}' is not an entry id")
+            c.add(
+                QA,
+                ref_line,
+                f"entry '{referrer}': follow-up '{target}' is not an entry id"
+                + did_you_mean(target, first_line),
+            )
     return entries, cited
 
 
@@ -655,6 +671,31 @@ def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote
     return None
 
 
+def did_you_mean(name: str, known: Iterable[str]) -> str:
+    """ "; did you mean 'x'?" for the closest known name, or nothing."""
+    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
+    return f"; did you mean '{close[0]}'?" if close else ""
+
+
+def word_diff(text: str, passage: str, context: int = 3) -> str:
+    """Where ``text`` differs from the article's ``passage``, word by word and cut at word
+    boundaries: '...according to Azerbaijan Defense [Minister -> Ministry]'."""
+    ours, theirs = text.split(), passage.split()
+    shown: list[str] = []
+    matcher = difflib.SequenceMatcher(a=ours, b=theirs, autojunk=False)
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "equal":
+            continue
+        before = " ".join(ours[max(0, i1 - context) : i1])
+        after = " ".join(ours[i2 : i2 + context])
+        was, now = " ".join(ours[i1:i2]) or "(nothing)", " ".join(theirs[j1:j2]) or "(nothing)"
+        change = f"[{was} \u2192 {now}]"
+        shown.append("…" + " ".join(p for p in (before, change, after) if p) + "…")
+        if len(shown) == 3:
+            break
+    return "; ".join(shown) if shown else f'"{passage}"'
+
+
 def load_knowledge(directory: Path) -> Knowledge:
     """Load and validate a knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
     c = _Collector()
@@ -667,8 +708,13 @@ def load_knowledge(directory: Path) -> Knowledge:
     entries, cited = _load_entries(c, directory, article, verifier, quotes)
     smalltalk, messages, examples = _load_conversation(c, directory)
     for example, line in examples:
-        if example not in entries and not any(e.file == QA for e in c.errors):
-            c.add(CONVERSATION, line, f"example '{example}' is not an entry id")
+        # Not when entries or quotes had problems: the entry may be missing only because of them.
+        if example not in entries and not any(e.file in (QA, QUOTES) for e in c.errors):
+            c.add(
+                CONVERSATION,
+                line,
+                f"example '{example}' is not an entry id" + did_you_mean(example, entries),
+            )
     used_quotes = {x.quote_id for e in entries.values() for x in e.citations}
     for ident in quotes:
         if ident not in used_quotes:

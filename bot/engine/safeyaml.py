@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -72,6 +73,46 @@ def _wrap(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 
     return result
 
 
+_QUOTED_START = re.compile(r"^\s*(?:-\s+|[\w\"' -]+:\s+)\"")
+
+
+def _unclosed_quote(text: str, before: int) -> int | None:
+    """The last line up to ``before`` whose value opens a double quote it does not close: a
+    quote left open swallows the lines after it, and the parser only fails further down."""
+    lines = text.splitlines()
+    for number in range(min(before, len(lines)), 0, -1):
+        line = lines[number - 1]
+        found = _QUOTED_START.match(line)
+        if found and line[found.end() :].replace('\\"', "").count('"') % 2 == 0:
+            return number
+    return None
+
+
+def _plain(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
+    """The parser's error in plain words, at the line where the cause is: an unclosed quote
+    is reported where it opens, not at the end of the file where the parser gave up."""
+    problem = exc.problem or ""
+    context = exc.context or ""
+    at = exc.problem_mark.line + 1 if exc.problem_mark else 1
+    opened = exc.context_mark.line + 1 if exc.context_mark else at
+    if "quoted scalar" in context:
+        return opened, "this quoted text is never closed: add the closing quote"
+    if "flow sequence" in context or "flow mapping" in context:
+        brackets = "[...]" if "sequence" in context else "{...}"
+        return opened, (
+            f"this {brackets} is not closed, or misses a comma (the parser gave up at line {at})"
+        )
+    if "mapping values are not allowed" in problem:
+        return at, "a ': ' inside a value: put the whole value in double quotes"
+    if "cannot start any token" in problem:
+        return at, "a character YAML cannot start with here (a tab? indent with spaces only)"
+    if "could not find expected ':'" in problem or "simple key" in context:
+        return opened, "a line that is not 'key: value' or '- item': check it and its indentation"
+    if any(sign in problem for sign in ("expected <block end>", "expected '-'", "expected key")):
+        return at, "the indentation here does not match the lines around it"
+    return at, f"malformed YAML: {problem or context or 'cannot be read'}"
+
+
 def parse_yaml(text: str, name: str) -> Located:
     """Parse one YAML document into ``Located`` values, or raise ``YamlProblem`` with its line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
@@ -88,10 +129,11 @@ def parse_yaml(text: str, name: str) -> Located:
                 )
         node = yaml.compose(text, Loader=_LOADER)
     except yaml.MarkedYAMLError as exc:
-        mark = exc.problem_mark or exc.context_mark
-        line = mark.line + 1 if mark else 1
-        problem = exc.problem or exc.context or "malformed YAML"
-        raise YamlProblem(KnowledgeError(name, line, f"malformed YAML: {problem}")) from exc
+        line, message = _plain(exc)
+        opened = _unclosed_quote(text, line)
+        if opened is not None:
+            line, message = opened, "this quoted text is never closed: add the closing quote"
+        raise YamlProblem(KnowledgeError(name, line, message)) from exc
     except yaml.YAMLError as exc:
         raise YamlProblem(KnowledgeError(name, 1, f"malformed YAML: {exc}")) from exc
     if node is None:

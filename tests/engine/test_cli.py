@@ -117,15 +117,26 @@ def test_eval_reports_categories_and_misses_and_gates_on_min(tmp_path: Path) -> 
     assert "paraphrase" in out and "50.0%" in out and "out_of_scope" in out and "100.0%" in out
     assert f"{cases}:3 [paraphrase] 'who is putin'" in out and "expected lavrov" in out
     code, out, _ = run(["eval", str(cases), "--min", "90"])
-    assert code == 1 and "below --min 90%" in out
-    assert run(["eval", str(cases), "--min", "60"])[0] == 0
+    assert code == 1 and "in scope accuracy 50.0% is below the minimum 90%" in out
+    # Each share is held to it: 66.7% overall, but in scope is 50%.
+    assert run(["eval", str(cases), "--min", "60"])[0] == 1
+    assert run(["eval", str(cases), "--min", "40"])[0] == 0
+    minimums = ["--min-in-scope", "50", "--min-out-of-scope", "100"]
+    assert run(["eval", str(cases), *minimums])[0] == 0
 
 
 def test_eval_flags_expectations_naming_missing_entries(tmp_path: Path) -> None:
     cases = tmp_path / "cases.yaml"
     cases.write_text("- {q: 'who brokered the truce', expect: no-such-entry}\n", encoding="utf-8")
-    _, _, err = run(["eval", str(cases)])
-    assert f"{cases}:1: expected entry 'no-such-entry' does not exist" in err
+    code, _, err = run(["eval", str(cases)])
+    assert code == 2 and f"{cases}:1: expected entry 'no-such-entry' does not exist" in err
+
+
+def test_eval_refuses_an_unknown_key_with_a_suggestion(tmp_path: Path) -> None:
+    cases = tmp_path / "cases.yaml"
+    cases.write_text("- q: 'who brokered the truce'\n  expec: who-brokered\n", encoding="utf-8")
+    code, _, err = run(["eval", str(cases)])
+    assert code == 2 and f"{cases}:2: unknown key 'expec'; did you mean 'expect'?" in err
 
 
 def test_chat_answers_and_a_number_picks_a_suggestion() -> None:

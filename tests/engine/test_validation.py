@@ -102,11 +102,25 @@ def test_quote_in_the_wrong_paragraph_is_reported(knowledge_copy: Path) -> None:
     assert f"quotes.yaml:{start + 5}: quote 'lavrov-call': text is in paragraph 16, not 15" in found
 
 
-def test_malformed_yaml_reports_the_line(knowledge_copy: Path) -> None:
+def _line_of(path: Path, text: str) -> int:
+    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
+
+
+def test_malformed_yaml_reports_the_line_of_the_cause_in_plain_words(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
     edit(qa, "    - What is the headline?", "    - [What is the headline?")
-    found = problems(knowledge_copy)
-    assert len(found) == 1 and found[0].startswith("qa.yaml:") and "malformed YAML" in found[0]
+    line = _line_of(qa, "[What is the headline?")
+    [found] = problems(knowledge_copy)
+    assert found.startswith(f"qa.yaml:{line}: this [...] is not closed, or misses a comma")
+
+
+def test_an_unclosed_quote_is_reported_where_it_opens(knowledge_copy: Path) -> None:
+    qa = knowledge_copy / "qa.yaml"
+    edit(qa, "    - What is the headline?", '    - "What is the headline?')
+    line = _line_of(qa, '"What is the headline?')
+    [found] = problems(knowledge_copy)
+    # The parser gives up at the end of the file; the cause is where the quote opens.
+    assert found == f"qa.yaml:{line}: this quoted text is never closed: add the closing quote"
 
 
 def test_missing_and_wrong_typed_fields(knowledge_copy: Path) -> None:
@@ -157,11 +171,11 @@ def test_unknown_quote_id_and_follow_up(knowledge_copy: Path) -> None:
     found = problems(knowledge_copy)
     assert (
         f"qa.yaml:{cite_line}: entry 'aliyev-f16': unknown quote id 'aliyev-f17' "
-        "(not in quotes.yaml)" in found
+        "(not in quotes.yaml); did you mean 'aliyev-f16'?" in found
     )
     assert (
-        f"qa.yaml:{follow_line}: entry 'aliyev-f16': follow-up 'turkey-roles' is not an entry id"
-        in found
+        f"qa.yaml:{follow_line}: entry 'aliyev-f16': follow-up 'turkey-roles' is not an entry id; "
+        "did you mean 'turkey-role'?" in found
     )
 
 
@@ -242,3 +256,20 @@ def test_deep_nesting_is_refused_with_its_line(knowledge_copy: Path) -> None:
         "- id: x\n  questions: " + "[" * 200 + "]" * 200 + "\n", encoding="utf-8"
     )
     assert "qa.yaml:2: nested deeper than 32 levels" in problems(knowledge_copy)
+
+
+def test_a_quote_that_fails_its_check_is_reported_once_with_the_words_that_differ(
+    knowledge_copy: Path,
+) -> None:
+    quotes = knowledge_copy / "quotes.yaml"
+    edit(
+        quotes,
+        "according to Azerbaijan Defense Ministry.",
+        "according to Azerbaijan Defense Minister.",
+    )
+    line = line_of(quotes, "according to Azerbaijan Defense Minister.")
+    found = problems(knowledge_copy)
+    # One problem, at the quote's own line; the entries citing it are not reported again.
+    [error] = found
+    assert error.startswith(f"quotes.yaml:{line}: quote 'az-mod-shelling': text does not appear")
+    assert "[Minister. \u2192 Ministry.]" in error
