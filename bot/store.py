@@ -61,7 +61,9 @@ PRUNE_EVERY = 3_600.0  # seconds between deletions of expired rows
 
 DAY = 86_400.0
 WINDOWS = (("last day", DAY), ("last week", 7 * DAY), ("all time", None))
-LEARN_FROM = ("no_answer", "clarify")
+# Questions kept as text, for /unanswered: what the bot could not answer, answered only with a
+# related point (a near miss), or had to clarify.
+LEARN_FROM = ("no_answer", "near_miss", "clarify")
 
 
 @dataclass(frozen=True, slots=True)
@@ -271,15 +273,17 @@ class Store:
         with self._reader() as db:
             rows = db.execute(
                 "SELECT question, COUNT(*), MAX(ts), "
-                "  SUM(kind='no_answer') >= SUM(kind='clarify') "
+                "  SUM(kind='no_answer'), SUM(kind='near_miss'), SUM(kind='clarify') "
                 "FROM events WHERE question IS NOT NULL AND ts >= ? "
                 "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT ?",
                 (since, limit),
             ).fetchall()
-        return [
-            Miss(q, n, last, "no_answer" if mostly_no else "clarify")
-            for q, n, last, mostly_no in rows
-        ]
+        misses = []
+        for q, n, last, *counts in rows:
+            # The way it was most often handled (ties: no answer, then near miss).
+            kind = max(zip(counts, (3, 2, 1), LEARN_FROM, strict=True))[2]
+            misses.append(Miss(q, n, last, kind))
+        return misses
 
     def stats(self, now: float | None = None, top: int = 5) -> list[WindowStats]:
         now = now or time.time()

@@ -257,7 +257,7 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
     lines = ["Most frequent unanswered questions (last 30 days):"]
     for m in misses:
         when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
-        what = "no answer" if m.kind == "no_answer" else "clarified"
+        what = {"no_answer": "no answer", "near_miss": "near miss"}.get(m.kind, "clarified")
         lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
     lines.append("Add the useful ones as phrasings in qa.yaml, then send it back to me.")
     for text in pre_messages("\n".join(lines)):
@@ -276,7 +276,8 @@ async def cmd_stats(update: Update, context: Context) -> None:
         c = w.counts
         out.append(
             f"{w.label}: {w.total} questions — {c.get('answer', 0)} answered, "
-            f"{c.get('no_answer', 0)} not covered, {c.get('clarify', 0)} clarified, "
+            f"{c.get('no_answer', 0)} not covered, {c.get('near_miss', 0)} near misses, "
+            f"{c.get('clarify', 0)} clarified, "
             f"{c.get('smalltalk', 0)} small talk; feedback 👍 {w.up} 👎 {w.down}"
         )
         if w.top_entries:

@@ -147,3 +147,17 @@ def _read(store: Store) -> list[str]:
         return [
             row[0] for row in db.execute("SELECT question FROM events WHERE question IS NOT NULL")
         ]
+
+
+def test_near_misses_are_kept_for_unanswered_with_how_they_were_handled(tmp_path: Path) -> None:
+    store = Store(tmp_path / "bot.sqlite3")
+    now = time.time()
+    store.record("near_miss", "private", question="What did Erdogan say about France?", now=now)
+    store.record("near_miss", "group", question="what did erdogan say about france", now=now)
+    store.record("clarify", "private", question="what did erdogan say about france", now=now)
+    store.record("no_answer", "private", question="who is putin", now=now)
+    misses = store.unanswered(now=now + 1)
+    assert [(m.question, m.count, m.kind) for m in misses] == [
+        ("what did erdogan say about france", 3, "near_miss"),
+        ("who is putin", 1, "no_answer"),
+    ]
