@@ -14,6 +14,7 @@ import difflib
 import hashlib
 import json
 import os
+import re
 import shutil
 import tempfile
 import threading
@@ -27,7 +28,8 @@ from bot.engine.evaluate import Report, evaluate, load_cases
 from bot.engine.load import KNOWLEDGE_FILES, Knowledge
 
 EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace
-EVAL_FILE = "eval.yaml"  # an evaluation set in the knowledge folder gates every change
+EVAL_FILE = "eval.yaml"
+QA_FILE = "qa.yaml"  # an evaluation set in the knowledge folder gates every change
 MAX_UPLOAD_BYTES = 512_000
 REGRESSION_TOLERANCE = 1.0  # accuracy points a change may lose before it is refused
 # A change removing more than this share of the entries needs the admin's confirmation.
@@ -150,6 +152,35 @@ def _text_diff(before: bytes, after: bytes, name: str, limit: int = 30) -> list[
     )
 
 
+def _with_phrasing(text: str, entry_id: str, question: str) -> str | None:
+    """``text`` (qa.yaml) with ``question`` appended to the entry's block list of questions,
+    the rest of the file untouched (comments and layout kept); None if there is no such list."""
+    lines = text.split("\n")
+    start = next(
+        (
+            i
+            for i, line in enumerate(lines)
+            if re.match(rf"^-\s+id:\s*['\"]?{re.escape(entry_id)}['\"]?\s*$", line)
+        ),
+        None,
+    )
+    if start is None:
+        return None
+    end = next((i for i in range(start + 1, len(lines)) if lines[i].startswith("- ")), len(lines))
+    head = next((i for i in range(start, end) if re.match(r"^\s+questions:\s*$", lines[i])), None)
+    if head is None:
+        return None
+    last = head
+    for i in range(head + 1, end):
+        if re.match(r"^\s+-\s", lines[i]):
+            last = i
+        elif lines[i].strip():
+            break
+    indent = re.match(r"^(\s+)-", lines[last]).group(1) if last > head else "    "  # type: ignore[union-attr]
+    lines.insert(last + 1, f"{indent}- {json.dumps(question, ensure_ascii=False)}")
+    return "\n".join(lines)
+
+
 def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | None:
     if not cases_path.is_file():
         return None
@@ -238,7 +269,12 @@ class Curator:
             raise
 
     def _apply(
-        self, replacements: dict[str, bytes], verb: str, *, confirmed: bool = False
+        self,
+        replacements: dict[str, bytes],
+        verb: str,
+        *,
+        confirmed: bool = False,
+        strict: bool = False,
     ) -> Outcome:
         old = self.engine.knowledge
         try:
@@ -293,6 +329,15 @@ class Curator:
                     evaluation=comparison,
                     confirm=True,
                 )
+        if comparison is not None and strict and comparison.newly_failing:
+            # One phrasing should break nothing: any evaluation question it breaks refuses it.
+            return Outcome(
+                False,
+                f"Not {verb}: it would break {len(comparison.newly_failing)} question(s) of "
+                f"{EVAL_FILE}; the current knowledge keeps serving.",
+                diff=change,
+                evaluation=comparison,
+            )
         if comparison is not None and comparison.regressed:
             return Outcome(
                 False,
@@ -430,6 +475,19 @@ class Curator:
                     confirm=True,
                 )
             return self._apply({name: content}, "applied", confirmed=confirmed)
+
+    def add_phrasing(self, entry_id: str, question: str) -> Outcome:
+        """Add ``question`` (a user's miss) as a phrasing of ``entry_id`` in qa.yaml, through the
+        same validation, gate, backup and /rollback as an upload."""
+        with self._lock:
+            current = self._good.get(QA_FILE)
+            if current is None:
+                return Outcome(False, f"Not added: there is no {QA_FILE}.")
+            text = current.decode("utf-8")
+            updated = _with_phrasing(text, entry_id, " ".join(question.split()))
+            if updated is None:
+                return Outcome(False, f"Not added: no entry '{entry_id}' with a questions list.")
+            return self._apply({QA_FILE: updated.encode("utf-8")}, "added", strict=True)
 
     def rollback(self) -> Outcome:
         """Undo the last change: restore the file it replaced, if the result is valid."""

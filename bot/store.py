@@ -49,13 +49,20 @@ CREATE TABLE IF NOT EXISTS feedback (
     PRIMARY KEY (answer_key, voter)
 );
 CREATE INDEX IF NOT EXISTS feedback_ts ON feedback (ts);
+CREATE TABLE IF NOT EXISTS triage (
+    question TEXT PRIMARY KEY,     -- a miss, as normalised
+    action TEXT NOT NULL,          -- needs_entry | ignored | added
+    ts REAL NOT NULL
+);
 """
 # Columns this code reads and writes, per table: a file with others is not ours.
 COLUMNS = {
     "meta": {"key", "value"},
     "events": {"id", "ts", "kind", "entry", "question", "chat_type"},
     "feedback": {"answer_key", "voter", "entry", "vote", "ts"},
+    "triage": {"question", "action", "ts"},
 }
+TRIAGE = ("needs_entry", "ignored", "added")
 RETENTION_DAYS = 90.0
 PRUNE_EVERY = 3_600.0  # seconds between deletions of expired rows
 
@@ -205,6 +212,7 @@ class Store:
         with self._tx() as db:
             gone = db.execute("DELETE FROM events WHERE ts < ?", (before,)).rowcount
             gone += db.execute("DELETE FROM feedback WHERE ts < ?", (before,)).rowcount
+            gone += db.execute("DELETE FROM triage WHERE ts < ?", (before,)).rowcount
         return gone
 
     # --- recording ---------------------------------------------------------------------------
@@ -275,6 +283,7 @@ class Store:
                 "SELECT question, COUNT(*), MAX(ts), "
                 "  SUM(kind='no_answer'), SUM(kind='near_miss'), SUM(kind='clarify') "
                 "FROM events WHERE question IS NOT NULL AND ts >= ? "
+                "  AND question NOT IN (SELECT question FROM triage) "
                 "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT ?",
                 (since, limit),
             ).fetchall()
@@ -284,6 +293,25 @@ class Store:
             kind = max(zip(counts, (3, 2, 1), LEARN_FROM, strict=True))[2]
             misses.append(Miss(q, n, last, kind))
         return misses
+
+    def triage(self, question: str, action: str, now: float | None = None) -> None:
+        """An admin's decision on a miss: it leaves /unanswered; "needs_entry" ones are listed by
+        :meth:`needing_entries` (and /export)."""
+        if action not in TRIAGE:
+            raise ValueError(f"unknown triage action {action!r}")
+        with self._tx() as db:
+            db.execute(
+                "INSERT OR REPLACE INTO triage VALUES (?, ?, ?)",
+                (normalise_question(question), action, now or time.time()),
+            )
+
+    def needing_entries(self) -> list[str]:
+        """Misses an admin marked as needing a new entry, oldest first."""
+        with self._reader() as db:
+            rows = db.execute(
+                "SELECT question FROM triage WHERE action='needs_entry' ORDER BY ts"
+            ).fetchall()
+        return [q for (q,) in rows]
 
     def stats(self, now: float | None = None, top: int = 5) -> list[WindowStats]:
         now = now or time.time()

@@ -8,6 +8,7 @@ Every handler here is reached only through the admin filter built in ``app.py``
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import html
 import io
 import logging
@@ -144,6 +145,11 @@ async def cmd_export(update: Update, context: Context) -> None:
     who = update.message.from_user.id if update.message.from_user else None
     for name, content in await asyncio.to_thread(curator.export, who):
         await update.message.reply_document(InputFile(io.BytesIO(content), filename=name))
+    store = context.bot_data.store
+    wanted = await asyncio.to_thread(store.needing_entries) if store else []
+    if wanted:  # the misses an admin kept as needing a new entry
+        listing = "".join(f"- {q}\n" for q in wanted).encode("utf-8")
+        await update.message.reply_document(InputFile(io.BytesIO(listing), filename=NEEDS_ENTRIES))
 
 
 async def on_document(update: Update, context: Context) -> None:
@@ -243,6 +249,10 @@ async def on_document_refused(update: Update, _context: Context) -> None:
 
 
 CONFIRM = "kc"  # callback data of "Apply anyway"
+TRIAGE = "ua"  # callback data of the buttons under a miss of /unanswered
+TRIAGE_SHOWN = 5  # misses offered with buttons
+TRIAGE_CHOICES = 3  # entries offered per miss
+NEEDS_ENTRIES = "needs-new-entries.txt"
 STATS_UNAVAILABLE = "Statistics are unavailable: their file could not be opened (see the log)."
 
 
@@ -259,9 +269,79 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
         when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
         what = {"no_answer": "no answer", "near_miss": "near miss"}.get(m.kind, "clarified")
         lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
-    lines.append("Add the useful ones as phrasings in qa.yaml, then send it back to me.")
+    lines.append("Tap below to add the top ones as phrasings, or edit qa.yaml and send it back.")
     for text in pre_messages("\n".join(lines)):
         await update.message.reply_html(text)
+    user = update.message.from_user
+    if user is None:
+        return
+    offered = [m.question for m in misses[:TRIAGE_SHOWN]]
+    context.bot_data.triage[user.id] = offered
+    engine = context.bot_data.engine
+    for i, question in enumerate(offered):
+        candidates = [c.entry_id for c in engine.match(question).candidates[:TRIAGE_CHOICES]]
+        rows = [
+            [
+                InlineKeyboardButton(
+                    f"\u2795 add as a phrasing of: {engine.knowledge.entries[e].title}"[:64],
+                    callback_data=f"{TRIAGE}:a:{i}:{e}",
+                )
+            ]
+            for e in candidates
+        ]
+        rows.append(
+            [
+                InlineKeyboardButton(
+                    "\U0001f195 needs a new entry", callback_data=f"{TRIAGE}:n:{i}"
+                ),
+                InlineKeyboardButton("\U0001f648 ignore", callback_data=f"{TRIAGE}:i:{i}"),
+            ]
+        )
+        await update.message.reply_html(
+            f"\u201c{html.escape(printable(question), quote=False)}\u201d",
+            reply_markup=InlineKeyboardMarkup(rows),
+        )
+
+
+async def on_triage(update: Update, context: Context) -> None:
+    """A button under a miss of /unanswered: add it as a phrasing, keep it as needing a new
+    entry, or ignore it. Admins only, and only their own list."""
+    query = update.callback_query
+    assert query
+    message = query.message if isinstance(query.message, Message) else None
+    user = query.from_user
+    if user.id not in context.bot_data.admin_ids:
+        await query.answer(REFUSED)
+        return
+    _, action, index, *rest = ((query.data or "") + ":").split(":")[:4]
+    offered = context.bot_data.triage.get(user.id, [])
+    store, curator = context.bot_data.store, context.bot_data.curator
+    if not index.isdigit() or int(index) >= len(offered) or message is None or store is None:
+        await query.answer("That list is out of date; send /unanswered again.")
+        return
+    question = offered[int(index)]
+    if action == "a" and rest and rest[0] and curator is not None:
+        entry_id = rest[0]
+        await query.answer()
+        outcome = await _curate(context, lambda c: c.add_phrasing(entry_id, question))
+        if outcome is not None and outcome.applied:
+            await asyncio.to_thread(store.triage, question, "added")
+            now = context.bot_data.engine.ask(question)
+            outcome = dataclasses.replace(
+                outcome,
+                details=[*outcome.details, f"that question now gets: {now.text.splitlines()[0]}"],
+            )
+        await _reply_outcome(message, outcome, context, by=user)
+    elif action in ("n", "i"):
+        chosen = "needs_entry" if action == "n" else "ignored"
+        await asyncio.to_thread(store.triage, question, chosen)
+        await query.answer(
+            "Kept on the list of questions needing a new entry (/export includes it)."
+            if action == "n"
+            else "Ignored: it leaves /unanswered."
+        )
+    else:
+        await query.answer("That list is out of date; send /unanswered again.")
 
 
 async def cmd_stats(update: Update, context: Context) -> None:

@@ -152,6 +152,7 @@ def build_application(
             # Buttons under answers, and inline mode in any chat.
             CallbackQueryHandler(admin.on_feedback, pattern=FEEDBACK_PATTERN),
             CallbackQueryHandler(admin.on_confirm, pattern=rf"^{admin.CONFIRM}:"),
+            CallbackQueryHandler(admin.on_triage, pattern=rf"^{admin.TRIAGE}:"),
             CallbackQueryHandler(on_button),
             InlineQueryHandler(on_inline_query),
         ]

@@ -51,6 +51,7 @@ class BotData:
         "outbox",
         "pending",
         "store",
+        "triage",
         "watcher",
     )
 
@@ -66,6 +67,8 @@ class BotData:
         self.outbox = Outbox()  # replies to groups, queued per group (bot/tg/outbox.py)
         # Per admin, an upload waiting for their confirmation: (token, file name, content).
         self.pending: dict[int, tuple[str, str, bytes]] = {}
+        # Per admin, the misses /unanswered last offered with buttons (the buttons carry indexes).
+        self.triage: dict[int, list[str]] = {}
         self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
 
     @property

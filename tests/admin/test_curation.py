@@ -305,3 +305,22 @@ def test_an_upload_built_on_an_older_copy_is_refused_with_the_change_it_would_un
         "+  - id: lachin-region" in line or "lachin-region" in line for line in outcome.details
     )
     assert curator.upload("qa.yaml", mine, base=exported, confirmed=True).applied
+
+
+def test_a_miss_added_as_a_phrasing_is_gated_like_an_upload(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    curator = curator_for(knowledge_copy, tmp_path)
+    original = (knowledge_copy / "qa.yaml").read_text()
+    added = curator.add_phrasing("hajiyev", "whats the scoop on hajiyev")
+    assert added.applied and "changed (1): hajiyev" in added.text()
+    assert curator.engine.ask("whats the scoop on hajiyev").entry == "hajiyev"
+    # The rest of the file is untouched: one line more, comments and layout kept.
+    after = (knowledge_copy / "qa.yaml").read_text().splitlines()
+    assert len(after) == len(original.splitlines()) + 1
+    # A phrasing that would route evaluation questions elsewhere is refused, naming them.
+    wrong = curator.add_phrasing("lavrov", "who brokered this truce")
+    assert not wrong.applied and "it would break" in wrong.message
+    assert "now failing:" in wrong.text()
+    assert curator.rollback().applied  # undoes the phrasing like any change
+    assert (knowledge_copy / "qa.yaml").read_text() == original

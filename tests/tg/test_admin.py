@@ -296,3 +296,58 @@ async def test_an_upload_that_would_undo_another_admins_change_waits_for_confirm
         await fake.wait_for(
             lambda: any("By Boss:" in (m["text"] or "") for m in fake.sent(deputy_chat["id"]))
         )
+
+
+async def test_an_admin_taps_a_miss_into_a_phrasing_and_it_is_answered_at_once(
+    start: Start,
+) -> None:
+    fake, knowledge = await start()
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    miss = "whats the scoop on hajiyev"
+    first = await ask(fake, chat, alice, miss, 1)
+    assert "doesn't" in first["text"]  # not answered as such today
+    await ask(fake, chat, alice, "who is vladimir putin", 2)
+    boss = fake.user(ADMIN, "Boss")
+    admin_chat = fake.private_chat(boss)
+    fake.send_text(admin_chat, boss, "/unanswered")
+    await fake.wait_for(
+        lambda: len([m for m in fake.sent(admin_chat["id"]) if m["text"].startswith("\u201c")]) == 2
+    )
+    offers = [m for m in fake.sent(admin_chat["id"]) if m["text"].startswith("\u201c")]
+    [scoop] = [m for m in offers if miss in m["text"]]
+    choices = buttons(scoop)
+    [(label, add)] = [(lb, d) for lb, d in choices if d.endswith(":hajiyev")]
+    assert label.startswith("\u2795 add as a phrasing of:")
+    # Someone who is not an admin cannot press it, even with the data.
+    forged = fake.press_button(scoop, add, alice)
+    await fake.wait_for(lambda: forged in fake.callback_answers)
+    assert miss not in (knowledge / "qa.yaml").read_text()
+    pressed = fake.press_button(scoop, add, boss)
+    await fake.wait_for(lambda: pressed in fake.callback_answers)
+    reply = await fake.wait_for(
+        lambda: [m for m in fake.sent(admin_chat["id"]) if "Added." in m["text"]]
+    )
+    assert "that question now gets: Hikmet Hajiyev" in reply[0]["text"]
+    assert f'- "{miss}"' in (knowledge / "qa.yaml").read_text()
+    answer = await ask(fake, chat, alice, miss, 3)
+    assert answer["text"].startswith("Hikmet Hajiyev")
+    # The other miss is kept as needing a new entry: it leaves the list, /export includes it.
+    [putin] = [m for m in offers if "putin" in m["text"]]
+    [(_, needs)] = [(lb, d) for lb, d in buttons(putin) if "needs a new entry" in lb]
+    kept = fake.press_button(putin, needs, boss)
+    await fake.wait_for(lambda: kept in fake.callback_answers)
+    count = len(fake.sent(admin_chat["id"]))
+    fake.send_text(admin_chat, boss, "/unanswered")
+    listing = (await fake.wait_sent(admin_chat["id"], count + 1))[count]["text"]
+    assert "No unanswered questions" in listing
+    fake.send_text(admin_chat, boss, "/export")
+    await fake.wait_for(
+        lambda: any(
+            m["document"] and m["document"]["file_name"] == admin.NEEDS_ENTRIES
+            for m in fake.sent(admin_chat["id"])
+        )
+    )
+    # /rollback undoes the phrasing like any change.
+    fake.send_text(admin_chat, boss, "/rollback")
+    await fake.wait_for(lambda: miss not in (knowledge / "qa.yaml").read_text())
