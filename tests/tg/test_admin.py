@@ -186,9 +186,19 @@ async def test_misses_stats_and_feedback_survive_a_restart(
     fake2, _ = await start(data)  # a second bot over the same data folder: a restart
     boss = fake2.user(ADMIN, "Boss")
     admin_chat = fake2.private_chat(boss)
-    unanswered = (await ask(fake2, admin_chat, boss, "/unanswered", 1))["text"]
+    fake2.send_text(admin_chat, boss, "/unanswered")
+
+    def listed() -> list[str]:
+        return [m["text"] for m in fake2.sent(admin_chat["id"]) if "Most frequent" in m["text"]]
+
+    [unanswered] = await fake2.wait_for(listed)
     assert "2\u00d7  who is vladimir putin" in unanswered
-    stats = (await ask(fake2, admin_chat, boss, "/stats", 2))["text"]
+    fake2.send_text(admin_chat, boss, "/stats")
+
+    def stats_shown() -> list[str]:
+        return [m["text"] for m in fake2.sent(admin_chat["id"]) if "all time:" in m["text"]]
+
+    [stats] = await fake2.wait_for(stats_shown)
     assert "all time: 3 questions — 1 answered, 2 not covered" in stats
     assert "👍 1 👎 0" in stats and "who-brokered (1)" in stats
     assert fake2.errors == []
