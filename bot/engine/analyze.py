@@ -70,16 +70,22 @@ def _variant(word: str, other: str) -> bool:
 _LEXICON = "frequency_dictionary_en_82_765.txt"
 
 
+@lru_cache(maxsize=1)
+def _lexicon() -> tuple[tuple[str, int], ...]:
+    """(word, corpus count) of the frequency list, most frequent first; read once per process."""
+    text = resources.files("symspellpy").joinpath(_LEXICON).read_text(encoding="utf-8")
+    found = []
+    for line in text.splitlines():
+        word, _, count = line.partition(" ")
+        if count:
+            found.append((word, int(count)))
+    return tuple(found)
+
+
 @lru_cache(maxsize=4)
 def english_words(min_count: int) -> frozenset[str]:
     """English words at least ``min_count`` frequent (rarer entries are mostly odd spellings)."""
-    text = resources.files("symspellpy").joinpath(_LEXICON).read_text(encoding="utf-8")
-    found = set()
-    for line in text.splitlines():
-        word, _, count = line.partition(" ")
-        if count and int(count) >= min_count:
-            found.add(word)
-    return frozenset(found)
+    return frozenset(word for word, count in _lexicon() if count >= min_count)
 
 
 # Common words a slip of which is worth reading as that word ("diffrent" is "different"):
@@ -90,11 +96,9 @@ GUESS_COUNT = 10_000_000
 @lru_cache(maxsize=4)
 def english_by_shape(min_count: int) -> dict[tuple[str, int], tuple[str, ...]]:
     """Common English words by (first letter, length), most frequent first."""
-    text = resources.files("symspellpy").joinpath(_LEXICON).read_text(encoding="utf-8")
     shaped: dict[tuple[str, int], list[str]] = {}
-    for line in text.splitlines():  # the list is sorted by frequency, highest first
-        word, _, count = line.partition(" ")
-        if count and int(count) >= min_count and word.isalpha():
+    for word, count in _lexicon():  # sorted by frequency, highest first
+        if count >= min_count and word.isalpha():
             shaped.setdefault((word[0], len(word)), []).append(word)
     return {k: tuple(v) for k, v in shaped.items()}
 

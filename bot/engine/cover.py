@@ -238,13 +238,13 @@ class Cover:
             return None
         typed = typed_tokens(analyzed, self.names)
         own_words = self.index.own_words
-        ordered = _ordered(analyzed, uncovered)
-        missing = tuple(typed[t] for t in ordered)
-        absent = tuple(typed[t] for t in ordered if t not in own_words)
+        gaps = ordered(analyzed, uncovered)
+        missing = tuple(typed[t] for t in gaps)
+        absent = tuple(typed[t] for t in gaps if t not in own_words)
         anchors = tuple(
-            typed[t] for t in _ordered(analyzed, wanted & bag & (self.names | self.roles))
+            typed[t] for t in ordered(analyzed, wanted & bag & (self.names | self.roles))
         )
-        strays = tuple(typed[t] for t in ordered if t in self.names)
+        strays = tuple(typed[t] for t in gaps if t in self.names)
         return Gap(missing, absent, tuple(pair_gaps), anchors, strays, uncounted=uncounted)
 
     def tolerable(self, uncovered: frozenset[str], wanted: frozenset[str]) -> bool:
@@ -282,7 +282,7 @@ def typed_tokens(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:
     return typed
 
 
-def _ordered(analyzed: Analyzed, tokens: Iterable[str]) -> list[str]:
+def ordered(analyzed: Analyzed, tokens: Iterable[str]) -> list[str]:
     """Tokens in the order the question has them."""
     wanted = set(tokens)
     seen: list[str] = []

@@ -18,7 +18,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot.engine.analyze import Analyzed
-from bot.engine.cover import Cover, Gap, typed_tokens
+from bot.engine.cover import Cover, Gap, ordered, typed_tokens
 from bot.engine.index import Index
 from bot.engine.text import sentences
 
@@ -135,7 +135,7 @@ class Speakers:
             return None
         whose = [who for who in self.words if self._matches(found.speaker, who)]
         typed = typed_tokens(analyzed, self.cover.names)
-        speaker = " ".join(typed[t] for t in _in_order(analyzed, found.speaker))
+        speaker = " ".join(typed[t] for t in ordered(analyzed, found.speaker))
         if not whose:
             # Only a single name that the article never quotes is sure to be nobody's words
             # ("NATO"); "Aliyev's aide", "the Armenian president, not the PM" are read loosely.
@@ -152,7 +152,7 @@ class Speakers:
             if not named or any(self._together(who, named) for who in whose):
                 return None
             uncovered = named
-        missing = tuple(typed[t] for t in _in_order(analyzed, uncovered))
+        missing = tuple(typed[t] for t in ordered(analyzed, uncovered))
         return Gap(missing, (), (), (), speaker=speaker)
 
     def _together(self, who: frozenset[str], named: frozenset[str]) -> bool:
@@ -173,11 +173,3 @@ class Speakers:
         """Every name the question gives the speaker, and one of its roles if it gives any."""
         roles = speaker & self.roles
         return speaker - roles <= who and (not roles or bool(roles & who))
-
-
-def _in_order(analyzed: Analyzed, tokens: frozenset[str]) -> list[str]:
-    seen: list[str] = []
-    for t in analyzed.tokens:
-        if t in tokens and t not in seen:
-            seen.append(t)
-    return seen

@@ -20,6 +20,7 @@ from typing import cast
 
 from telegram import (
     BotCommandScopeChat,
+    CallbackQuery,
     InlineKeyboardButton,
     InlineKeyboardMarkup,
     InputFile,
@@ -216,15 +217,26 @@ async def _upload(
     await _reply_outcome(message, outcome, context, by=by, keyboard=keyboard)
 
 
-async def on_confirm(update: Update, context: Context) -> None:
-    """ "Apply anyway" under a change that needed confirmation: admins only, their own change."""
+async def _admin_press(
+    update: Update, context: Context
+) -> tuple[CallbackQuery, Message | None, User] | None:
+    """A button press on an admin's message: the query, its message and who pressed, or None
+    (answered as refused) when that is not an admin, whatever the callback data says."""
     query = update.callback_query
     assert query
-    message = query.message if isinstance(query.message, Message) else None
-    user = query.from_user
-    if user.id not in context.bot_data.admin_ids:
+    if query.from_user.id not in context.bot_data.admin_ids:
         await query.answer(REFUSED)
+        return None
+    message = query.message if isinstance(query.message, Message) else None
+    return query, message, query.from_user
+
+
+async def on_confirm(update: Update, context: Context) -> None:
+    """ "Apply anyway" under a change that needed confirmation: admins only, their own change."""
+    pressed = await _admin_press(update, context)
+    if pressed is None:
         return
+    query, message, user = pressed
     token = (query.data or "").partition(":")[2]
     pending = context.bot_data.pending.get(user.id)
     if message is None or pending is None or pending[0] != token:
@@ -306,13 +318,10 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
 async def on_triage(update: Update, context: Context) -> None:
     """A button under a miss of /unanswered: add it as a phrasing, keep it as needing a new
     entry, or ignore it. Admins only, and only their own list."""
-    query = update.callback_query
-    assert query
-    message = query.message if isinstance(query.message, Message) else None
-    user = query.from_user
-    if user.id not in context.bot_data.admin_ids:
-        await query.answer(REFUSED)
+    pressed = await _admin_press(update, context)
+    if pressed is None:
         return
+    query, message, user = pressed
     _, action, index, *rest = ((query.data or "") + ":").split(":")[:4]
     offered = context.bot_data.triage.get(user.id, [])
     store, curator = context.bot_data.store, context.bot_data.curator

@@ -102,14 +102,10 @@ def test_quote_in_the_wrong_paragraph_is_reported(knowledge_copy: Path) -> None:
     assert f"quotes.yaml:{start + 5}: quote 'lavrov-call': text is in paragraph 16, not 15" in found
 
 
-def _line_of(path: Path, text: str) -> int:
-    return next(n for n, line in enumerate(path.read_text().splitlines(), 1) if text in line)
-
-
 def test_malformed_yaml_reports_the_line_of_the_cause_in_plain_words(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
     edit(qa, "    - What is the headline?", "    - [What is the headline?")
-    line = _line_of(qa, "[What is the headline?")
+    line = line_of(qa, "[What is the headline?")
     [found] = problems(knowledge_copy)
     assert found.startswith(f"qa.yaml:{line}: this [...] is not closed, or misses a comma")
 
@@ -117,7 +113,7 @@ def test_malformed_yaml_reports_the_line_of_the_cause_in_plain_words(knowledge_c
 def test_an_unclosed_quote_is_reported_where_it_opens(knowledge_copy: Path) -> None:
     qa = knowledge_copy / "qa.yaml"
     edit(qa, "    - What is the headline?", '    - "What is the headline?')
-    line = _line_of(qa, '"What is the headline?')
+    line = line_of(qa, '"What is the headline?')
     [found] = problems(knowledge_copy)
     # The parser gives up at the end of the file; the cause is where the quote opens.
     assert found == f"qa.yaml:{line}: this quoted text is never closed: add the closing quote"

@@ -34,14 +34,16 @@ async def start(knowledge_copy: Path, tmp_path: Path) -> AsyncIterator[Start]:
     """The bot with ADMIN as its admin, serving a writable copy of the knowledge."""
     async with AsyncExitStack() as stack:
 
-        async def launch(data_dir: Path | None = None) -> tuple[FakeBotAPI, Path]:
+        async def launch(
+            data_dir: Path | None = None, admins: frozenset[int] = frozenset({ADMIN})
+        ) -> tuple[FakeBotAPI, Path]:
             fake = await stack.enter_async_context(FakeBotAPI())
             engine = Engine(load_knowledge(knowledge_copy))
             await stack.enter_async_context(
                 running(
                     fake,
                     engine,
-                    admin_ids=frozenset({ADMIN}),
+                    admin_ids=admins,
                     data_dir=data_dir or tmp_path / "data",
                 )
             )
@@ -204,22 +206,16 @@ async def test_misses_stats_and_feedback_survive_a_restart(
     assert fake2.errors == []
 
 
-async def test_every_other_admin_is_told_of_a_change_and_who_made_it(
-    knowledge_copy: Path, tmp_path: Path
-) -> None:
-    engine = Engine(load_knowledge(knowledge_copy))
-    async with (
-        FakeBotAPI() as fake,
-        running(fake, engine, admin_ids=frozenset({ADMIN, ADMIN + 1}), data_dir=tmp_path / "data"),
-    ):
-        boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
-        chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
-        original = (knowledge_copy / "qa.yaml").read_bytes()
-        fake.send_document(chat, boss, "qa.yaml", original + NEW_ENTRY)
-        [told] = await fake.wait_sent(deputy_chat["id"])
-        assert told["text"].startswith("By Boss:") and "added (1): lachin-villages" in told["text"]
-        assert len(await fake.wait_sent(chat["id"])) == 1  # the one who made it is not told twice
-        assert fake.errors == []
+async def test_every_other_admin_is_told_of_a_change_and_who_made_it(start: Start) -> None:
+    fake, knowledge_copy = await start(admins=frozenset({ADMIN, ADMIN + 1}))
+    boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
+    chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
+    original = (knowledge_copy / "qa.yaml").read_bytes()
+    fake.send_document(chat, boss, "qa.yaml", original + NEW_ENTRY)
+    [told] = await fake.wait_sent(deputy_chat["id"])
+    assert told["text"].startswith("By Boss:") and "added (1): lachin-villages" in told["text"]
+    assert len(await fake.wait_sent(chat["id"])) == 1  # the one who made it is not told twice
+    assert fake.errors == []
 
 
 async def test_a_forged_feedback_entry_is_not_stored_and_a_failed_download_is_explained(
@@ -258,54 +254,48 @@ def test_users_control_characters_are_shown_harmlessly_to_admins() -> None:
 
 
 async def test_an_upload_that_would_undo_another_admins_change_waits_for_confirmation(
-    knowledge_copy: Path, tmp_path: Path
+    start: Start,
 ) -> None:
-    engine = Engine(load_knowledge(knowledge_copy))
-    async with (
-        FakeBotAPI() as fake,
-        running(fake, engine, admin_ids=frozenset({ADMIN, ADMIN + 1}), data_dir=tmp_path / "data"),
-    ):
-        boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
-        chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
-        fake.send_text(chat, boss, "/export")
-        count = len(curator_files := sorted(p.name for p in knowledge_copy.glob("*.yaml")))
-        await fake.wait_for(
-            lambda: len([m for m in fake.sent(chat["id"]) if m["document"]]) >= count - 1
-        )
-        assert "qa.yaml" in curator_files
-        exported = (knowledge_copy / "qa.yaml").read_bytes()
-        # The deputy adds an entry meanwhile.
-        fake.send_document(deputy_chat, deputy, "qa.yaml", exported + NEW_ENTRY)
-        await fake.wait_for(lambda: b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes())
-        sent_before = len(fake.sent(chat["id"]))
-        # The boss uploads an edit of the older copy: it would silently drop the deputy's entry.
-        mine = exported.replace(b"Who brokered", b"Who set up", 1)
-        fake.send_document(chat, boss, "qa.yaml", mine)
+    fake, knowledge_copy = await start(admins=frozenset({ADMIN, ADMIN + 1}))
+    boss, deputy = fake.user(ADMIN, "Boss"), fake.user(ADMIN + 1, "Deputy")
+    chat, deputy_chat = fake.private_chat(boss), fake.private_chat(deputy)
+    fake.send_text(chat, boss, "/export")
+    count = len(curator_files := sorted(p.name for p in knowledge_copy.glob("*.yaml")))
+    await fake.wait_for(
+        lambda: len([m for m in fake.sent(chat["id"]) if m["document"]]) >= count - 1
+    )
+    assert "qa.yaml" in curator_files
+    exported = (knowledge_copy / "qa.yaml").read_bytes()
+    # The deputy adds an entry meanwhile.
+    fake.send_document(deputy_chat, deputy, "qa.yaml", exported + NEW_ENTRY)
+    await fake.wait_for(lambda: b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes())
+    sent_before = len(fake.sent(chat["id"]))
+    # The boss uploads an edit of the older copy: it would silently drop the deputy's entry.
+    mine = exported.replace(b"Who brokered", b"Who set up", 1)
+    fake.send_document(chat, boss, "qa.yaml", mine)
 
-        def refusal() -> list[dict[str, Any]]:
-            return [
-                m
-                for m in fake.sent(chat["id"])[sent_before:]
-                if "changed since" in (m["text"] or "")
-            ]
+    def refusal() -> list[dict[str, Any]]:
+        return [
+            m for m in fake.sent(chat["id"])[sent_before:] if "changed since" in (m["text"] or "")
+        ]
 
-        [refused] = await fake.wait_for(refusal)
-        assert "lachin-villages" in refused["text"]  # the change it would undo is shown
-        assert b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes()
-        [(label, data)] = buttons(refused)
-        assert "Apply anyway" in label
-        # Someone else pressing it (a forged press) changes nothing.
-        alice = fake.user(42, "Alice")
-        forged = fake.press_button(refused, data, alice)
-        await fake.wait_for(lambda: forged in fake.callback_answers)
-        assert b"Who set up" not in (knowledge_copy / "qa.yaml").read_bytes()
-        # The boss confirms: applied, and the deputy is told.
-        pressed = fake.press_button(refused, data, boss)
-        await fake.wait_for(lambda: pressed in fake.callback_answers)
-        await fake.wait_for(lambda: b"Who set up" in (knowledge_copy / "qa.yaml").read_bytes())
-        await fake.wait_for(
-            lambda: any("By Boss:" in (m["text"] or "") for m in fake.sent(deputy_chat["id"]))
-        )
+    [refused] = await fake.wait_for(refusal)
+    assert "lachin-villages" in refused["text"]  # the change it would undo is shown
+    assert b"lachin-villages" in (knowledge_copy / "qa.yaml").read_bytes()
+    [(label, data)] = buttons(refused)
+    assert "Apply anyway" in label
+    # Someone else pressing it (a forged press) changes nothing.
+    alice = fake.user(42, "Alice")
+    forged = fake.press_button(refused, data, alice)
+    await fake.wait_for(lambda: forged in fake.callback_answers)
+    assert b"Who set up" not in (knowledge_copy / "qa.yaml").read_bytes()
+    # The boss confirms: applied, and the deputy is told.
+    pressed = fake.press_button(refused, data, boss)
+    await fake.wait_for(lambda: pressed in fake.callback_answers)
+    await fake.wait_for(lambda: b"Who set up" in (knowledge_copy / "qa.yaml").read_bytes())
+    await fake.wait_for(
+        lambda: any("By Boss:" in (m["text"] or "") for m in fake.sent(deputy_chat["id"]))
+    )
 
 
 async def test_an_admin_taps_a_miss_into_a_phrasing_and_it_is_answered_at_once(
