@@ -1,8 +1,9 @@
 """What the bot remembers between restarts (SQLite): misses to learn from, feedback, usage stats.
 
 Personal data is kept to what the features need: the text of questions the bot could not answer
-(so admins can add phrasings), the chat type, and a salted hash of the voter's user id (so a vote
-counts once per user per answer). No names, no chat ids, no answered question texts. Rows older
+and of answers their asker gave a thumbs down (so admins can add phrasings), the chat type, and a
+salted hash of the voter's user id (so a vote counts once per user per answer). No names, no
+user ids, no texts of questions answered without complaint. Rows older
 than the retention (``STORE_RETENTION_DAYS``, 90 by default) are deleted.
 
 Reading never holds up answering: :meth:`Store.record` only appends to a buffer, the writer has
@@ -41,7 +42,7 @@ CREATE INDEX IF NOT EXISTS events_ts ON events (ts, kind);
 CREATE INDEX IF NOT EXISTS events_entry ON events (entry, ts) WHERE entry IS NOT NULL;
 CREATE INDEX IF NOT EXISTS events_question ON events (question, ts) WHERE question IS NOT NULL;
 CREATE TABLE IF NOT EXISTS feedback (
-    answer_key TEXT NOT NULL,      -- which answer message
+    answer_key TEXT NOT NULL,      -- which answer message (salted hash of chat:message)
     voter TEXT NOT NULL,           -- salted hash of the user id
     entry TEXT,
     vote INTEGER NOT NULL,         -- +1 or -1
@@ -49,6 +50,13 @@ CREATE TABLE IF NOT EXISTS feedback (
     PRIMARY KEY (answer_key, voter)
 );
 CREATE INDEX IF NOT EXISTS feedback_ts ON feedback (ts);
+CREATE TABLE IF NOT EXISTS disliked (
+    answer_key TEXT PRIMARY KEY,   -- the answer a user gave a thumbs down (as in feedback)
+    question TEXT NOT NULL,        -- what they had asked, as normalised
+    entry TEXT,                    -- the entry it got
+    ts REAL NOT NULL
+);
+CREATE INDEX IF NOT EXISTS disliked_ts ON disliked (ts);
 CREATE TABLE IF NOT EXISTS triage (
     question TEXT PRIMARY KEY,     -- a miss, as normalised
     action TEXT NOT NULL,          -- needs_entry | ignored | added
@@ -60,6 +68,7 @@ COLUMNS = {
     "meta": {"key", "value"},
     "events": {"id", "ts", "kind", "entry", "question", "chat_type"},
     "feedback": {"answer_key", "voter", "entry", "vote", "ts"},
+    "disliked": {"answer_key", "question", "entry", "ts"},
     "triage": {"question", "action", "ts"},
 }
 TRIAGE = ("needs_entry", "ignored", "added")
@@ -71,6 +80,7 @@ WINDOWS = (("last day", DAY), ("last week", 7 * DAY), ("all time", None))
 # Questions kept as text, for /unanswered: what the bot could not answer, answered only with a
 # related point (a near miss), or had to clarify.
 LEARN_FROM = ("no_answer", "near_miss", "clarify")
+DISLIKED = "disliked"  # an answer its asker gave a thumbs down (a Miss's kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,7 +88,8 @@ class Miss:
     question: str
     count: int
     last_seen: float
-    kind: str
+    kind: str  # how it was mostly handled: one of LEARN_FROM, or DISLIKED
+    got: str | None = None  # for DISLIKED: the entry the thumbs down was given on
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,6 +223,7 @@ class Store:
         with self._tx() as db:
             gone = db.execute("DELETE FROM events WHERE ts < ?", (before,)).rowcount
             gone += db.execute("DELETE FROM feedback WHERE ts < ?", (before,)).rowcount
+            gone += db.execute("DELETE FROM disliked WHERE ts < ?", (before,)).rowcount
             gone += db.execute("DELETE FROM triage WHERE ts < ?", (before,)).rowcount
         return gone
 
@@ -251,13 +263,25 @@ class Store:
         return hashlib.sha256(f"{self._salt}:{user_id}".encode()).hexdigest()[:32]
 
     def vote(
-        self, answer_key: str, user_id: int, entry: str | None, vote: int, now: float | None = None
+        self,
+        answer_key: str,
+        user_id: int,
+        entry: str | None,
+        vote: int,
+        now: float | None = None,
+        *,
+        question: str | None = None,
     ) -> bool:
         """Record a thumbs up/down; a user's later vote on the same answer replaces the first.
 
+        A thumbs down on the answer to ``question`` keeps that question for /unanswered (an
+        answer its asker found wrong is a miss to learn from); a later thumbs up withdraws it.
         Returns False when the same vote was already recorded (nothing changed).
         """
         voter = self.voter_hash(user_id)
+        # Hashed like the voter: "chat:message" would keep the chat id, which is the user's id.
+        answer_key = hashlib.sha256(f"{self._salt}:answer:{answer_key}".encode()).hexdigest()[:32]
+        when = now or time.time()
         with self._tx() as db:
             row = db.execute(
                 "SELECT vote FROM feedback WHERE answer_key=? AND voter=?", (answer_key, voter)
@@ -266,8 +290,15 @@ class Store:
                 return False
             db.execute(
                 "INSERT OR REPLACE INTO feedback VALUES (?, ?, ?, ?, ?)",
-                (answer_key, voter, entry, vote, now or time.time()),
+                (answer_key, voter, entry, vote, when),
             )
+            if vote < 0 and question and question.strip():
+                db.execute(
+                    "INSERT OR REPLACE INTO disliked VALUES (?, ?, ?, ?)",
+                    (answer_key, normalise_question(question), entry, when),
+                )
+            elif vote > 0:
+                db.execute("DELETE FROM disliked WHERE answer_key=?", (answer_key,))
             return True
 
     # --- reading -----------------------------------------------------------------------------
@@ -275,23 +306,29 @@ class Store:
     def unanswered(
         self, limit: int = 15, since_days: float = 30.0, now: float | None = None
     ) -> list[Miss]:
-        """The most frequent recent questions the bot abstained on or had to clarify."""
+        """The most frequent recent questions the bot abstained on, answered only with a related
+        point, had to clarify, or answered and got a thumbs down for; not those triaged."""
         since = (now or time.time()) - since_days * DAY
         self.flush()
         with self._reader() as db:
             rows = db.execute(
-                "SELECT question, COUNT(*), MAX(ts), "
-                "  SUM(kind='no_answer'), SUM(kind='near_miss'), SUM(kind='clarify') "
-                "FROM events WHERE question IS NOT NULL AND ts >= ? "
-                "  AND question NOT IN (SELECT question FROM triage) "
+                "SELECT question, COUNT(*), MAX(ts), SUM(kind='no_answer'), "
+                "  SUM(kind='near_miss'), SUM(kind='clarify'), SUM(kind='disliked'), "
+                "  MAX(CASE WHEN kind='disliked' THEN entry END) "
+                "FROM (SELECT question, ts, kind, NULL AS entry FROM events "
+                "      WHERE question IS NOT NULL AND ts >= ? "
+                "      UNION ALL SELECT question, ts, 'disliked', entry FROM disliked "
+                "      WHERE ts >= ?) "
+                "WHERE question NOT IN (SELECT question FROM triage) "
                 "GROUP BY question ORDER BY COUNT(*) DESC, MAX(ts) DESC LIMIT ?",
-                (since, limit),
+                (since, since, limit),
             ).fetchall()
         misses = []
-        for q, n, last, *counts in rows:
-            # The way it was most often handled (ties: no answer, then near miss).
-            kind = max(zip(counts, (3, 2, 1), LEARN_FROM, strict=True))[2]
-            misses.append(Miss(q, n, last, kind))
+        for q, n, last, *counts, got in rows:
+            # The way it was most often handled (ties: thumbs down, no answer, near miss).
+            kinds = (*LEARN_FROM, DISLIKED)
+            kind = max(zip(counts, (3, 2, 1, 4), kinds, strict=True))[2]
+            misses.append(Miss(q, n, last, kind, got if kind == DISLIKED else None))
         return misses
 
     def triage(self, question: str, action: str, now: float | None = None) -> None:

@@ -16,6 +16,7 @@ import secrets
 import time
 import unicodedata
 from collections.abc import Callable
+from functools import partial
 from typing import cast
 
 from telegram import (
@@ -32,6 +33,7 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.curation import EDITABLE, MAX_UPLOAD_BYTES, Curator, Outcome
+from bot.store import DISLIKED
 from bot.tg import render
 from bot.tg.commands import ADMIN_COMMANDS, PRIVATE_COMMANDS
 from bot.tg.context import BotApplication, Context
@@ -269,7 +271,8 @@ STATS_UNAVAILABLE = "Statistics are unavailable: their file could not be opened 
 
 
 async def cmd_unanswered(update: Update, context: Context) -> None:
-    """/unanswered: the most frequent recent questions the bot abstained on or clarified."""
+    """/unanswered: the most frequent recent questions the bot abstained on, answered only with
+    a related point, clarified, or answered and got a thumbs down for."""
     assert update.message
     store = context.bot_data.store
     misses = await asyncio.to_thread(store.unanswered) if store else []
@@ -279,7 +282,11 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
     lines = ["Most frequent unanswered questions (last 30 days):"]
     for m in misses:
         when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
-        what = {"no_answer": "no answer", "near_miss": "near miss"}.get(m.kind, "clarified")
+        what = {
+            "no_answer": "no answer",
+            "near_miss": "near miss",
+            DISLIKED: f"\U0001f44e on the answer {m.got or 'quoted from the article'}",
+        }.get(m.kind, "clarified")
         lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
     lines.append("Tap below to add the top ones as phrasings, or edit qa.yaml and send it back.")
     for text in pre_messages("\n".join(lines)):
@@ -287,11 +294,15 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
     user = update.message.from_user
     if user is None:
         return
-    offered = [m.question for m in misses[:TRIAGE_SHOWN]]
+    shown = misses[:TRIAGE_SHOWN]
+    offered = [m.question for m in shown]
     context.bot_data.triage[user.id] = offered
     engine = context.bot_data.engine
-    for i, question in enumerate(offered):
-        candidates = [c.entry_id for c in engine.match(question).candidates[:TRIAGE_CHOICES]]
+    for i, miss in enumerate(shown):
+        question = miss.question
+        # A thumbs down says the entry it got is wrong for it: offer the others.
+        likely = [c.entry_id for c in engine.match(question).candidates if c.entry_id != miss.got]
+        candidates = likely[:TRIAGE_CHOICES]
         rows = [
             [
                 InlineKeyboardButton(
@@ -394,7 +405,10 @@ async def on_feedback(update: Update, context: Context) -> None:
         await query.answer()  # forged, or an entry removed since: nothing to count
         return
     key = f"{message.chat_id}:{message.message_id}"
-    changed = await asyncio.to_thread(store.vote, key, query.from_user.id, entry_id, vote)
+    question = context.bot_data.question_of(key)
+    changed = await asyncio.to_thread(
+        partial(store.vote, key, query.from_user.id, entry_id, vote, question=question)
+    )
     await query.answer("Thanks for the feedback!" if changed else "Your vote is already counted.")
 
 

@@ -7,6 +7,7 @@ import logging
 import math
 import sqlite3
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, TypeVar
@@ -26,6 +27,9 @@ log = logging.getLogger(__name__)
 INLINE_UNDER = 0.002  # seconds: engine calls typically faster than this run on the event loop
 _SMOOTHING = 0.1  # weight of the newest call in the typical duration
 RECORD_WITHIN = 1.0  # seconds: questions handled are written to the store this soon
+# Private answers whose question is remembered (in memory only), so that a thumbs down can keep
+# the question for /unanswered; the oldest are forgotten first.
+ANSWERS_REMEMBERED = 5_000
 
 
 class BotData:
@@ -41,6 +45,7 @@ class BotData:
     """
 
     __slots__ = (
+        "_answered",
         "_engine",
         "_flush",
         "_flushing",
@@ -70,6 +75,8 @@ class BotData:
         # Per admin, the misses /unanswered last offered with buttons (the buttons carry indexes).
         self.triage: dict[int, list[str]] = {}
         self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
+        # "chat:message" of a private answer -> the question it answers (see ANSWERS_REMEMBERED).
+        self._answered: OrderedDict[str, str] = OrderedDict()
 
     @property
     def engine(self) -> Engine:
@@ -104,6 +111,16 @@ class BotData:
                 self._typical = took
             else:
                 self._typical = typical + _SMOOTHING * (took - typical)
+
+    def answered(self, key: str, question: str) -> None:
+        """Remember that the answer message ``key`` answered ``question``."""
+        self._answered[key] = question
+        while len(self._answered) > ANSWERS_REMEMBERED:
+            self._answered.popitem(last=False)
+
+    def question_of(self, key: str) -> str | None:
+        """The question the answer message ``key`` answered, if still remembered."""
+        return self._answered.get(key)
 
     def record(self, reply: Reply, chat_type: str) -> None:
         """Remember how a question was handled (misses keep their text, for /unanswered).

@@ -45,7 +45,7 @@ DRAIN_TIMEOUT = 8.0  # seconds stopping waits for queued replies (within a usual
 BUSY = "I'm answering a lot of questions in this group right now; please ask again in a minute."
 
 # Sends a reply; given the other askers it also answers (as HTML mentions, maybe none).
-Send = Callable[[tuple[str, ...]], Awaitable[None]]
+Send = Callable[[tuple[str, ...]], Awaitable[object]]  # what it returns is not used
 
 # The deliveries posted while one update is handled, so that the update journal keeps the update
 # until they are done (JournalingProcessor sets it around each update).

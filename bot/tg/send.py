@@ -12,6 +12,7 @@ from telegram import LinkPreviewOptions, Message, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.engine.model import Kind
 from bot.tg import render
 from bot.tg.context import Context
 from bot.tg.outbox import BUSY, Outbox
@@ -55,8 +56,9 @@ async def send(
     quote: bool = False,
     outbox: Outbox | None = None,
     asker: User | None = None,
-) -> None:
-    """Reply to ``message``; in groups the first part quotes the asker's message.
+) -> Message | None:
+    """Reply to ``message``; in groups the first part quotes the asker's message. Returns the
+    last message sent (the one with the buttons), or None when the reply was queued.
 
     With an ``outbox``, a reply in a group is queued there and this returns at once
     (bot/tg/outbox.py): the group's rate window is waited for by its queue, not by the handler.
@@ -69,13 +71,13 @@ async def send(
             asker=asker,
             busy=partial(_send_now, message, Rendered((render.esc(BUSY),)), True),
         )
-        return
-    await _send_now(message, rendered, quote, ())
+        return None
+    return await _send_now(message, rendered, quote, ())
 
 
 async def _send_now(
     message: Message, rendered: Rendered, quote: bool, others: tuple[str, ...]
-) -> None:
+) -> Message | None:
     messages = list(rendered.messages)
     if others:
         # The same question from several people: one answer, naming the others (who are
@@ -84,14 +86,16 @@ async def _send_now(
         if len(messages[-1]) + len(note) <= render.MAX_CHARS:
             messages[-1] += note
     last = len(messages) - 1
+    sent = None
     for i, text in enumerate(messages):
-        await message.reply_html(
+        sent = await message.reply_html(
             text,
             do_quote=quote and i == 0,
             allow_sending_without_reply=True,
             reply_markup=rendered.keyboard if i == last else None,
             link_preview_options=NO_PREVIEW,
         )
+    return sent
 
 
 async def send_html(
@@ -141,5 +145,8 @@ async def answer(message: Message, context: Context, question: str, *, if_blank:
     rendered = render.render_reply(
         reply, group=group, wording=engine.knowledge.messages, feedback=not group
     )
-    await send(message, rendered, quote=group, outbox=outbox, asker=message.from_user)
+    sent = await send(message, rendered, quote=group, outbox=outbox, asker=message.from_user)
+    if sent is not None and rendered.keyboard is not None and reply.kind is Kind.ANSWER:
+        # A thumbs down on it keeps the question for /unanswered (admin.on_feedback).
+        context.bot_data.answered(f"{sent.chat_id}:{sent.message_id}", question)
     context.bot_data.record(reply, message.chat.type)

@@ -351,3 +351,37 @@ async def test_an_admin_taps_a_miss_into_a_phrasing_and_it_is_answered_at_once(
     # /rollback undoes the phrasing like any change.
     fake.send_text(admin_chat, boss, "/rollback")
     await fake.wait_for(lambda: miss not in (knowledge / "qa.yaml").read_text())
+
+
+async def test_a_thumbs_down_answer_is_offered_in_unanswered_without_the_entry_it_got(
+    start: Start,
+) -> None:
+    fake, _ = await start()
+    alice = fake.user(42, "Alice")
+    chat = fake.private_chat(alice)
+    question = "Who brokered the truce?"
+    answer = await ask(fake, chat, alice, question, 1)
+    [down] = [data for label, data in buttons(answer) if label == "\U0001f44e"]
+    [up] = [data for label, data in buttons(answer) if label == "\U0001f44d"]
+    pressed = fake.press_button(answer, down, alice)
+    await fake.wait_for(lambda: pressed in fake.callback_answers)
+    boss = fake.user(ADMIN, "Boss")
+    admin_chat = fake.private_chat(boss)
+    fake.send_text(admin_chat, boss, "/unanswered")
+    [listing] = await fake.wait_for(
+        lambda: [m["text"] for m in fake.sent(admin_chat["id"]) if "Most frequent" in m["text"]]
+    )
+    assert "who brokered the truce  (\U0001f44e on the answer who-brokered" in listing
+    [offer] = await fake.wait_for(
+        lambda: [m for m in fake.sent(admin_chat["id"]) if m["text"].startswith("\u201c")]
+    )
+    adds = [d for lb, d in buttons(offer) if lb.startswith("\u2795")]
+    assert adds and not any(d.endswith(":who-brokered") for d in adds)
+    # Changing her mind to a thumbs up withdraws it.
+    again = fake.press_button(answer, up, alice)
+    await fake.wait_for(lambda: again in fake.callback_answers)
+    count = len(fake.sent(admin_chat["id"]))
+    fake.send_text(admin_chat, boss, "/unanswered")
+    told = (await fake.wait_sent(admin_chat["id"], count + 1))[count]["text"]
+    assert "No unanswered questions" in told
+    assert fake.errors == []
