@@ -1,4 +1,5 @@
-"""The command line: ``python -m bot [run|ask|chat|validate|eval|health]``: parse, call, print."""
+"""The command line: ``python -m bot [run|ask|chat|validate|eval|diff-article|health]``: parse,
+call, print."""
 
 from __future__ import annotations
 
@@ -139,6 +140,60 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
             file=out,
         )
     return 0
+
+
+# --- diff-article ------------------------------------------------------------------------------
+
+
+def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """What a corrected article would change and break; with --apply, put it in place (quotes
+    renumbered, a backup kept for /rollback) when nothing breaks. Exit 1 if citations break."""
+    from bot.curation import Curator
+    from bot.engine.correction import correct
+    from bot.engine.load import QA, QUOTES, load_article
+
+    directory = knowledge_dir(args.knowledge)
+    try:
+        content = Path(args.file).read_bytes()
+    except OSError as exc:
+        print(f"{args.file}: {exc.strerror or exc}", file=err)
+        return 2
+    try:
+        knowledge = load_knowledge(directory)
+        new = load_article(directory, content)
+    except KnowledgeErrors as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        return 2
+
+    def text(name: str) -> str:
+        path = directory / name
+        return path.read_text("utf-8", errors="replace") if path.is_file() else ""
+
+    report = correct(knowledge, new, text(QUOTES), text(QA))
+    for line in report.lines():
+        print(line, file=out)
+    if report.breaks:
+        print(
+            f"Correct those citations in {QUOTES} or {QA} to the new text; nothing was changed.",
+            file=err,
+        )
+        return 1
+    if not args.apply:
+        return 0
+    from bot.settings import SettingsError, load_settings
+
+    try:
+        data_dir = load_settings().data_dir
+    except SettingsError as exc:
+        print(exc, file=err)
+        return 2
+    curator = Curator(Engine(knowledge), directory, data_dir, check=deliverable.problems)
+    outcome = curator.upload(knowledge.article.file, content, confirmed=True)
+    print(outcome.message, file=out if outcome.applied else err)
+    for error in outcome.errors:
+        print(error, file=err)
+    return 0 if outcome.applied else 1
 
 
 # --- eval --------------------------------------------------------------------------------------
@@ -364,6 +419,17 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("chat", parents=[common], help="talk to the bot in the console")
     validate = sub.add_parser("validate", parents=[common], help="check a knowledge folder")
     validate.add_argument("directory", nargs="?", help="folder to check (default: the knowledge)")
+    corr = sub.add_parser(
+        "diff-article",
+        parents=[common],
+        help="what a corrected article would change and break (exit 1 if citations break)",
+    )
+    corr.add_argument("file", help="the new text of the article")
+    corr.add_argument(
+        "--apply",
+        action="store_true",
+        help="put it in place when no citation breaks (quotes renumbered, backup kept)",
+    )
     ev = sub.add_parser("eval", parents=[common], help="run an evaluation set")
     ev.add_argument("file", help="YAML list of {q, expect, category}")
     ev.add_argument(
@@ -400,6 +466,8 @@ def main(
             return cmd_validate(args, out, err)
         case "eval":
             return cmd_eval(args, out, err)
+        case "diff-article":
+            return cmd_diff_article(args, out, err)
         case "chat":
             return cmd_chat(args, out, err, stdin)
         case "run":

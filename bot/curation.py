@@ -22,12 +22,14 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
+from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
-from bot.engine.load import KNOWLEDGE_FILES, Knowledge
+from bot.engine.load import KNOWLEDGE_FILES, QUOTES, Knowledge, load_article
 
-EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace
+EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace (and the article's text)
 EVAL_FILE = "eval.yaml"
 QA_FILE = "qa.yaml"  # an evaluation set in the knowledge folder gates every change
 MAX_UPLOAD_BYTES = 512_000
@@ -244,11 +246,18 @@ class Curator:
         # Per admin, the files as they last exported them (in memory: after a restart an upload
         # is simply not checked against a base).
         self._bases: dict[int, dict[str, bytes]] = {}
+        # Per admin, an article correction refused because citations must change with it: their
+        # next quotes.yaml or qa.yaml is checked and applied together with it.
+        self._corrections: dict[int, dict[str, bytes]] = {}
+
+    def files(self) -> tuple[str, ...]:
+        """The files an admin may replace: the YAML files, and the article's text."""
+        return (*EDITABLE, self.engine.knowledge.article.file)
 
     def _snapshot(self) -> dict[str, bytes]:
         return {
             name: (self.directory / name).read_bytes()
-            for name in EDITABLE
+            for name in self.files()
             if (self.directory / name).is_file()
         }
 
@@ -348,6 +357,7 @@ class Curator:
                 evaluation=comparison,
             )
         saved: list[tuple[str, Path]] = []
+        change_id = f"{time.time_ns():x}"  # the files of one change are rolled back together
         try:
             for name in replacements:
                 backup = self._save_backup(name, self._good.get(name))
@@ -376,7 +386,7 @@ class Curator:
             )
         # Recorded only now that the write succeeded: a failed one leaves nothing to roll back.
         for name, backup in saved:
-            self._record_backup(name, backup)
+            self._record_backup(name, backup, change_id)
         self.engine.adopt(candidate)
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
@@ -385,7 +395,7 @@ class Curator:
     def _backup(self, name: str, content: bytes | None) -> None:
         backup = self._save_backup(name, content)
         if backup is not None:
-            self._record_backup(name, backup)
+            self._record_backup(name, backup, f"{time.time_ns():x}")
 
     def _save_backup(self, name: str, content: bytes | None) -> Path | None:
         """Keep ``content`` (the version about to be replaced) in the backups folder."""
@@ -397,10 +407,11 @@ class Curator:
         _atomic_write(path, content)
         return path
 
-    def _record_backup(self, name: str, path: Path) -> None:
-        """Make a kept version the one /rollback restores next."""
+    def _record_backup(self, name: str, path: Path, change: str) -> None:
+        """Make a kept version the one /rollback restores next (with the others of ``change``)."""
+        record = {"file": name, "backup": path.name, "ts": time.time(), "change": change}
         with self._journal.open("a", encoding="utf-8") as journal:
-            journal.write(json.dumps({"file": name, "backup": path.name, "ts": time.time()}) + "\n")
+            journal.write(json.dumps(record) + "\n")
 
     @staticmethod
     def _discard(saved: list[tuple[str, Path]]) -> None:
@@ -443,7 +454,13 @@ class Curator:
             return self._reload("reloaded after an edit on disk")
 
     def upload(
-        self, name: str, content: bytes, *, base: bytes | None = None, confirmed: bool = False
+        self,
+        name: str,
+        content: bytes,
+        *,
+        base: bytes | None = None,
+        confirmed: bool = False,
+        who: int | None = None,
     ) -> Outcome:
         """Replace one knowledge file with an uploaded version, if the result is valid.
 
@@ -451,30 +468,152 @@ class Curator:
         file changed since (another admin's upload, an edit on disk), the upload would silently
         undo that change, so it is refused with that change shown, unless ``confirmed``.
         ``confirmed`` also lets through a change that removes many entries or empties answers
-        of their grounding (see ``ungrounded``).
+        of their grounding (see ``ungrounded``), and an article correction once its report was
+        shown (see ``_correct``). ``who`` is the admin, whose article correction may be waiting
+        for its citations.
         """
-        if name not in EDITABLE:
+        files = self.files()
+        if name not in files:
             return Outcome(
                 False,
-                f"Not applied: '{name}' is not a knowledge file. Send one of: "
-                f"{', '.join(EDITABLE)}.",
+                f"Not applied: '{name}' is not a knowledge file. Send one of: {', '.join(files)}.",
             )
         if len(content) > MAX_UPLOAD_BYTES:
             return Outcome(False, f"Not applied: {name} is larger than {MAX_UPLOAD_BYTES} bytes.")
+        article = self.engine.knowledge.article.file
         with self._lock:
             current = self._good.get(name)
             if current == content:
-                return Outcome(False, f"Not applied: {name} is the same as the current version.")
+                dropped = name == article and self._corrections.pop(who or 0, None) is not None
+                return Outcome(
+                    False,
+                    f"Not applied: {name} is the same as the current version"
+                    + (
+                        " (the correction that was waiting for its citations is dropped)."
+                        if dropped
+                        else "."
+                    ),
+                )
+            stale: list[str] = []
             if not confirmed and base is not None and current is not None and base != current:
+                stale = _text_diff(base, current, name)
+            if name == article:
+                return self._correct(content, who, confirmed=confirmed, stale=stale)
+            if stale:
                 return Outcome(
                     False,
                     f"Not applied yet: {name} has changed since your copy was exported (another "
                     "admin's upload or an edit on disk), and yours would undo that change. "
                     "Confirm to replace it anyway, or /export again and redo your edit.",
-                    details=_text_diff(base, current, name),
+                    details=stale,
                     confirm=True,
                 )
+            waiting = self._corrections.get(who) if who is not None else None
+            if waiting is not None and name in (QUOTES, QA_FILE):
+                return self._with_correction(waiting, name, content, who, confirmed=confirmed)
             return self._apply({name: content}, "applied", confirmed=confirmed)
+
+    def _correct(
+        self, content: bytes, who: int | None, *, confirmed: bool, stale: list[str]
+    ) -> Outcome:
+        """A new text of the article (lock held): refused while the knowledge would not be valid
+        with it (a citation no longer in it, an answer naming what it no longer says), and then
+        kept for the corrected quotes.yaml or qa.yaml to come with it; applied, with quotes
+        renumbered, once the admin has seen what it changes."""
+        name = self.engine.knowledge.article.file
+        try:
+            new = load_article(self.directory, content)
+        except KnowledgeErrors as exc:
+            return Outcome(
+                False,
+                f"Not applied: the new {name} has {len(exc.errors)} problem(s); the current "
+                "knowledge keeps serving.",
+                errors=tuple(exc.errors),
+            )
+        quotes = self._good.get(QUOTES, b"").decode("utf-8", "replace")
+        qa = self._good.get(QA_FILE, b"").decode("utf-8", "replace")
+        report = correct(self.engine.knowledge, new, quotes, qa)
+        replacements = {name: content}
+        updated = renumbered(quotes, new)
+        if updated != quotes:
+            replacements[QUOTES] = updated.encode("utf-8")
+        problems = self._problems(replacements)
+        if problems:
+            if who is not None:
+                self._corrections[who] = {name: content}
+            shown = {(b.file, b.line) for b in report.broken}
+            return Outcome(
+                False,
+                f"Not applied: with this text the knowledge would have {len(problems)} "
+                f"problem(s). Send the files corrected to the new text ({QUOTES}, {QA_FILE}) "
+                "next, one at a time: each is checked together with this correction, and all "
+                "are applied at once when they are right. The current knowledge keeps serving.",
+                errors=tuple(e for e in problems if (e.file, e.line) not in shown),
+                details=report.lines(),
+            )
+        if not confirmed and (stale or not report.same):
+            details = report.lines()
+            if stale:
+                details += [f"{name} has also changed since your copy was exported:", *stale]
+            return Outcome(
+                False,
+                "Not applied yet: this is what the correction changes. Confirm to apply it.",
+                details=details,
+                confirm=True,
+            )
+        outcome = self._apply(replacements, "applied", confirmed=True)
+        if outcome.applied and who is not None:
+            self._corrections.pop(who, None)
+        return dataclasses.replace(outcome, details=[*report.lines(), *outcome.details])
+
+    def _problems(self, replacements: dict[str, bytes]) -> list[KnowledgeError]:
+        """What validation says of the folder with ``replacements`` (nothing is written)."""
+        try:
+            workdir, _ = self._candidate(replacements)
+        except KnowledgeErrors as exc:
+            return list(exc.errors)
+        shutil.rmtree(workdir, ignore_errors=True)
+        return []
+
+    def _with_correction(
+        self,
+        waiting: dict[str, bytes],
+        name: str,
+        content: bytes,
+        who: int | None,
+        *,
+        confirmed: bool,
+    ) -> Outcome:
+        """quotes.yaml or qa.yaml sent after an article correction that needed it (lock held):
+        the correction, the files sent with it before and this one are validated, gated and
+        written as one change; while they are not right, they keep waiting together."""
+        article = self.engine.knowledge.article.file
+        try:
+            new = load_article(self.directory, waiting[article])
+        except (KnowledgeErrors, KeyError):  # article.yaml changed since: it no longer fits
+            self._corrections.pop(who or 0, None)
+            return self._apply({name: content}, "applied", confirmed=confirmed)
+        files = {**waiting, name: content}
+        quotes = files.get(QUOTES, self._good.get(QUOTES, b"")).decode("utf-8", "replace")
+        updated = renumbered(quotes, new)
+        if QUOTES in files or updated != quotes:
+            files[QUOTES] = updated.encode("utf-8")
+        outcome = self._apply(files, "applied", confirmed=confirmed)
+        if outcome.applied:
+            self._corrections.pop(who or 0, None)
+            return dataclasses.replace(
+                outcome, message=f"Applied, together with your correction of {article}."
+            )
+        self._corrections[who or 0] = {**waiting, name: content}
+        others = sorted(set(files) - {article})
+        return dataclasses.replace(
+            outcome,
+            details=[
+                *outcome.details,
+                f"(checked together with your correction of {article} and {', '.join(others)}; "
+                f"they keep waiting for the rest; send the current {article} again to drop them)",
+            ],
+        )
 
     def add_phrasing(self, entry_id: str, question: str) -> Outcome:
         """Add ``question`` (a user's miss) as a phrasing of ``entry_id`` in qa.yaml, through the
@@ -490,35 +629,48 @@ class Curator:
             return self._apply({QA_FILE: updated.encode("utf-8")}, "added", strict=True)
 
     def rollback(self) -> Outcome:
-        """Undo the last change: restore the file it replaced, if the result is valid."""
+        """Undo the last change: restore the file(s) it replaced, if the result is valid."""
         with self._lock:
             entries = self._journal_entries()
             if not entries:
                 return Outcome(False, "Nothing to roll back: no earlier version is kept.")
-            last = entries[-1]
-            backup = self.backups / last["backup"]
-            if not backup.is_file():
-                return Outcome(False, f"Cannot roll back: backup {last['backup']} is missing.")
-            outcome = self._apply({last["file"]: backup.read_bytes()}, "rolled back")
+            # The last change: its last entry and those written with it (an article correction
+            # replaces the article and quotes.yaml at once). Older lines have no change id.
+            change = entries[-1].get("change")
+            group = [entries[-1]]
+            while (
+                change
+                and len(group) < len(entries)
+                and entries[-len(group) - 1].get("change") == change
+            ):
+                group.insert(0, entries[-len(group) - 1])
+            restore: dict[str, bytes] = {}
+            for entry in group:
+                backup = self.backups / entry["backup"]
+                if not backup.is_file():
+                    return Outcome(False, f"Cannot roll back: backup {entry['backup']} is missing.")
+                restore[entry["file"]] = backup.read_bytes()
+            outcome = self._apply(restore, "rolled back")
             if outcome.applied:
-                # Drop the entry undone and the one _apply just wrote for the version replaced,
+                # Drop the entries undone and those _apply just wrote for the versions replaced,
                 # so a second /rollback goes one step further back.
-                remaining = self._journal_entries()[:-2]
+                remaining = entries[: len(entries) - len(group)]
                 self._journal.write_text(
                     "".join(json.dumps(e) + "\n" for e in remaining), encoding="utf-8"
                 )
+            names = " and ".join(restore)
             return Outcome(
                 outcome.applied,
                 outcome.message.replace(
                     "Rolled back.",
-                    f"Rolled back {last['file']} to the version before the last change.",
+                    f"Rolled back {names} to the version before the last change.",
                 ),
                 diff=outcome.diff,
                 errors=outcome.errors,
                 evaluation=outcome.evaluation,
             )
 
-    def _journal_entries(self) -> list[dict[str, str]]:
+    def _journal_entries(self) -> list[dict[str, Any]]:
         """The backups /rollback can restore, oldest first. A line torn by a crash (or edited
         by hand) is read past: it must not make every later /rollback fail."""
         try:
@@ -535,7 +687,7 @@ class Curator:
                 isinstance(entry, dict)
                 and isinstance(entry.get("file"), str)
                 and isinstance(entry.get("backup"), str)
-                and entry["file"] in EDITABLE
+                and entry["file"] in self.files()
                 and "/" not in entry["backup"]
             ):
                 entries.append(entry)

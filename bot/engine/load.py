@@ -206,7 +206,21 @@ def _identifier(c: _Collector, file: str, data: dict[str, Located], what: str) -
 # --- the article -----------------------------------------------------------------------------
 
 
-def _load_article(c: _Collector, directory: Path) -> Article | None:
+def load_article(directory: Path, text: bytes | None = None) -> Article:
+    """The article as article.yaml describes it; with ``text``, as it would be with that text
+    in place of its file (an article correction, checked before anything is written)."""
+    c = _Collector()
+    article = _load_article(c, directory, text)
+    if c.errors or article is None:
+        raise KnowledgeErrors(
+            c.errors or [KnowledgeError(ARTICLE_META, 1, "the article could not be read")]
+        )
+    return article
+
+
+def _load_article(
+    c: _Collector, directory: Path, replacement: bytes | None = None
+) -> Article | None:
     root = c.read(directory, ARTICLE_META)
     if root is None:
         return None
@@ -245,7 +259,7 @@ def _load_article(c: _Collector, directory: Path) -> Article | None:
         c.add(ARTICLE_META, data["file"].line, "article: 'file' must name a file in this folder")
         return None
     try:
-        raw = path.read_bytes()
+        raw = path.read_bytes() if replacement is None else replacement
         text = raw.decode("utf-8")
     except FileNotFoundError:
         c.add(ARTICLE_META, data["file"].line, f"article: file '{name}' not found")
@@ -273,6 +287,7 @@ def _load_article(c: _Collector, directory: Path) -> Article | None:
         date=optional["date"],
         author=optional["author"],
         paragraphs=tuple(paragraphs),
+        file=name,
     )
 
 

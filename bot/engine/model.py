@@ -28,6 +28,7 @@ class Article:
     date: str | None
     author: str | None
     paragraphs: tuple[Paragraph, ...]
+    file: str = "article.txt"  # its file in the knowledge folder, as article.yaml names it
 
     def paragraph(self, number: int) -> Paragraph | None:
         if 1 <= number <= len(self.paragraphs):

@@ -161,10 +161,12 @@ async def on_document(update: Update, context: Context) -> None:
     assert message and message.document
     document = message.document
     name = document.file_name or ""
-    if name not in EDITABLE:
+    curator = context.bot_data.curator
+    files = curator.files() if curator is not None else EDITABLE
+    if name not in files:
         await send_html(
             message,
-            render.esc(f"Send one of the knowledge files ({', '.join(EDITABLE)}) to replace it."),
+            render.esc(f"Send one of the knowledge files ({', '.join(files)}) to replace it."),
         )
         return
     if document.file_size is not None and document.file_size > MAX_UPLOAD_BYTES:
@@ -205,7 +207,7 @@ async def _upload(
     who = by.id if by else None
     base = curator.base_of(who, name) if curator and who is not None else None
     outcome = await _curate(
-        context, lambda c: c.upload(name, content, base=base, confirmed=confirmed)
+        context, lambda c: c.upload(name, content, base=base, confirmed=confirmed, who=who)
     )
     keyboard = None
     if outcome is not None and outcome.confirm and who is not None:

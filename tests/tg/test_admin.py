@@ -136,9 +136,10 @@ async def test_rollback_restores_and_export_sends_the_files(start: Start) -> Non
     assert "removed (1): lachin-villages" in reply["text"]
     assert (knowledge / "qa.yaml").read_bytes() == original
     fake.send_text(chat, boss, "/export")
-    await fake.wait_for(lambda: len(fake.documents_sent) >= 5)
+    await fake.wait_for(lambda: len(fake.documents_sent) >= 6)
     names = {d["file_name"] for d in fake.documents_sent}
-    assert {"qa.yaml", "quotes.yaml", "synonyms.yaml"} <= names
+    # Every file an admin may send back, the article's text included (to correct it).
+    assert {"qa.yaml", "quotes.yaml", "synonyms.yaml", "article.txt"} <= names
     sent_qa = next(d for d in fake.documents_sent if d["file_name"] == "qa.yaml")
     assert sent_qa["content"] == original
     assert fake.errors == []
@@ -384,4 +385,74 @@ async def test_a_thumbs_down_answer_is_offered_in_unanswered_without_the_entry_i
     fake.send_text(admin_chat, boss, "/unanswered")
     told = (await fake.wait_sent(admin_chat["id"], count + 1))[count]["text"]
     assert "No unanswered questions" in told
+    assert fake.errors == []
+
+
+async def test_an_article_correction_is_reported_gated_and_rolled_back_whole(
+    start: Start,
+) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    article = (knowledge / "article.txt").read_bytes()
+    quotes = (knowledge / "quotes.yaml").read_bytes()
+    qa = (knowledge / "qa.yaml").read_bytes()
+    # The publisher corrects a place name inside a quoted sentence, which an answer names too:
+    # refused with the report (the answer's problem shows once the quote is right).
+    fixed = article.replace(b"Terter and Lachin", b"Tartar and Lachin")
+    fake.send_document(chat, boss, "article.txt", fixed)
+    [refused] = await fake.wait_sent(chat["id"])
+    assert "Not applied: with this text the knowledge would have" in refused["text"]
+    assert "quote 'az-mod-shelling' is no longer in the article" in refused["text"]
+    assert "[Terter → Tartar]" in refused["text"]
+    assert (knowledge / "article.txt").read_bytes() == article
+    # quotes.yaml corrected to the new text comes next: checked with it, still not enough.
+    fake.send_document(chat, boss, "quotes.yaml", quotes.replace(b"Terter", b"Tartar"))
+    [waiting] = (await fake.wait_sent(chat["id"], 2))[1:]
+    assert "qa.yaml:" in waiting["text"] and "quote 'az-mod-shelling'" not in waiting["text"]
+    assert "keep waiting" in waiting["text"]
+    assert (knowledge / "article.txt").read_bytes() == article
+    # Then qa.yaml: the three are applied as one change.
+    fake.send_document(chat, boss, "qa.yaml", qa.replace(b"Terter", b"Tartar"))
+    [applied] = (await fake.wait_sent(chat["id"], 3))[2:]
+    assert "Applied, together with your correction of article.txt." in applied["text"]
+    assert (knowledge / "article.txt").read_bytes() == fixed
+    fake.send_text(chat, boss, "Which villages were shelled?")
+    [answer] = (await fake.wait_sent(chat["id"], 4))[3:]
+    assert "Tartar" in answer["text"] and "Terter" not in answer["text"]
+    # /rollback undoes the correction whole.
+    fake.send_text(chat, boss, "/rollback")
+    [rolled] = (await fake.wait_sent(chat["id"], 5))[4:]
+    assert "Rolled back" in rolled["text"]
+    assert (knowledge / "article.txt").read_bytes() == article
+    assert (knowledge / "quotes.yaml").read_bytes() == quotes
+    assert (knowledge / "qa.yaml").read_bytes() == qa
+    assert fake.errors == []
+
+
+async def test_an_added_paragraph_is_applied_once_confirmed_with_quotes_renumbered(
+    start: Start,
+) -> None:
+    fake, knowledge = await start()
+    boss = fake.user(ADMIN, "Boss")
+    chat = fake.private_chat(boss)
+    article = (knowledge / "article.txt").read_bytes()
+    note = b"Editor's note: this article was updated to add the reactions below.\n\n"
+    at = article.index(b"The truce was announced")
+    fake.send_document(chat, boss, "article.txt", article[:at] + note + article[at:])
+    [report] = await fake.wait_sent(chat["id"])
+    assert "Not applied yet" in report["text"] and "new: 7" in report["text"]
+    assert "new or edited paragraphs no entry cites: 7" in report["text"]
+    assert (knowledge / "article.txt").read_bytes() == article
+    [(label, data)] = buttons(report)
+    assert "Apply anyway" in label
+    pressed = fake.press_button(report, data, boss)
+    await fake.wait_for(lambda: pressed in fake.callback_answers)
+    await fake.wait_for(lambda: (knowledge / "article.txt").read_bytes() != article)
+    assert "paragraph: 9" in (knowledge / "quotes.yaml").read_text("utf-8")
+    fake.send_text(chat, boss, "Who brokered the truce?")
+    answer = await fake.wait_for(
+        lambda: [m for m in fake.sent(chat["id"]) if "brokered this" in (m["text"] or "")]
+    )
+    assert "— paragraph 8" in answer[0]["text"] and "— paragraph 7" not in answer[0]["text"]
     assert fake.errors == []
