@@ -13,6 +13,7 @@ import dataclasses
 import difflib
 import hashlib
 import json
+import logging
 import os
 import re
 import shutil
@@ -28,6 +29,8 @@ from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
 from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
 from bot.engine.load import KNOWLEDGE_FILES, QUOTES, Knowledge, load_article
+
+log = logging.getLogger(__name__)
 
 EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace (and the article's text)
 EVAL_FILE = "eval.yaml"
@@ -243,9 +246,10 @@ class Curator:
         self._lock = threading.Lock()
         self._good = self._snapshot()
         self._prints = _fingerprint(directory)
-        # Per admin, the files as they last exported them (in memory: after a restart an upload
-        # is simply not checked against a base).
+        # Per admin, the files as they last exported or applied them (also on disk, in
+        # BOT_DATA_DIR/bases/<admin id>/, read back after a restart).
         self._bases: dict[int, dict[str, bytes]] = {}
+        self._bases_dir = data_dir / "bases"
         # Per admin, an article correction refused because citations must change with it: their
         # next quotes.yaml or qa.yaml is checked and applied together with it.
         self._corrections: dict[int, dict[str, bytes]] = {}
@@ -429,6 +433,8 @@ class Curator:
         old = self.engine.knowledge
         try:
             knowledge = load_knowledge(self.directory)
+            engine = Engine(knowledge)
+            undeliverable = self.check(engine, self.directory) if self.check else []
         except KnowledgeErrors as exc:
             self._prints = _fingerprint(self.directory)  # report a broken save once, not forever
             return Outcome(
@@ -437,11 +443,19 @@ class Curator:
                 "problem(s); the previous knowledge keeps serving.",
                 errors=tuple(exc.errors),
             )
+        if undeliverable:  # valid, but Telegram would refuse some of its messages
+            self._prints = _fingerprint(self.directory)
+            return Outcome(
+                False,
+                f"Not {verb}: {len(undeliverable)} message(s) could not be sent on Telegram; "
+                "the previous knowledge keeps serving.",
+                errors=tuple(undeliverable),
+            )
         current = self._snapshot()
         for name, content in current.items():
             if self._good.get(name) not in (None, content):
                 self._backup(name, self._good[name])  # so /rollback can undo an edit on disk
-        self.engine.swap(knowledge)
+        self.engine.adopt(engine)
         self._good = current
         self._prints = _fingerprint(self.directory)
         return Outcome(True, f"Knowledge {verb}.", diff=diff(old, knowledge))
@@ -699,14 +713,33 @@ class Curator:
         with self._lock:
             if who is not None:
                 self._bases[who] = dict(self._good)
+                for name, content in self._good.items():
+                    self._keep_base(who, name, content)
             return sorted(self._good.items())
 
     def base_of(self, who: int, name: str) -> bytes | None:
-        """The version of ``name`` that ``who`` last exported or applied, if any."""
+        """The version of ``name`` that ``who`` last exported or applied, if any (kept in the
+        data folder too, so that a restart between /export and the upload loses nothing)."""
         with self._lock:
-            return self._bases.get(who, {}).get(name)
+            known = self._bases.get(who, {}).get(name)
+            if known is None:
+                try:
+                    known = (self._bases_dir / str(who) / name).read_bytes()
+                except OSError:
+                    return None
+                self._bases.setdefault(who, {})[name] = known
+            return known
 
     def applied_by(self, who: int, name: str, content: bytes) -> None:
         """``who``'s copy of ``name`` is now the one served."""
         with self._lock:
             self._bases.setdefault(who, {})[name] = content
+            self._keep_base(who, name, content)
+
+    def _keep_base(self, who: int, name: str, content: bytes) -> None:
+        try:
+            folder = self._bases_dir / str(who)
+            folder.mkdir(parents=True, exist_ok=True)
+            _atomic_write(folder / name, content)
+        except OSError as exc:  # a full data folder: the base is still known until a restart
+            log.warning("could not keep admin %s's copy of %s: %s", who, name, exc)

@@ -236,6 +236,14 @@ def test_a_message_telegram_would_refuse_is_refused_at_its_line(
     assert not outcome.applied
     assert any("lachin-region" in e.message and "at most 3" in e.message for e in outcome.errors)
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
+    # Saved on disk instead of uploaded: refused the same way, and the old message keeps serving.
+    (knowledge_copy / "conversation.yaml").write_text(too_long)
+    outcome = curator.changed_on_disk()
+    assert outcome is not None and not outcome.applied
+    assert "could not be sent on Telegram" in outcome.message
+    assert [(e.file, e.line) for e in outcome.errors] == [("conversation.yaml", line)]
+    assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
+    assert curator.changed_on_disk() is None  # reported once, not at every look
 
 
 def test_a_copied_folder_keeps_its_gate_and_a_dangling_link_does_not_break_uploads(
@@ -305,6 +313,18 @@ def test_an_upload_built_on_an_older_copy_is_refused_with_the_change_it_would_un
         "+  - id: lachin-region" in line or "lachin-region" in line for line in outcome.details
     )
     assert curator.upload("qa.yaml", mine, base=exported, confirmed=True).applied
+
+
+def test_an_exported_copy_is_still_known_after_a_restart(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    exported = dict(curator_for(knowledge_copy, tmp_path).export(who=1))["qa.yaml"]
+    restarted = curator_for(knowledge_copy, tmp_path)  # the same data folder, a new process
+    assert restarted.upload("qa.yaml", exported + NEW_ENTRY.encode()).applied  # another admin
+    mine = exported.replace(b"Who brokered", b"Who mediated", 1)
+    outcome = restarted.upload("qa.yaml", mine, base=restarted.base_of(1, "qa.yaml"))
+    assert not outcome.applied and outcome.confirm
+    assert "has changed since your copy was exported" in outcome.message
 
 
 def test_a_miss_added_as_a_phrasing_is_gated_like_an_upload(
