@@ -54,14 +54,29 @@ _CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
 _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
 
 
+# What English adds to a word to make another form of it ("military" -> "militarily"): after
+# the letters two words share, each must end in one of these for them to be one word's forms.
+_ENDINGS = frozenset(
+    "|s|es|ed|d|ing|e|er|ers|or|ors|ion|ions|ation|ations|ly|ily|ment|ments|al|ally|ive|ives|"
+    "y|ies|ied|ier|iest|ity|ities|ize|ized|ise|ised|ness|ist|ists|ism|an|ans|ian|ians|i".split("|")
+)
+
+
 def _variant(word: str, other: str) -> bool:
-    """Two forms of one word: they share all but the last few letters ("militarily", "military")."""
+    """Two forms of one word: they share all but an ending ("militarily", "military"), and
+    not a different word that happens to start alike ("currency" is not "current")."""
     common = 0
     for a, b in zip(word, other, strict=False):
         if a != b:
             break
         common += 1
-    return common >= 6 and common >= max(len(word), len(other)) - 3
+    if common < 6 or common < max(len(word), len(other)) - 3:
+        return False
+    ours, theirs = word[common:], other[common:]
+    # British and American spellings are one word: "recognised", "recognized".
+    return (ours in _ENDINGS and theirs in _ENDINGS) or ours.replace("s", "z") == theirs.replace(
+        "s", "z"
+    )
 
 
 # symspellpy's English frequency list (82,765 words with corpus counts): the lexicon that tells a

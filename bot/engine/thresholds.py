@@ -29,7 +29,8 @@ class Thresholds:
     sentence: float = 0.80  # an article sentence must cover this much of the question
     # --- near misses and suggestions ---------------------------------------------------------
     # Everyday words the article never uses are tolerated in a question otherwise covered when
-    # they are fewer than one in this many of its meaningful words.
+    # they are at most one in this many of its meaningful words ("why does Turkey think it
+    # deserves a seat": "deserves" is chat around Turkey's claim; never a `specific` word).
     tolerated_share: int = 2
     related: float = 0.25  # an entry this close may be offered as related or as a suggestion
     near_miss: float = 0.40  # a related entry shown in full after "the article doesn't say"

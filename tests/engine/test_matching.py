@@ -318,3 +318,35 @@ def test_a_mistyped_everyday_word_counts_as_that_word_and_a_name_stays_a_name(
     # A name typed with a capital, or ending otherwise, is never made an English word.
     reply = engine.ask("What did Erdogan say about Macron?")
     assert reply.kind is not Kind.ANSWER and "Macron" in reply.text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["What currency does Armenia use?", "What is the currency of Azerbaijan?", "how tall is Lavrov"],
+)
+def test_the_thing_a_question_asks_for_is_never_excused_as_chat(
+    engine: Engine, question: str
+) -> None:
+    # One everyday word beside a name of the article: what it asks for, which nothing gives.
+    # ("currency" is not a slip for "current" either: another word that starts alike.)
+    reply = engine.ask(question)
+    assert reply.kind is not Kind.ANSWER
+    assert reply.text.split("\n")[0].startswith("The article doesn't")
+
+
+def test_an_everyday_word_around_what_the_article_says_is_chat(engine: Engine) -> None:
+    # "deserves" is plain English the article never uses, around Ankara's stated claim.
+    assert entry_for(engine, "Why does Turkey think it deserves to be part of the solution?") in (
+        "turkey-role",
+        "turkey-denial",
+    )
+
+
+def test_a_title_used_bare_is_the_title_an_entry_quotes(engine: Engine) -> None:
+    # "the ministers" are the foreign ministers the entry quotes; a "defence secretary" is not
+    # the Secretary of State.
+    assert entry_for(engine, "where were the ministers when they announced the truce") == (
+        "truce-announcement"
+    )
+    reply = engine.ask("What did the US defence secretary say about Ankara?")
+    assert reply.kind is not Kind.ANSWER and "secretary" in reply.text.split("\n")[0]
