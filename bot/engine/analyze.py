@@ -56,10 +56,14 @@ _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
 
 # What English adds to a word to make another form of it ("military" -> "militarily"): after
 # the letters two words share, each must end in one of these for them to be one word's forms.
-_ENDINGS = frozenset(
-    "|s|es|ed|d|ing|e|er|ers|or|ors|ion|ions|ation|ations|ly|ily|ment|ments|al|ally|ive|ives|"
-    "y|ies|ied|ier|iest|ity|ities|ize|ized|ise|ised|ness|ist|ists|ism|an|ans|ian|ians|i".split("|")
-)
+# fmt: off
+_ENDINGS = frozenset((
+    "", "s", "es", "ed", "d", "ing", "e", "er", "ers", "or", "ors", "ion", "ions", "ation",
+    "ations", "ly", "ily", "ment", "ments", "al", "ally", "ive", "ives", "y", "ies", "ied",
+    "ier", "iest", "ity", "ities", "ize", "ized", "ise", "ised", "ness", "ist", "ists", "ism",
+    "an", "ans", "ian", "ians", "i",
+))
+# fmt: on
 
 
 def _variant(word: str, other: str) -> bool:

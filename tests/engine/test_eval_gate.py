@@ -24,10 +24,10 @@ OUT_OF_SCOPE_MIN = 95.0
 BLIND = BLIND_SETS / "blind_tune.yaml"
 BLIND_TRAPS_MIN = 78.0
 BLIND_OUT_OF_SCOPE_MIN = 88.0
-BLIND_IN_SCOPE_MIN = 82.0
+BLIND_IN_SCOPE_MIN = 83.0
 # The second blind set's tuning half: chatty questions from people who never saw the knowledge.
 BLIND2 = BLIND_SETS / "blind2_tune.yaml"
-BLIND2_IN_SCOPE_MIN = 74.0
+BLIND2_IN_SCOPE_MIN = 77.0
 BLIND2_TRAPS_MIN = 80.0
 
 

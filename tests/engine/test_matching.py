@@ -322,7 +322,11 @@ def test_a_mistyped_everyday_word_counts_as_that_word_and_a_name_stays_a_name(
 
 @pytest.mark.parametrize(
     "question",
-    ["What currency does Armenia use?", "What is the currency of Azerbaijan?", "how tall is Lavrov"],
+    [
+        "What currency does Armenia use?",
+        "What is the currency of Azerbaijan?",
+        "how tall is Lavrov",
+    ],
 )
 def test_the_thing_a_question_asks_for_is_never_excused_as_chat(
     engine: Engine, question: str
