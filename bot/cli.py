@@ -81,8 +81,12 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
 
 def _explain(engine: Engine, question: str) -> str:
     """Why this answer: the words the matcher saw, typo fixes, and the best candidates."""
-    match = engine.match(question)
-    lines = ["", f"decision: {match.decision.value} (score {match.score:.3f})"]
+    language, english = engine.reading(question)
+    match = engine.match(english)
+    lines = [""]
+    if language != "en":
+        lines.append(f"language: {language}; read as: {english}")
+    lines.append(f"decision: {match.decision.value} (score {match.score:.3f})")
     if match.analyzed is not None:
         a = match.analyzed
         lines.append(f"understood as: {' '.join(sorted(a.content))}")
@@ -131,6 +135,14 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         file=out,
     )
     print(f"  coverage: {cited}/{body} body paragraphs cited", file=out)
+    for code, t in sorted(knowledge.translations.items()):
+        n, m = len(knowledge.entries), len(knowledge.messages)
+        print(
+            f"  {code} ({t.name}): {len(t.answers)}/{n} answers, {len(t.labels)}/{n} labels, "
+            f"{len(t.messages)}/{m} messages, {len(t.smalltalk)} small-talk intents, "
+            f"{len(t.words)} words",
+            file=out,
+        )
     for warning in knowledge.warnings:
         print(f"  warning: {warning}", file=out)
     for a, a_text, b, b_text in engine.collisions():

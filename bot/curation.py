@@ -28,11 +28,14 @@ from typing import Any
 from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
 from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
+from bot.engine.languages import READ
 from bot.engine.load import KNOWLEDGE_FILES, QUOTES, Knowledge, load_article
+from bot.engine.translations import UNUSED, file_name
 
 log = logging.getLogger(__name__)
 
 EDITABLE = KNOWLEDGE_FILES  # the YAML files an admin may replace (and the article's text)
+TRANSLATION_FILES = tuple(file_name(code) for code in READ)  # ru.yaml, tr.yaml, az.yaml, hy.yaml
 EVAL_FILE = "eval.yaml"
 QA_FILE = "qa.yaml"  # an evaluation set in the knowledge folder gates every change
 MAX_UPLOAD_BYTES = 512_000
@@ -205,6 +208,12 @@ def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | Non
     return EvalComparison(before.accuracy(), after.accuracy(), failing, passing)
 
 
+def _as_error(warning: str) -> KnowledgeError:
+    """``file:line: message`` back into its parts."""
+    name, line, message = [*warning.split(":", 2), "", ""][:3]
+    return KnowledgeError(name, int(line) if line.isdigit() else 1, message.strip())
+
+
 def _atomic_write(path: Path, content: bytes) -> None:
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
@@ -255,8 +264,9 @@ class Curator:
         self._corrections: dict[int, dict[str, bytes]] = {}
 
     def files(self) -> tuple[str, ...]:
-        """The files an admin may replace: the YAML files, and the article's text."""
-        return (*EDITABLE, self.engine.knowledge.article.file)
+        """The files an admin may replace: the YAML files (a language's, even one not there
+        yet), and the article's text."""
+        return (*EDITABLE, *TRANSLATION_FILES, self.engine.knowledge.article.file)
 
     def _snapshot(self) -> dict[str, bytes]:
         return {
@@ -298,6 +308,19 @@ class Curator:
                 f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
                 "the current knowledge keeps serving.",
                 errors=tuple(exc.errors),
+            )
+        # A translation file sent with a translation that fails its checks is refused at its
+        # line; when the English changed instead, those translations fall back to the English
+        # and the admin is told which (bot/engine/translations.py).
+        dropped = [w for w in knowledge.warnings if UNUSED in w and w not in old.warnings]
+        own = [w for w in dropped if w.split(":", 1)[0] in replacements]
+        if own:
+            shutil.rmtree(workdir, ignore_errors=True)
+            return Outcome(
+                False,
+                f"Not {verb}: {len(own)} translation(s) would not be used; the current "
+                "knowledge keeps serving.",
+                errors=tuple(_as_error(w) for w in own),
             )
         # The knowledge validated on the copy is the one served: it names the real folder.
         knowledge = dataclasses.replace(knowledge, directory=self.directory)
@@ -394,7 +417,9 @@ class Curator:
         self.engine.adopt(candidate)
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
-        return Outcome(True, f"{verb.capitalize()}.", diff=change, evaluation=comparison)
+        return Outcome(
+            True, f"{verb.capitalize()}.", diff=change, evaluation=comparison, details=dropped
+        )
 
     def _backup(self, name: str, content: bytes | None) -> None:
         backup = self._save_backup(name, content)

@@ -19,7 +19,7 @@ The result is a Gap (what is missing, as the user typed it) or None when nothing
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from bot.engine.analyze import Analyzed, stem
@@ -49,39 +49,53 @@ class Gap:
     speaker: str = ""  # typed speaker the question quotes, when the gap is in their words
     uncounted: bool = False  # a "how many" the entry gives no number for
 
-    def describe(self, question: str = "") -> str:
-        """One plain sentence: what the article does not say (words cased as the user typed
-        them in ``question``)."""
+    def describe(
+        self,
+        question: str,
+        wording: Mapping[str, str],
+        typed: Mapping[str, str] | None = None,
+    ) -> str:
+        """One plain sentence: what the article does not say, from ``wording``'s templates
+        (``gap_*``), words cased as the user typed them in ``question``. ``typed`` maps words of
+        ``question`` to what the user really typed (a question read from another language)."""
+        typed = typed or {}
+
+        def show(item: str) -> str:
+            word = _as_typed(item, question)
+            return typed.get(word.casefold(), typed.get(item, word))
 
         def join(items: Sequence[str]) -> str:
-            shown = [_as_typed(i, question) for i in items]
-            return shown[0] if len(shown) == 1 else ", ".join(shown[:-1]) + " or " + shown[-1]
+            shown = list(dict.fromkeys(show(i) for i in items))
+            if len(shown) == 1:
+                return shown[0]
+            return ", ".join(shown[:-1]) + f" {wording['or']} " + shown[-1]
+
+        def fill(key: str, **values: str) -> str:
+            text = wording[key]
+            for name, value in values.items():
+                text = text.replace("{" + name + "}", value)
+            return text
 
         if self.uncounted and not self.absent:
             asked = _HOW_MANY.search(question)
-            if asked and asked.group(2).strip():
+            if asked and asked.group(2).strip() and not typed:
                 counted = f"{asked.group(1).lower()} {asked.group(2).strip()}"
-                return f"The article doesn't say how {counted}."
-            return "The article doesn't give that number."
+                return fill("gap_how_many", counted=counted)
+            return fill("gap_no_number")
         if self.speaker and not self.absent:
-            speaker = _as_typed(self.speaker, question)
+            speaker = show(self.speaker)
             if not self.missing:
-                return f"The article doesn't report anything {speaker} said."
-            return (
-                f"The article doesn't report {speaker} saying anything about {join(self.missing)}."
-            )
+                return fill("gap_said_nothing", speaker=speaker)
+            return fill("gap_said_about", speaker=speaker, missing=join(self.missing))
         if self.absent:
             # The names typed as names, when there are any ("China", not "China or taken").
             named = [a for a in self.absent if _as_typed(a, question)[:1].isupper() or a.isdigit()]
-            return f"The article doesn't mention {join(named or self.absent)}."
+            return fill("gap_mention", missing=join(named or self.absent))
         if self.pairs:
-            return f"The article doesn't say anything about the {join(self.pairs)}."
+            return fill("gap_pair", missing=join(self.pairs))
         if self.anchors:
-            return (
-                f"The article doesn't say anything about {join(self.missing)} "
-                f"in connection with {join(self.anchors)}."
-            )
-        return f"The article doesn't say anything about {join(self.missing)}."
+            return fill("gap_about_with", missing=join(self.missing), anchors=join(self.anchors))
+        return fill("gap_about", missing=join(self.missing))
 
 
 def _as_typed(words: str, question: str) -> str:

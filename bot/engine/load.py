@@ -8,14 +8,32 @@ from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.errors import KnowledgeError, KnowledgeErrors
-from bot.engine.model import Article, Citation, Entry, Paragraph, Quote, SmalltalkIntent
-from bot.engine.safeyaml import Located, YamlProblem, read_yaml
+from bot.engine.fields import (
+    ID_RE,
+    _check_fields,
+    _Collector,
+    _identifier,
+    _int,
+    _string,
+    _strings,
+    did_you_mean,
+)
+from bot.engine.model import (
+    Article,
+    Citation,
+    Entry,
+    Paragraph,
+    Quote,
+    SmalltalkIntent,
+    Translation,
+)
 from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
+from bot.engine.translations import load_translations
 from bot.engine.verify import Verifier
 
 ARTICLE_META = "article.yaml"
@@ -25,7 +43,6 @@ SYNONYMS = "synonyms.yaml"
 CONVERSATION = "conversation.yaml"
 KNOWLEDGE_FILES = (ARTICLE_META, QUOTES, QA, SYNONYMS, CONVERSATION)
 
-ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # short enough for 64-byte callback data
 QUOTE_KINDS = ("quote", "claim", "fact")
 MESSAGE_KEYS = (
     "no_answer",
@@ -37,6 +54,27 @@ MESSAGE_KEYS = (
     "said_quote",
     "said_claim",
     "not_said",
+    "gap_mention",
+    "gap_about",
+    "gap_about_with",
+    "gap_pair",
+    "gap_said_nothing",
+    "gap_said_about",
+    "gap_how_many",
+    "gap_no_number",
+    "or",
+    "welcome",
+    "help",
+    "busy",
+    "not_text",
+    "empty_question",
+    "quotes_in_english",
+    "untranslated",
+    "unsupported_language",
+    "paragraph",
+    "headline",
+    "source",
+    "from_article",
 )
 
 
@@ -70,137 +108,13 @@ class Knowledge:
     examples: tuple[str, ...]  # entry ids offered as example questions
     cited_paragraphs: frozenset[int]
     warnings: tuple[str, ...] = ()
+    # Languages besides English, by code (knowledge/<code>.yaml; bot/engine/translations.py).
+    translations: Mapping[str, Translation] = field(default_factory=dict)
 
     @property
     def coverage(self) -> tuple[int, int]:
         body = {p.number for p in self.article.paragraphs}
         return len(self.cited_paragraphs & body), len(body)
-
-
-class _Collector:
-    """Accumulates problems so one run reports all of them."""
-
-    def __init__(self) -> None:
-        self.errors: list[KnowledgeError] = []
-        self.warnings: list[str] = []
-        # Quote ids quotes.yaml defines, valid or not: an entry citing one that failed its own
-        # check is not reported again (the quote's error says what is wrong).
-        self.defined_quotes: set[str] = set()
-
-    def add(self, file: str, line: int, message: str) -> None:
-        self.errors.append(KnowledgeError(file, line, message))
-
-    def read(self, directory: Path, name: str) -> Located | None:
-        try:
-            return read_yaml(directory / name, name)
-        except YamlProblem as problem:
-            self.errors.append(problem.error)
-            return None
-
-
-# --- small typed accessors -------------------------------------------------------------------
-
-
-def _mapping(c: _Collector, file: str, node: Located, what: str) -> dict[str, Located] | None:
-    if not isinstance(node.value, dict):
-        c.add(file, node.line, f"{what} must be a mapping of fields")
-        return None
-    return node.value
-
-
-def _check_fields(
-    c: _Collector, file: str, node: Located, fields: Mapping[str, bool], what: str
-) -> dict[str, Located] | None:
-    """Check required and unknown fields; ``fields`` maps name -> required."""
-    data = _mapping(c, file, node, what)
-    if data is None:
-        return None
-    for name, required in fields.items():
-        if required and name not in data:
-            c.add(file, node.line, f"{what}: missing field '{name}'")
-    for name, value in data.items():
-        if name not in fields:
-            c.add(
-                file,
-                value.line,
-                f"{what}: unknown field '{name}' (expected one of: {', '.join(fields)})",
-            )
-    return data
-
-
-def _string(
-    c: _Collector,
-    file: str,
-    data: dict[str, Located],
-    key: str,
-    what: str,
-    *,
-    optional: bool = False,
-) -> str | None:
-    node = data.get(key)
-    if node is None or (optional and node.value is None):
-        return None
-    if not isinstance(node.value, str) or not node.value.strip():
-        c.add(file, node.line, f"{what}: '{key}' must be a non-empty string")
-        return None
-    return node.value.strip()
-
-
-def _int(c: _Collector, file: str, data: dict[str, Located], key: str, what: str) -> int | None:
-    node = data.get(key)
-    if node is None:
-        return None
-    if isinstance(node.value, bool) or not isinstance(node.value, int):
-        c.add(file, node.line, f"{what}: '{key}' must be a whole number")
-        return None
-    return node.value
-
-
-def _strings(
-    c: _Collector,
-    file: str,
-    data: dict[str, Located],
-    key: str,
-    what: str,
-    *,
-    optional: bool = False,
-) -> list[tuple[str, int]]:
-    node = data.get(key)
-    if node is None:
-        return []
-    if optional and node.value is None:
-        return []
-    if not isinstance(node.value, list) or (not node.value and not optional):
-        c.add(file, node.line, f"{what}: '{key}' must be a non-empty list of strings")
-        return []
-    items: list[tuple[str, int]] = []
-    for item in node.value:
-        if isinstance(item.value, bool | int | float):
-            # YAML reads on/off/yes/no and bare numbers as non-strings; say how to fix it.
-            c.add(
-                file,
-                item.line,
-                f"{what}: every item of '{key}' must be a string; "
-                f"put quotes around {item.value!r} as written",
-            )
-            continue
-        if not isinstance(item.value, str) or not item.value.strip():
-            c.add(file, item.line, f"{what}: every item of '{key}' must be a non-empty string")
-            continue
-        items.append((item.value.strip(), item.line))
-    return items
-
-
-def _identifier(c: _Collector, file: str, data: dict[str, Located], what: str) -> str | None:
-    ident = _string(c, file, data, "id", what)
-    if ident is not None and not ID_RE.match(ident):
-        c.add(
-            file,
-            data["id"].line,
-            f"{what}: id '{ident}' must be 1-40 characters of a-z, 0-9 and '-'",
-        )
-        return None
-    return ident
 
 
 # --- the article -----------------------------------------------------------------------------
@@ -686,12 +600,6 @@ def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote
     return None
 
 
-def did_you_mean(name: str, known: Iterable[str]) -> str:
-    """ "; did you mean 'x'?" for the closest known name, or nothing."""
-    close = difflib.get_close_matches(name, sorted(known), n=1, cutoff=0.6)
-    return f"; did you mean '{close[0]}'?" if close else ""
-
-
 def word_diff(text: str, passage: str, context: int = 3) -> str:
     """Where ``text`` differs from the article's ``passage``, word by word and cut at word
     boundaries: '...according to Azerbaijan Defense [Minister -> Ministry]'."""
@@ -738,6 +646,11 @@ def load_knowledge(directory: Path) -> Knowledge:
         uncovered = [p.number for p in article.paragraphs if p.number not in cited]
         if uncovered and entries:
             c.warnings.append("paragraphs no entry cites: " + ", ".join(map(str, uncovered)))
+    translations: dict[str, Translation] = {}
+    if language is not None and not c.errors:
+        translations = load_translations(
+            c, directory, entries, messages, smalltalk, language.actors, _party_reader(language)
+        )
     if c.errors or article is None or language is None:
         raise KnowledgeErrors(
             c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")]
@@ -753,4 +666,16 @@ def load_knowledge(directory: Path) -> Knowledge:
         examples=tuple(e for e, _ in examples),
         cited_paragraphs=frozenset(cited),
         warnings=tuple(c.warnings),
+        translations=translations,
     )
+
+
+def _party_reader(language: Language) -> Callable[[str], set[str]]:
+    """Text -> the parties it names (their canonical words), by the words and one-word synonyms
+    of ``language.actors``: enough to check a translated answer names the same parties."""
+    names = {}
+    for actor in language.actors:
+        for variant in (actor, *language.synonyms.get(actor, ())):
+            if " " not in variant:
+                names[fold(variant)] = actor
+    return lambda text: {names[w] for w in words(text) if w in names}

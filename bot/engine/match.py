@@ -13,6 +13,7 @@ from bot.engine.analyze import stem
 from bot.engine.cover import Cover, Gap
 from bot.engine.decide import Asked, Match, decide, decide_who_said
 from bot.engine.index import Index
+from bot.engine.languages import Readers
 from bot.engine.load import Knowledge
 from bot.engine.model import Kind
 from bot.engine.rank import Candidate, best_sentence, rank
@@ -34,6 +35,9 @@ class Matcher:
         self.cover = Cover(self.index)
         self.who_said = WhoSaid(self.index, self.cover)
         self.speakers = Speakers(self.index, self.cover)
+        # Questions in the knowledge's other languages (bot/engine/languages.py).
+        english = self.analyzer.english | self.analyzer.vocabulary | knowledge.language.stopwords
+        self.readers = Readers(knowledge.translations, frozenset(english))
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self.index.collisions()

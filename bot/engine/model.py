@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -94,6 +95,20 @@ class SmalltalkIntent:
     reply: str
 
 
+@dataclass(frozen=True, slots=True)
+class Translation:
+    """A language the bot reads and answers in besides English (``knowledge/<code>.yaml``)."""
+
+    code: str  # "ru", "tr", "az", "hy"
+    name: str  # the language's own name ("Русский")
+    stopwords: tuple[str, ...]  # words that carry no content
+    words: Mapping[str, str]  # a word or phrase (as typed) -> the English words it stands for
+    labels: Mapping[str, str]  # entry id -> its button label
+    answers: Mapping[str, str]  # entry id -> its answer
+    messages: Mapping[str, str]  # the bot's own messages (conversation.yaml keys)
+    smalltalk: tuple[SmalltalkIntent, ...] = ()
+
+
 class Kind(StrEnum):
     """What a reply is; also the matcher's decision (bot/engine/decide.py)."""
 
@@ -136,6 +151,7 @@ class Reply:
     followups: tuple[Option, ...] = field(default=())
     matched: str | None = None  # the curated phrasing (or article sentence) that matched
     related: str | None = None  # near miss: the entry shown as related (it does not answer)
+    language: str = "en"  # the language it is worded in ("ru", "tr", "az", "hy")
 
     def plain_text(self) -> str:
         """The whole reply as a user would read it in plain text (CLI, JSON ``text``)."""

@@ -45,21 +45,30 @@ def strip_outer_quotes(text: str) -> str:
     return text.strip().strip("\"'\u201c\u201d\u2018\u2019\u00ab\u00bb").strip()
 
 
+# Letters no accent-stripping reaches, read as the Latin letter people type for them when
+# their keyboard lacks it: Turkish and Azerbaijani dotless ı ("Alıyev" is "Aliyev"), Azerbaijani
+# schwa ("Əliyev", "atəşkəs").
+_LATIN = str.maketrans({"ı": "i", "ə": "e", "Ə": "e"})
+
+
 def fold(text: str) -> str:
-    """Lower-case, strip accents (Erdoğan -> erdogan), drop invisible characters, unify styles."""
+    """Lower-case, strip accents (Erdoğan -> erdogan, Alıyev -> aliyev), drop invisible
+    characters, unify styles. Cyrillic and Armenian letters stay themselves (ё -> е, й -> и)."""
     if text.isascii():  # the common case, and ten times faster
         return text.casefold()
-    text = _INVISIBLE.sub("", text)
+    text = _INVISIBLE.sub("", text).translate(_LATIN)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.translate(_STYLE).casefold()
 
 
-_WORD = re.compile(r"[a-z0-9]+")
+# Letters of any script and digits: a word of Russian, Armenian or Turkish is one word, not
+# dropped or cut at a letter outside a-z.
+_WORD = re.compile(r"[^\W_]+")
 
 
 def words(text: str) -> list[str]:
-    """Folded words: letters and digits; apostrophes and hyphens split words."""
+    """Folded words: letters (any script) and digits; apostrophes and hyphens split words."""
     return _WORD.findall(fold(text))
 
 

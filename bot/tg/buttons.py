@@ -22,17 +22,21 @@ async def on_button(update: Update, context: Context) -> None:
         return
     action, entry_id = parsed
     engine = context.bot_data.engine
-    reply = await think(context, message.chat_id, partial(engine.answer_entry, entry_id))
+    # In the presser's language: buttons carry only the entry id.
+    language = engine.language(query.from_user.language_code)
+    reply = await think(
+        context, message.chat_id, partial(engine.answer_entry, entry_id, language=language)
+    )
     if reply is None:  # the knowledge was reloaded without this entry
         await query.answer(render.GONE)
         return
-    heading = render.title_for(reply, engine.knowledge.entries)
+    heading = engine.wording(language).label(engine.knowledge.entries[entry_id])
     group = in_group(message)
     rendered = render.render_reply(
         reply,
         group=group,
         heading=heading,
-        wording=engine.knowledge.messages,
+        wording=engine.wording(language).messages,
         feedback=not group,
     )
     outbox = context.bot_data.outbox

@@ -63,7 +63,9 @@ async def cmd_start_group(update: Update, context: Context) -> None:
 
 
 async def _answer(message: Message, context: Context, question: str) -> None:
-    examples = context.bot_data.engine.examples(1)
+    engine = context.bot_data.engine
+    user = message.from_user
+    examples = engine.examples(1, engine.language(user.language_code if user else None))
     usage = render.ask_usage(examples[0].question if examples else None)
     await answer(message, context, question, if_blank=usage)
 

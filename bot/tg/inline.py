@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from functools import partial
 
 from telegram import InlineQueryResultArticle, InputTextMessageContent, Update
 from telegram.constants import ParseMode
 
 from bot.engine import Engine
-from bot.engine.model import Kind, Reply
+from bot.engine.model import Entry, Kind, Reply
 from bot.tg import render
 from bot.tg.context import Context
 from bot.tg.send import NO_PREVIEW
@@ -25,17 +26,24 @@ async def on_inline_query(update: Update, context: Context) -> None:
     engine = context.bot_data.engine
     replies = await context.bot_data.run(partial(inline_replies, engine, query.query))
     entries = engine.knowledge.entries
-    results = [article_result(render.title_for(r, entries), r) for r in replies]
+    results = [
+        article_result(_title(engine, r, entries), r, engine.wording(r.language).messages)
+        for r in replies
+    ]
     await query.answer(results, cache_time=CACHE_SECONDS, is_personal=False)
 
 
 def inline_replies(engine: Engine, text: str, limit: int = MAX_RESULTS) -> list[Reply]:
     """What to offer for ``text``: its answer and follow-ups, clarify candidates, or examples."""
     replies: list[Reply] = []
+    # The language of the text alone (no user hint): results are cached for everyone who
+    # types the same query, whatever their Telegram language.
+    language = "en"
     if render.is_blank(text):
         ids = [o.entry_id for o in engine.examples(limit)]
     else:
         reply = engine.ask(text)
+        language = reply.language
         if reply.kind is Kind.ANSWER:
             replies.append(reply)
             ids = [o.entry_id for o in reply.followups]
@@ -51,16 +59,24 @@ def inline_replies(engine: Engine, text: str, limit: int = MAX_RESULTS) -> list[
     for entry_id in ids:
         if len(replies) >= limit:
             break
-        answer = engine.answer_entry(entry_id) if entry_id not in seen else None
+        answer = engine.answer_entry(entry_id, language=language) if entry_id not in seen else None
         if answer is not None:
             seen.add(entry_id)
             replies.append(answer)
     return replies[:limit]
 
 
-def article_result(title: str, reply: Reply) -> InlineQueryResultArticle:
+def _title(engine: Engine, reply: Reply, entries: Mapping[str, Entry]) -> str:
+    """The curated question a result answers, in its language; else the question as asked."""
+    entry = entries.get(reply.entry) if reply.entry else None
+    return engine.wording(reply.language).label(entry) if entry else reply.question
+
+
+def article_result(
+    title: str, reply: Reply, wording: Mapping[str, str] | None = None
+) -> InlineQueryResultArticle:
     """One choosable result: the title is the question, the message is the cited answer."""
-    rendered = render.render_reply(reply, heading=title)
+    rendered = render.render_reply(reply, heading=title, wording=wording)
     description = " ".join(reply.text.split())
     if len(description) > DESCRIPTION_CHARS:
         description = description[: DESCRIPTION_CHARS - 1].rstrip() + "\u2026"

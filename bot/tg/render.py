@@ -18,7 +18,7 @@ from functools import lru_cache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
-from bot.engine.model import Article, Citation, Entry, Kind, Option, Quote, Reply
+from bot.engine.model import HEADLINE, Article, Citation, Entry, Kind, Option, Quote, Reply
 
 MAX_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted after entity parsing
 MAX_CALLBACK_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
@@ -108,9 +108,12 @@ def render_reply(
     if heading and reply.kind in (Kind.ANSWER, Kind.NEAR_MISS):
         blocks.append(_Block(heading, "b"))
     blocks.extend(_Block(part) for part in re.split(r"\n\s*\n", reply.text))
-    blocks.extend(_Block(citation_text(c), "blockquote") for c in reply.citations)
+    blocks.extend(_Block(citation_text(c, wording), "blockquote") for c in reply.citations)
     if reply.citations and reply.source:
-        blocks.append(_Block(f"Source: {reply.source.title} \u2014 {reply.source.publisher}", "i"))
+        source = wording.get("source") or "Source"
+        blocks.append(
+            _Block(f"{source}: {reply.source.title} \u2014 {reply.source.publisher}", "i")
+        )
     if reply.kind in (Kind.NO_ANSWER, Kind.NEAR_MISS) and reply.options and wording.get("suggest"):
         blocks.append(_Block(wording["suggest"]))
     options: tuple[Option, ...] = ()
@@ -162,10 +165,18 @@ def title_for(reply: Reply, entries: Mapping[str, Entry]) -> str:
     return entry.title if entry else reply.question
 
 
-def citation_text(citation: Citation) -> str:
-    """``“quote”`` and, on its own line, who said it and where: the text inside a blockquote."""
+def citation_text(citation: Citation, wording: Mapping[str, str] | None = None) -> str:
+    """``“quote”`` and, on its own line, who said it and where: the text inside a blockquote
+    (the quote verbatim, in English; "paragraph" in the reply's language)."""
     who = ", ".join(part for part in (citation.speaker, citation.role) if part)
-    attribution = f"{who} \u00b7 {citation.where}" if who else citation.where
+    where = citation.where
+    if wording:
+        where = (
+            wording.get("headline", where)
+            if citation.paragraph == HEADLINE
+            else wording.get("paragraph", where).replace("{n}", str(citation.paragraph))
+        )
+    attribution = f"{who} \u00b7 {where}" if who else where
     quote = citation.quote.strip().strip(_OUTER_QUOTES).strip()
     return f"\u201c{quote}\u201d\n\u2014 {attribution}"
 
@@ -218,13 +229,19 @@ def button_label(question: str, fallback: str) -> str:
 # --- fixed texts -----------------------------------------------------------------------------
 
 
-def welcome(article: Article, examples: Sequence[Option]) -> Rendered:
-    """/start: what the bot knows and a few example questions as buttons."""
+def welcome(
+    article: Article, examples: Sequence[Option], wording: Mapping[str, str] | None = None
+) -> Rendered:
+    """/start: what the bot knows and a few example questions as buttons (``wording``: the
+    messages of the user's language; the ``welcome`` message, its {title} in bold)."""
+    template = (wording or {}).get("welcome") or (
+        "Hi! I answer questions about one article: {title} ({publisher}). Every answer quotes "
+        "the article word for word and says which paragraph it comes from. Type a question."
+    )
     text = (
-        f"Hi! I answer questions about one article: <b>{esc(article.title)}</b> "
-        f"({esc(article.publisher)}).\n\n"
-        "Every answer quotes the article word for word and says which paragraph it comes from. "
-        "Type a question" + (", or try one of these:" if examples else ".")
+        esc(template)
+        .replace("{title}", f"<b>{esc(article.title)}</b>")
+        .replace("{publisher}", esc(article.publisher))
     )
     return Rendered((text,), keyboard_for(examples, ASK_AS_NEW))
 
@@ -234,24 +251,16 @@ def group_start(username: str) -> str:
     return f"Ask me here with <code>/ask your question</code>, or send /help@{esc(username)}."
 
 
-def help_text(username: str, example: str | None) -> str:
-    """/help: how to ask, in a private chat, in groups, and inline."""
+def help_text(username: str, example: str | None, wording: Mapping[str, str] | None = None) -> str:
+    """/help: how to ask, in a private chat, in groups, and inline, from the ``help`` message
+    of the user's language (*stars* make a heading bold)."""
     sample = example or "your question"
     me = esc(f"@{username}") if username else "me"
-    return (
-        "<b>In a private chat</b>\n"
-        f"Just type your question, for example: <i>{esc(sample)}</i>\n"
-        "I answer with quotes from the article and the paragraph they come from. "
-        "When a question could mean several things, I offer buttons to choose.\n\n"
-        "<b>In a group</b>\n"
-        f"\u2022 <code>/ask {esc(sample)}</code>\n"
-        "\u2022 reply to one of my messages with a follow-up question\n"
-        f"\u2022 mention {me} with your question (when I can read group messages)\n"
-        "I stay quiet otherwise.\n\n"
-        "<b>In any chat</b>\n"
-        f"Type {me} and a question, then pick an answer to send.\n\n"
-        "/sources shows what I know and what I can cite."
-    )
+    template = (wording or {}).get("help") or "Just type your question, for example: {example}"
+    text = esc(template)
+    text = re.sub(r"\*([^*\n]+)\*", r"<b>\1</b>", text)
+    text = text.replace("/ask {example}", f"<code>/ask {esc(sample)}</code>")
+    return text.replace("{example}", f"<i>{esc(sample)}</i>").replace("{me}", me)
 
 
 def sources_text(article: Article, quotes: Iterable[Quote]) -> str:

@@ -56,6 +56,7 @@ async def send(
     quote: bool = False,
     outbox: Outbox | None = None,
     asker: User | None = None,
+    busy: str = BUSY,
 ) -> Message | None:
     """Reply to ``message``; in groups the first part quotes the asker's message. Returns the
     last message sent (the one with the buttons), or None when the reply was queued.
@@ -69,7 +70,7 @@ async def send(
             partial(_send_now, message, rendered, quote),
             key=rendered.messages,
             asker=asker,
-            busy=partial(_send_now, message, Rendered((render.esc(BUSY),)), True),
+            busy=partial(_send_now, message, Rendered((render.esc(busy),)), True),
         )
         return None
     return await _send_now(message, rendered, quote, ())
@@ -141,11 +142,14 @@ async def answer(message: Message, context: Context, question: str, *, if_blank:
     if render.is_blank(question):
         await send_html(message, if_blank, quote=group, outbox=outbox)
         return
-    reply = await think(context, message.chat_id, partial(engine.ask, question))
-    rendered = render.render_reply(
-        reply, group=group, wording=engine.knowledge.messages, feedback=not group
+    asker = message.from_user
+    hint = asker.language_code if asker else None  # for short or ambiguous text only
+    reply = await think(context, message.chat_id, partial(engine.ask, question, hint))
+    wording = engine.wording(reply.language).messages
+    rendered = render.render_reply(reply, group=group, wording=wording, feedback=not group)
+    sent = await send(
+        message, rendered, quote=group, outbox=outbox, asker=asker, busy=wording["busy"]
     )
-    sent = await send(message, rendered, quote=group, outbox=outbox, asker=message.from_user)
     if sent is not None and rendered.keyboard is not None and reply.kind is Kind.ANSWER:
         # A thumbs down on it keeps the question for /unanswered (admin.on_feedback).
         context.bot_data.answered(f"{sent.chat_id}:{sent.message_id}", question)

@@ -51,7 +51,7 @@ class ClarifyingEngine(Engine):
     side of clarify must be tested whatever the tuning.
     """
 
-    def ask(self, text: str) -> Reply:
+    def ask(self, text: str, hint: str | None = None) -> Reply:
         return Reply(
             question=text,
             kind=Kind.CLARIFY,

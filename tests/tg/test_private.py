@@ -161,9 +161,9 @@ async def test_help_and_sources(fake: FakeBotAPI, engine: Engine) -> None:
 
 async def test_slow_answers_show_typing_first(launch: Launch, engine: Engine) -> None:
     class SlowEngine(Engine):
-        def ask(self, text: str) -> Reply:
+        def ask(self, text: str, hint: str | None = None) -> Reply:
             time.sleep(0.6)
-            return super().ask(text)
+            return super().ask(text, hint)
 
     fake, _ = await launch(SlowEngine(engine.knowledge))
     alice = fake.user(42, "Alice")
@@ -194,4 +194,51 @@ async def test_a_near_miss_says_what_the_article_does_not_say_before_the_related
     assert engine.knowledge.messages["related"] in reply["text"]
     assert len(entity_texts(reply, "blockquote")) == len(expected.citations) > 0
     assert not any("👍" in label for label, _ in buttons(reply))
+    assert fake.errors == []
+
+
+async def test_a_russian_user_is_greeted_answered_and_shown_buttons_in_russian(
+    fake: FakeBotAPI, engine: Engine
+) -> None:
+    ivan = fake.user(43, "Иван", language_code="ru")
+    chat = fake.private_chat(ivan)
+    ru = engine.knowledge.translations["ru"]
+    fake.send_text(chat, ivan, "/start")
+    [greeting] = await fake.wait_sent(chat["id"])
+    assert greeting["text"].startswith(ru.messages["welcome"].split("{title}")[0].strip())
+    assert engine.knowledge.article.title in greeting["text"]  # the article's own title
+    labels = [label for label, _ in buttons(greeting)]
+    assert labels and all(label in ru.labels.values() for label in labels)
+    fake.send_text(chat, ivan, "Кто такой Пашинян?")
+    [answer] = (await fake.wait_sent(chat["id"], 2))[1:]
+    assert answer["text"].startswith(ru.answers["pashinyan"][:40])
+    quotes = entity_texts(answer, "blockquote")
+    assert quotes and all("абзац" in q for q in quotes)  # the quotes stay English
+    assert "strictly adhere" in " ".join(quotes) or "continues" in " ".join(quotes)
+    assert ru.messages["source"] in answer["text"]
+    # A follow-up button answers in Russian too.
+    followups = [(label, data) for label, data in buttons(answer) if data.startswith("q:")]
+    assert followups
+    label, data = followups[0]
+    fake.press_button(answer["message_id"], data, ivan, chat=chat)
+    [pressed] = (await fake.wait_sent(chat["id"], 3))[2:]
+    assert entity_texts(pressed, "bold") == [label] and label in ru.labels.values()
+    # /help is in Russian.
+    count = len(fake.sent(chat["id"]))
+    fake.send_text(chat, ivan, "/help")
+    [shown] = (await fake.wait_sent(chat["id"], count + 1))[count:]
+    heading = ru.messages["help"].split("*")[1]
+    assert heading in entity_texts(shown, "bold")
+    assert fake.errors == []
+
+
+async def test_a_question_in_english_from_a_russian_user_is_answered_in_english(
+    fake: FakeBotAPI, engine: Engine
+) -> None:
+    ivan = fake.user(43, "Иван", language_code="ru")
+    chat = fake.private_chat(ivan)
+    fake.send_text(chat, ivan, "Who brokered the truce?")
+    [answer] = await fake.wait_sent(chat["id"])
+    assert answer["text"].startswith(engine.ask("Who brokered the truce?").text[:40])
+    assert "paragraph" in answer["text"]
     assert fake.errors == []

@@ -8,8 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from bot.engine import load_knowledge
 from bot.engine.model import Article, Citation, Kind, Option, Paragraph, Quote, Reply, Source
 from bot.tg import render
+from tests.conftest import KNOWLEDGE
 
 from .tghtml import parse, utf16_len, visible
 
@@ -311,15 +313,21 @@ def test_sources_names_the_article_and_what_can_be_cited() -> None:
 
 
 def test_help_and_usage_texts_are_valid_html() -> None:
+    knowledge = load_knowledge(KNOWLEDGE)
+    wordings = [knowledge.messages] + [
+        {**knowledge.messages, **t.messages} for t in knowledge.translations.values()
+    ]
+    for wording in wordings:
+        text = render.help_text("QaBot", "Who <broke> it?", wording)
+        assert "/ask Who <broke> it?" in visible(text) and "@QaBot" in visible(text)
+        assert "<b>" in text  # the headings
+        assert visible(render.help_text("", None, wording)).strip()
     for html in (
-        render.help_text("QaBot", "Who <broke> it?"),
-        render.help_text("", None),
         render.ask_usage("Who & why?"),
         render.ask_usage(None),
         render.group_start("QaBot"),
     ):
         assert visible(html).strip()
-    assert "/ask Who <broke> it?" in visible(render.help_text("QaBot", "Who <broke> it?"))
 
 
 def test_knowledge_wording_replaces_built_in_texts() -> None:

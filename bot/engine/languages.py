@@ -1,0 +1,335 @@
+"""Questions in Russian, Turkish, Azerbaijani and Armenian: which language a text is in, and how
+it reads in the English the matcher knows.
+
+Reading is by a curated lexicon (``words`` in ``knowledge/<code>.yaml``), not machine
+translation: each word (or phrase) of the question is looked up and replaced by the English
+words it stands for; filler words are dropped; a word the lexicon does not know is kept as it
+was typed, so the matcher sees it as a constraint nothing covers and says plainly that the
+article doesn't mention it ("В статье не упоминается Франции" rather than an answer about
+something else). The English matcher then decides, with every check it makes in English.
+
+Words are matched after ``fold`` (case, accents, ё/е, ı/i, ə/e), so a question typed without
+diacritics or with a Latin keyboard still reads. Endings are handled per language:
+
+- Russian and Armenian: Snowball stemmers (snowballstemmer), whose endings tables are the
+  standard ones for both languages ("перемирия" and "перемирие" are one stem);
+- Turkish and Azerbaijani: agglutinative, suffixes only, so a lexicon stem matches the beginning
+  of a word ("Qarabağın", "ateşkesi", "Erdoğan'ın"). Azerbaijani has no Snowball stemmer, and the
+  Turkish one misreads its ə-harmony suffixes (-də, -dən, -lər); on Turkish itself it folds
+  different words into one stem ("neden" why, "ne" what; "asker" troops, "askeri" military), so
+  both rely on the beginning of the word;
+- in every language, the longest lexicon word a typed word begins with, if it is at least half
+  of it and four letters long; then one slip (rapidfuzz, ratio 85) for words of six letters or
+  more.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+
+import snowballstemmer  # type: ignore[import-untyped]
+from rapidfuzz import fuzz, process
+
+from bot.engine.model import SmalltalkIntent, Translation
+from bot.engine.text import fold
+
+ENGLISH = "en"
+OTHER = "other"  # a language the bot does not read
+READ = ("ru", "tr", "az", "hy")  # the languages knowledge/<code>.yaml may add to English
+_STEMMERS = {"ru": "russian", "hy": "armenian"}
+_LOCAL = threading.local()
+
+_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+_MIN_PREFIX = 4
+_SOFTENING = ("tr", "az")
+_SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
+_SLIP_SCORE = 85.0
+
+
+@lru_cache(maxsize=65_536)
+def _stem(code: str, word: str) -> str:
+    """``word`` (lower case, not folded) by the language's Snowball stemmer, folded (cached:
+    a stemmer is pure Python and questions repeat the same words)."""
+    name = _STEMMERS.get(code)
+    if name is None:
+        return fold(word)
+    stemmers = getattr(_LOCAL, "stemmers", None)
+    if stemmers is None:
+        stemmers = _LOCAL.stemmers = {}
+    stemmer = stemmers.get(code)
+    if stemmer is None:
+        stemmer = stemmers[code] = snowballstemmer.stemmer(name)
+    return fold(stemmer.stemWord(word))
+
+
+def tokens(text: str, *, cased: bool = False) -> list[str]:
+    """The words of ``text`` (lower case unless ``cased``; an apostrophe's suffix cut:
+    "Erdoğan'ın" is "erdoğan")."""
+    out = []
+    for match in _TOKEN.finditer(text):
+        word = re.split(r"['’]", match.group(0))[0]
+        out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
+    return out
+
+
+@dataclass(frozen=True, slots=True)
+class Gloss:
+    """A question as the English matcher reads it."""
+
+    english: str  # the English words, in the question's order
+    typed: Mapping[str, str]  # each English word -> the word the user typed for it
+    known: int  # words the lexicon knew (content or filler)
+    total: int  # words in the question
+
+
+class Lexicon:
+    """One language's words, ready to read questions with. Built once per knowledge."""
+
+    def __init__(self, translation: Translation) -> None:
+        self.code = translation.code
+        self.stop: frozenset[str] = frozenset(
+            {fold(w) for w in translation.stopwords}
+            | {_stem(self.code, w.lower()) for w in translation.stopwords}
+        )
+        self.exact: dict[str, str] = {}  # folded word -> English
+        self.stems: dict[str, str] = {}  # stem -> English
+        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> ...
+        for key, english in translation.words.items():
+            parts = tokens(key)
+            if not parts:
+                continue
+            if len(parts) > 1:
+                forms = tuple(self._base(p) for p in parts)
+                self.phrases.setdefault(forms[0], []).append((forms, english))
+                continue
+            self.exact.setdefault(fold(parts[0]), english)
+            self.stems.setdefault(self._base(parts[0]), english)
+        for options in self.phrases.values():
+            options.sort(key=lambda o: -len(o[0]))  # the longest phrase first
+        self._by_letter: dict[str, list[str]] = {}
+        for word in self.exact:
+            self._by_letter.setdefault(word[:1], []).append(word)
+
+    def _base(self, word: str) -> str:
+        return _stem(self.code, word)
+
+    def word(self, word: str) -> str | None:
+        """The English for one typed word (lower case), or None."""
+        folded = fold(word)
+        found = self.exact.get(folded) or self.stems.get(self._base(word))
+        if found is not None:
+            return found
+        for length in range(len(folded) - 1, _MIN_PREFIX - 1, -1):
+            if length * 2 < len(folded):
+                break
+            start = folded[:length]
+            found = self.exact.get(start) or self.stems.get(start)
+            if found is None and self.code in _SOFTENING and start[-1] in _SOFTENED:
+                # Turkish and Azerbaijani soften a final consonant before a vowel ending:
+                # "toprağı" is "toprak", "kitabı" is "kitap".
+                found = self.exact.get(start[:-1] + _SOFTENED[start[-1]])
+            if found is not None:
+                return found
+        if len(folded) >= 6:
+            near = process.extractOne(
+                folded,
+                self._by_letter.get(folded[:1], ()),
+                scorer=fuzz.ratio,
+                score_cutoff=_SLIP_SCORE,
+            )
+            if near is not None:
+                return self.exact[near[0]]
+        return None
+
+    def _same(self, base: str, folded: str, form: str) -> bool:
+        """A typed word (its stem ``base``, its ``folded`` form) is the phrase word ``form``."""
+        if base == form or folded == form:
+            return True
+        return len(form) >= _MIN_PREFIX and folded.startswith(form) and len(form) * 2 >= len(folded)
+
+    def _phrase(self, said: Sequence[str], at: int) -> tuple[int, str] | None:
+        """The longest phrase of the lexicon starting at ``said[at]``: (its length, English)."""
+        first = said[at]
+        base, folded = self._base(first), fold(first)
+        options = self.phrases.get(base) or self.phrases.get(folded) or []
+        if not options:
+            for form, found in self.phrases.items():
+                if form[:1] == folded[:1] and self._same(base, folded, form):
+                    options = found
+                    break
+        for forms, english in options:
+            n = len(forms)
+            if at + n <= len(said) and all(
+                self._same(self._base(said[at + k]), fold(said[at + k]), forms[k])
+                for k in range(1, n)
+            ):
+                return n, english
+        return None
+
+    def is_filler(self, word: str) -> bool:
+        return fold(word) in self.stop or self._base(word) in self.stop
+
+    def gloss(self, text: str) -> Gloss:
+        said = tokens(text)
+        shown = tokens(text, cased=True)  # as typed, for what the reply says it doesn't mention
+        english: list[str] = []
+        typed: dict[str, str] = {}
+        known = 0
+        i = 0
+        while i < len(said):
+            phrase = self._phrase(said, i)
+            if phrase is not None:
+                n, words = phrase
+                for w in words.split():
+                    english.append(w)
+                    typed.setdefault(w.casefold(), " ".join(shown[i : i + n]))
+                known += n
+                i += n
+                continue
+            word = said[i]
+            i += 1
+            if word.isdigit():
+                english.append(word)
+                continue
+            if self.is_filler(word):
+                known += 1
+                continue
+            found = self.word(word)
+            if found is not None:
+                known += 1
+                for w in found.split():
+                    english.append(w)
+                    typed.setdefault(w.casefold(), shown[i - 1])
+                continue
+            # Unknown: kept as typed, capitalised so the English reader takes it for a name
+            # and never "corrects" it into an English word.
+            name = word[:1].upper() + word[1:]
+            english.append(name)
+            typed.setdefault(fold(name), shown[i - 1])
+        return Gloss(" ".join(english), typed, known, len(said))
+
+
+# --- which language --------------------------------------------------------------------------
+
+# Words that mark a Latin-script language the bot does not read (a question in French is
+# not an English question full of unknown words).
+# fmt: off
+_OTHER_LATIN = frozenset((
+    "le", "la", "les", "est", "une", "des", "du", "qui", "quoi", "pourquoi", "comment", "ou",
+    "où", "et", "der", "die", "das", "und", "ist", "wer", "was", "warum", "wie", "nicht", "el",
+    "los", "las", "que", "qué", "quién", "por", "cómo", "está", "il", "che", "chi", "perché",
+    "è", "o", "os", "quem", "não",
+))
+# fmt: on
+
+
+def _script(ch: str) -> str:
+    code = ord(ch)
+    if 0x0530 <= code <= 0x058F or 0xFB13 <= code <= 0xFB17:
+        return "hy"
+    if 0x0400 <= code <= 0x04FF:
+        return "ru"
+    if ch.isascii() or 0x00C0 <= code <= 0x024F or ch in "əƏ":
+        return "latin"
+    return OTHER
+
+
+def detect(
+    text: str,
+    lexicons: Mapping[str, Lexicon],
+    english: frozenset[str],
+    hint: str | None = None,
+) -> str:
+    """The language of ``text``: "en", a code of ``lexicons``, or "other".
+
+    The script decides first (Armenian letters are Armenian, Cyrillic is Russian, Chinese or
+    Arabic is a language the bot does not read); Latin text is the language whose words it uses
+    most (``english``: English words; each lexicon: its words and filler), with ə, x and q
+    counting for Azerbaijani. ``hint`` (the Telegram user's language) settles short or
+    ambiguous text: "Aliyev?" from a Russian user is answered in Russian.
+    """
+    letters: dict[str, int] = {}
+    for ch in text:
+        if ch.isalpha():
+            script = _script(ch)
+            letters[script] = letters.get(script, 0) + 1
+    if not letters:
+        return hint if hint is not None and hint in lexicons else ENGLISH
+    script = max(letters, key=lambda s: letters[s])
+    if script == OTHER and letters[OTHER] * 2 > sum(letters.values()):
+        return OTHER
+    if script in ("hy", "ru"):
+        return script if script in lexicons else OTHER
+    said = tokens(text)
+    foreign = sum(1 for w in said if w in _OTHER_LATIN)
+    if foreign >= 2 and foreign > sum(1 for w in said if w in english and w not in _OTHER_LATIN):
+        return OTHER
+    scores: dict[str, float] = {ENGLISH: float(sum(1 for w in said if fold(w) in english))}
+    for code, lexicon in lexicons.items():
+        if code in ("ru", "hy"):
+            continue  # a Latin-typed Russian question reads as English words it knows
+        score = 0.0
+        for w in said:
+            if lexicon.is_filler(w) or lexicon.word(w) is not None:
+                score += 1.0
+        if code == "az":
+            score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
+        if code in ("tr", "az"):
+            score += 0.5 * sum(1 for ch in text if ch in "ğşıİöüçĞŞÖÜÇ")
+        scores[code] = score
+    best = max(scores.values())
+    tied = [code for code, score in scores.items() if score == best]
+    if hint is not None and hint in tied:
+        return hint
+    if ENGLISH in tied:
+        # English words and names alone ("Aliyev?"): the user's language, when the bot reads it.
+        return hint if hint is not None and hint in lexicons and len(said) <= 2 else ENGLISH
+    return tied[0]
+
+
+def language_of(code: str | None) -> str | None:
+    """A Telegram ``language_code`` ("ru", "tr", "az", "hy", "en-US") as one of ours."""
+    if not code:
+        return None
+    base = code.lower().split("-")[0]
+    return base if base in (*READ, ENGLISH) else None
+
+
+class Readers:
+    """Every language of the knowledge, ready to detect and read questions in."""
+
+    def __init__(self, translations: Mapping[str, Translation], english: frozenset[str]) -> None:
+        self.lexicons = {code: Lexicon(t) for code, t in translations.items()}
+        self.english = english
+        self._smalltalk: dict[str, list[tuple[str, SmalltalkIntent]]] = {}
+        self._chat_words: dict[str, frozenset[str]] = {}
+        for code, translation in translations.items():
+            said = [
+                (" ".join(fold(w) for w in tokens(p)), i)
+                for i in translation.smalltalk
+                for p in i.patterns
+            ]
+            self._smalltalk[code] = said
+            self._chat_words[code] = frozenset(w for p, _ in said for w in p.split())
+
+    def detect(self, text: str, hint: str | None = None) -> str:
+        return detect(text, self.lexicons, self.english, hint)
+
+    def gloss(self, code: str, text: str) -> Gloss:
+        return self.lexicons[code].gloss(text)
+
+    def smalltalk(self, code: str, text: str) -> SmalltalkIntent | None:
+        """Small talk in that language ("привет", "teşekkürler"): only when every word of the
+        text is a small-talk word, as in English."""
+        said = [fold(w) for w in tokens(text)]
+        if not said or not set(said) <= self._chat_words.get(code, frozenset()):
+            return None
+        joined = " ".join(said)
+        best = max(
+            self._smalltalk[code], key=lambda item: fuzz.ratio(joined, item[0]), default=None
+        )
+        return best[1] if best is not None else None

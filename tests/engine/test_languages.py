@@ -1,0 +1,163 @@
+"""Questions in Russian, Turkish, Azerbaijani and Armenian: understood, answered in the asker's
+language with the article's quotes verbatim in English, and refused honestly when the article
+does not say."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import pytest
+
+from bot.curation import Curator
+from bot.engine import Engine, load_knowledge
+from bot.engine.model import Kind
+from bot.engine.text import words
+from bot.engine.translations import UNUSED
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "entry"),
+    [
+        ("ru", "Кто нарушил перемирие?", "who-violated"),
+        ("ru", "Кто такой Пашинян?", "pashinyan"),
+        ("tr", "Ateşkesi kim ihlal etti?", "who-violated"),
+        ("tr", "Paşinyan kimdir?", "pashinyan"),
+        ("az", "Əliyev kimdir?", "aliyev"),
+        ("az", "Atəşkəsə kim vasitəçilik edib?", "who-brokered"),
+        ("hy", "Ով է Փաշինյանը", "pashinyan"),
+        ("hy", "Ո՞վ է միջնորդել հրադադարին", "who-brokered"),
+    ],
+)
+def test_a_question_is_answered_in_its_language_with_the_quotes_in_english(
+    engine: Engine, language: str, question: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, entry, language)
+    translation = engine.knowledge.translations[language]
+    note = translation.messages["quotes_in_english"]
+    assert reply.text == f"{translation.answers[entry]}\n\n{note}"
+    article = " ".join(p.text for p in engine.knowledge.article.paragraphs)
+    assert reply.citations and all(
+        " ".join(c.quote.split()).strip('“”"') in " ".join(article.split()) for c in reply.citations
+    )
+
+
+def test_letters_of_every_script_are_words_and_dotless_i_is_a_letter() -> None:
+    assert words("Кто такой Пашинян?") == ["кто", "такои", "пашинян"]
+    assert words("çatışmada Alıyev Əliyev") == ["catismada", "aliyev", "eliyev"]
+    assert words("Ալիևը Երևան") == ["ալիեւը", "երեւան"]
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("Что Эрдоган сказал о Франции?", "Франции"),
+        ("Erdoğan Fransa hakkında ne dedi?", "Fransa"),
+    ],
+)
+def test_a_near_miss_in_another_language_says_plainly_what_the_article_does_not(
+    engine: Engine, question: str, named: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is not Kind.ANSWER
+    first = reply.text.split("\n")[0]
+    assert named in first and "article" not in first  # in the asker's language
+
+
+def test_a_language_the_bot_does_not_read_gets_an_honest_reply(engine: Engine) -> None:
+    for question in ("停火是谁促成的？", "Qui a négocié la trêve ?"):
+        reply = engine.ask(question)
+        assert reply.kind is Kind.NO_ANSWER
+        assert reply.text == engine.knowledge.messages["unsupported_language"]
+
+
+def test_english_stays_english_and_a_hint_settles_only_ambiguous_text(engine: Engine) -> None:
+    assert engine.ask("Who brokered the truce?", hint="ru").language == "en"
+    short = engine.ask("Aliyev?", hint="ru")
+    assert (short.language, short.entry) == ("ru", "aliyev")
+    assert engine.ask("Aliyev?").language == "en"
+
+
+def test_small_talk_in_another_language_is_answered_in_it(engine: Engine) -> None:
+    reply = engine.ask("привет")
+    assert reply.kind is Kind.SMALLTALK and reply.language == "ru"
+    assert reply.text.startswith("Здравствуйте")
+
+
+def test_an_answer_not_yet_translated_comes_in_english_saying_so(
+    knowledge_copy: Path,
+) -> None:
+    ru = knowledge_copy / "ru.yaml"
+    text = ru.read_text("utf-8")
+    start = text.index("\n  pashinyan: ", text.index("\nanswers:"))
+    end = text.index("\n  ", start + 1)
+    while text[end + 3] == " ":  # the folded lines of that answer
+        end = text.index("\n  ", end + 1)
+    ru.write_text(text[:start] + text[end:], "utf-8")
+    knowledge = load_knowledge(knowledge_copy)
+    assert any("ru.yaml: 39/40 answers translated" in w for w in knowledge.warnings)
+    reply = Engine(knowledge).ask("Кто такой Пашинян?")
+    untranslated = knowledge.translations["ru"].messages["untranslated"]
+    assert reply.text == f"{untranslated}\n\n{knowledge.entries['pashinyan'].answer}"
+
+
+def _line(path: Path, needle: str, after: str) -> int:
+    """The line of ``needle``, first after ``after``."""
+    text = path.read_text("utf-8")
+    return text[: text.index(needle, text.index(after))].count("\n") + 1
+
+
+def _broken_ru(knowledge: Path) -> bytes:
+    """ru.yaml with a number changed in an answer, a placeholder and an id misspelt."""
+    text = (knowledge / "ru.yaml").read_text("utf-8")
+    answers = text.index("\nanswers:")
+    at = text.index("30 000", answers)
+    broken = text[:at] + "40 000" + text[at + 6 :]
+    broken = broken.replace("{missing}", "{missin}", 1)
+    return broken.replace("\n  who-brokered:", "\n  who-brokerd:", 1).encode()
+
+
+def test_a_translation_that_fails_its_checks_is_not_used_and_says_where(
+    knowledge_copy: Path,
+) -> None:
+    ru = knowledge_copy / "ru.yaml"
+    ru.write_bytes(_broken_ru(knowledge_copy))
+    knowledge = load_knowledge(knowledge_copy)  # the English still serves
+    told = [w for w in knowledge.warnings if w.startswith("ru.yaml:") and UNUSED in w]
+    number = [w for w in told if "gives the numbers ['1992', '40000']" in w]
+    assert len(number) == 1
+    assert int(number[0].split(":")[1]) == _line(ru, "death-toll:", "\nanswers:")
+    assert any("must keep the placeholders" in w and "'{missin}'" in w for w in told)
+    assert any("unknown id 'who-brokerd'; did you mean 'who-brokered'?" in w for w in told)
+    # The death toll's answer is shown in English, saying so, not with the wrong number.
+    reply = Engine(knowledge).ask("Сколько людей погибло в войне?")
+    assert reply.entry == "death-toll"
+    untranslated = knowledge.translations["ru"].messages["untranslated"]
+    assert reply.text.startswith(untranslated) and "30,000" in reply.text
+
+
+def test_an_upload_of_a_bad_translation_is_refused_at_its_line(
+    knowledge_copy: Path, tmp_path: Path
+) -> None:
+    curator = Curator(Engine(load_knowledge(knowledge_copy)), knowledge_copy, tmp_path / "data")
+    before = (knowledge_copy / "ru.yaml").read_bytes()
+    outcome = curator.upload("ru.yaml", _broken_ru(knowledge_copy))
+    assert not outcome.applied
+    assert any(e.file == "ru.yaml" and "40000" in e.message for e in outcome.errors)
+    assert (knowledge_copy / "ru.yaml").read_bytes() == before
+    # An English answer edited: applied, and the admin is told its translations are not used.
+    qa = (knowledge_copy / "qa.yaml").read_text("utf-8")
+    edited = qa.replace("killed some 30,000 people.", "killed some 30,000 people in 2 years.", 1)
+    assert edited != qa
+    outcome = curator.upload("qa.yaml", edited.encode())
+    assert outcome.applied, outcome.text()
+    assert any("death-toll" in d and UNUSED in d for d in outcome.details)
+
+
+def test_a_translation_file_is_optional(knowledge_copy: Path, tmp_path: Path) -> None:
+    for code in ("ru", "tr", "az", "hy"):
+        shutil.move(knowledge_copy / f"{code}.yaml", tmp_path / f"{code}.yaml")
+    engine = Engine(load_knowledge(knowledge_copy))
+    reply = engine.ask("Кто нарушил перемирие?")
+    assert reply.text == engine.knowledge.messages["unsupported_language"]
