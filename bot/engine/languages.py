@@ -35,7 +35,7 @@ import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from bot.engine.model import SmalltalkIntent, Translation
-from bot.engine.text import fold
+from bot.engine.text import _IN_WORD_MARKS, fold
 
 ENGLISH = "en"
 OTHER = "other"  # a language the bot does not read
@@ -70,7 +70,7 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
     """The words of ``text`` (lower case unless ``cased``; an apostrophe's suffix cut:
     "Erdoğan'ın" is "erdoğan")."""
     out = []
-    for match in _TOKEN.finditer(text):
+    for match in _TOKEN.finditer(_IN_WORD_MARKS.sub("", text)):
         word = re.split(r"['’]", match.group(0))[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
     return out
@@ -144,6 +144,13 @@ class Lexicon:
             if near is not None:
                 return self.exact[near[0]]
         return None
+
+    def own(self, word: str) -> bool:
+        """A word of this language the lexicon knows as such (exactly or by its stem), and not
+        a name every language writes alike."""
+        folded = fold(word)
+        found = self.exact.get(folded) or self.stems.get(self._base(word))
+        return found is not None and fold(found) != folded
 
     def _same(self, base: str, folded: str, form: str) -> bool:
         """A typed word (its stem ``base``, its ``folded`` form) is the phrase word ``form``."""
@@ -272,13 +279,13 @@ def detect(
     for code, lexicon in lexicons.items():
         if code in ("ru", "hy"):
             continue  # a Latin-typed Russian question reads as English words it knows
-        score = 0.0
-        for w in said:
-            if lexicon.is_filler(w) or lexicon.word(w) is not None:
-                score += 1.0
-        if code == "az":
-            score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
-        if code in ("tr", "az"):
+        # Words of that language itself: its filler, and words it knows exactly (not by a
+        # beginning or a slip, which English typos would find too) that are not names shared
+        # with English ("erdogan" is "erdogan" in every language).
+        score = float(sum(1 for w in said if lexicon.is_filler(w) or lexicon.own(w)))
+        if score:
+            if code == "az":
+                score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
             score += 0.5 * sum(1 for ch in text if ch in "ğşıİöüçĞŞÖÜÇ")
         scores[code] = score
     best = max(scores.values())

@@ -49,6 +49,9 @@ def strip_outer_quotes(text: str) -> str:
 # their keyboard lacks it: Turkish and Azerbaijani dotless ı ("Alıyev" is "Aliyev"), Azerbaijani
 # schwa ("Əliyev", "atəşkəs").
 _LATIN = str.maketrans({"ı": "i", "ə": "e", "Ə": "e"})
+# Armenian writes its question, emphasis and exclamation marks inside the word ("ո՞վ", "ինչո՞ւ"):
+# they are no word break.
+_IN_WORD_MARKS = re.compile("[\u055b\u055c\u055e]")
 
 
 def fold(text: str) -> str:
@@ -56,7 +59,7 @@ def fold(text: str) -> str:
     characters, unify styles. Cyrillic and Armenian letters stay themselves (ё -> е, й -> и)."""
     if text.isascii():  # the common case, and ten times faster
         return text.casefold()
-    text = _INVISIBLE.sub("", text).translate(_LATIN)
+    text = _IN_WORD_MARKS.sub("", _INVISIBLE.sub("", text)).translate(_LATIN)
     text = unicodedata.normalize("NFKD", text)
     text = "".join(ch for ch in text if not unicodedata.combining(ch))
     return text.translate(_STYLE).casefold()
