@@ -156,6 +156,17 @@ def matching(sizes: list[int]) -> None:
             f"{report.accuracy(False):>7.1f}% {other_articles(engine, knowledge):>7}"
         )
         del engine, knowledge
+    # Questions in the other languages: read through their lexicon, then matched in English.
+    engine = Engine(base)
+    for code in sorted(base.translations):
+        sets = sorted((ROOT / "tests" / "eval").glob(f"lang_{code}_*.yaml"))
+        asked = [c.question for s in sets for c in load_cases(s)]
+        if asked:
+            times = latencies(engine.ask, asked)
+            print(
+                f"{code:>9}  {len(asked)} questions in {code}: p50 {ms(percentile(times, 0.5))}, "
+                f"p99 {ms(percentile(times, 0.99))}"
+            )
 
 
 # --- the running bot -------------------------------------------------------------------------

@@ -35,7 +35,11 @@ import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import fuzz, process
 
 from bot.engine.model import SmalltalkIntent, Translation
-from bot.engine.text import _IN_WORD_MARKS, fold
+from bot.engine.text import _IN_WORD_MARKS
+from bot.engine.text import fold as _fold
+
+# Folding is called for every word of every question and lexicon key: cached.
+fold = lru_cache(maxsize=65_536)(_fold)
 
 ENGLISH = "en"
 OTHER = "other"  # a language the bot does not read
@@ -97,19 +101,26 @@ class Lexicon:
         )
         self.exact: dict[str, str] = {}  # folded word -> English
         self.stems: dict[str, str] = {}  # stem -> English
-        self.phrases: dict[str, list[tuple[tuple[str, ...], str]]] = {}  # first word -> ...
+        # first word's stem -> (each word's stem, each word as written, English)
+        self.phrases: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
         for key, english in translation.words.items():
             parts = tokens(key)
             if not parts:
                 continue
             if len(parts) > 1:
                 forms = tuple(self._base(p) for p in parts)
-                self.phrases.setdefault(forms[0], []).append((forms, english))
+                raws = tuple(fold(p) for p in parts)
+                self.phrases.setdefault(forms[0], []).append((forms, raws, english))
                 continue
             self.exact.setdefault(fold(parts[0]), english)
             self.stems.setdefault(self._base(parts[0]), english)
         for options in self.phrases.values():
             options.sort(key=lambda o: -len(o[0]))  # the longest phrase first
+        # Phrases by the first letters of their first word: a typed word may begin with it.
+        self._phrase_starts: dict[str, list[str]] = {}
+        for form in self.phrases:
+            if len(form) >= _MIN_PREFIX:
+                self._phrase_starts.setdefault(form[:_MIN_PREFIX], []).append(form)
         self._by_letter: dict[str, list[str]] = {}
         for word in self.exact:
             self._by_letter.setdefault(word[:1], []).append(word)
@@ -152,9 +163,15 @@ class Lexicon:
         found = self.exact.get(folded) or self.stems.get(self._base(word))
         return found is not None and fold(found) != folded
 
-    def _same(self, base: str, folded: str, form: str) -> bool:
-        """A typed word (its stem ``base``, its ``folded`` form) is the phrase word ``form``."""
-        if base == form or folded == form:
+    def _same(self, word: str, form: str, raw: str) -> bool:
+        """A typed word is the phrase word ``raw`` (stem ``form``): written so, or another form
+        of it, unless it is a word of its own ("какое" is "which", not "как" in "как именно")."""
+        folded = fold(word)
+        if folded == raw:
+            return True
+        if folded in self.exact:
+            return False
+        if self._base(word) == form:
             return True
         return len(form) >= _MIN_PREFIX and folded.startswith(form) and len(form) * 2 >= len(folded)
 
@@ -163,16 +180,16 @@ class Lexicon:
         first = said[at]
         base, folded = self._base(first), fold(first)
         options = self.phrases.get(base) or self.phrases.get(folded) or []
-        if not options:
-            for form, found in self.phrases.items():
-                if form[:1] == folded[:1] and self._same(base, folded, form):
+        if not options and folded not in self.exact:
+            for form in self._phrase_starts.get(folded[:_MIN_PREFIX], ()):
+                found = self.phrases[form]
+                if self._same(first, form, found[0][1][0]):
                     options = found
                     break
-        for forms, english in options:
+        for forms, raws, english in options:
             n = len(forms)
             if at + n <= len(said) and all(
-                self._same(self._base(said[at + k]), fold(said[at + k]), forms[k])
-                for k in range(1, n)
+                self._same(said[at + k], forms[k], raws[k]) for k in range(n)
             ):
                 return n, english
         return None
