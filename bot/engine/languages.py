@@ -18,9 +18,9 @@ diacritics or with a Latin keyboard still reads. Endings are handled per languag
   Turkish one misreads its ə-harmony suffixes (-də, -dən, -lər); on Turkish itself it folds
   different words into one stem ("neden" why, "ne" what; "asker" troops, "askeri" military), so
   both rely on the beginning of the word;
-- in every language, the longest lexicon word a typed word begins with, if it is at least half
-  of it and four letters long; then one slip (rapidfuzz, ratio 85) for words of six letters or
-  more.
+- in every language, the longest lexicon word a typed word begins with, if it is four letters
+  long and at least half of it (two fifths in Turkish and Azerbaijani, whose endings stack); then
+  one slip (rapidfuzz, ratio 85) for words of six letters or more.
 """
 
 from __future__ import annotations
@@ -47,7 +47,8 @@ READ = ("ru", "tr", "az", "hy")  # the languages knowledge/<code>.yaml may add t
 _STEMMERS = {"ru": "russian", "hy": "armenian"}
 _LOCAL = threading.local()
 
-_TOKEN = re.compile(r"[^\W_]+(?:['’][^\W_]+)?")
+# Words, and numbers apart from the endings typed onto them ("90larda" is 90 + "larda").
+_TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’][^\W\d_]+)?")
 _MIN_PREFIX = 4
 _SOFTENING = ("tr", "az")
 _SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
@@ -74,7 +75,11 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
     """The words of ``text`` (lower case unless ``cased``; an apostrophe's suffix cut:
     "Erdoğan'ın" is "erdoğan")."""
     out = []
-    for match in _TOKEN.finditer(_IN_WORD_MARKS.sub("", text)):
+    text = _IN_WORD_MARKS.sub("", text)
+    for match in _TOKEN.finditer(text):
+        at = match.start()
+        if at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum():
+            continue  # an ending after an apostrophe ("F-16'larla", "Bakü'nün")
         word = re.split(r"['’]", match.group(0))[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
     return out
@@ -125,6 +130,12 @@ class Lexicon:
         for word in self.exact:
             self._by_letter.setdefault(word[:1], []).append(word)
 
+    @property
+    def share(self) -> float:
+        """How much of a typed word a lexicon word it begins with must be: less in Turkish and
+        Azerbaijani, whose endings stack ("ordusunun" is "ordu" + "su" + "nun")."""
+        return 0.4 if self.code in _SOFTENING else 0.5
+
     def _base(self, word: str) -> str:
         return _stem(self.code, word)
 
@@ -135,7 +146,7 @@ class Lexicon:
         if found is not None:
             return found
         for length in range(len(folded) - 1, _MIN_PREFIX - 1, -1):
-            if length * 2 < len(folded):
+            if length < len(folded) * self.share:
                 break
             start = folded[:length]
             found = self.exact.get(start) or self.stems.get(start)
@@ -173,7 +184,11 @@ class Lexicon:
             return False
         if self._base(word) == form:
             return True
-        return len(form) >= _MIN_PREFIX and folded.startswith(form) and len(form) * 2 >= len(folded)
+        return (
+            len(form) >= _MIN_PREFIX
+            and folded.startswith(form)
+            and len(form) >= len(folded) * self.share
+        )
 
     def _phrase(self, said: Sequence[str], at: int) -> tuple[int, str] | None:
         """The longest phrase of the lexicon starting at ``said[at]``: (its length, English)."""
