@@ -30,6 +30,8 @@ _PASSIVE = frozenset({"is", "was", "were", "be", "been", "being", "are", "get", 
 # Words inside a speaker's name and title: "Secretary of State Mike Pompeo", "Armenia's
 # Defense Ministry".
 _JOINERS = frozenset({"of", "the", "s"})
+# Words that make two names one speaker ("Armenia's president Sarkissian", "Pompeo and Lavrov").
+_LINKED = _JOINERS | {"and", "or", "with"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -119,7 +121,19 @@ class Speakers:
                     break
             speaker = frozenset(run)
         else:
-            speaker = frozenset(t for t in before if t in self.identities)
+            named = [i for i, t in enumerate(before) if t in self.identities]
+            speaker = frozenset(before[i] for i in named)
+            rest = frozenset(after) & analyzed.content
+            if (
+                len(speaker) > 1
+                and not self.cover.constraints(rest)
+                and not any(t in _LINKED for t in before[named[0] : named[-1]])
+            ):
+                # The verb last, as a question in Turkish, Azerbaijani or Armenian reads word by
+                # word ("Sarkissian Turkey about what think"): the first name is the speaker,
+                # what follows it is what they are asked to have said.
+                speaker = frozenset({before[named[0]]})
+                after = before[named[0] + 1 :]
         if not speaker:
             return None
         claimed = frozenset(after) & analyzed.content

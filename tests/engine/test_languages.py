@@ -161,3 +161,13 @@ def test_a_translation_file_is_optional(knowledge_copy: Path, tmp_path: Path) ->
     engine = Engine(load_knowledge(knowledge_copy))
     reply = engine.ask("Кто нарушил перемирие?")
     assert reply.text == engine.knowledge.messages["unsupported_language"]
+
+
+def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None:
+    # Turkish puts the verb last: read word by word, "Sarkissian Turkey about what thinks".
+    # The article reports nothing Sarkissian said about Turkey.
+    reply = engine.ask("Sarkisyan Türkiye hakkında ne düşünüyor?")
+    assert reply.kind is not Kind.ANSWER and reply.language == "tr"
+    assert "Türkiye" in reply.text.split("\n")[0]
+    # Two names joined are one speaker, as in English.
+    assert engine.ask("What did Armenia's president Sarkissian say?").kind is Kind.ANSWER
