@@ -159,3 +159,12 @@ def test_no_command_without_a_token_opens_the_console_chat(monkeypatch) -> None:
 def test_ask_names_the_headline_as_such() -> None:
     code, out, _ = run(["ask", "What is the headline?"])
     assert code == 0 and "(headline)" in out and "paragraph 0" not in out
+
+
+def test_explain_shows_how_a_question_in_another_language_was_read() -> None:
+    code, out, _ = run(["ask", "--explain", "Кто такой Пашинян?"])
+    assert code == 0
+    assert out.startswith("Премьер-министр Армении")  # answered in Russian
+    assert "language: ru; read as: who pashinyan" in out
+    understood = next(line for line in out.splitlines() if line.startswith("understood as:"))
+    assert "pashinyan" in understood
