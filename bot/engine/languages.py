@@ -49,6 +49,7 @@ _LOCAL = threading.local()
 
 # Words, and numbers apart from the endings typed onto them ("90larda" is 90 + "larda").
 _TOKEN = re.compile(r"\d+|[^\W\d_]+(?:['’][^\W\d_]+)?")
+_APOSTROPHE = re.compile("['’]")
 _MIN_PREFIX = 4
 _SOFTENING = ("tr", "az")
 _SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
@@ -75,12 +76,15 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
     """The words of ``text`` (lower case unless ``cased``; an apostrophe's suffix cut:
     "Erdoğan'ın" is "erdoğan")."""
     out = []
-    text = _IN_WORD_MARKS.sub("", text)
+    if not text.isascii():
+        text = _IN_WORD_MARKS.sub("", text)
     for match in _TOKEN.finditer(text):
+        word = match.group(0)
         at = match.start()
         if at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum():
             continue  # an ending after an apostrophe ("F-16'larla", "Bakü'nün")
-        word = re.split(r"['’]", match.group(0))[0]
+        if "'" in word or "’" in word:
+            word = _APOSTROPHE.split(word)[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
     return out
 
@@ -304,6 +308,8 @@ def detect(
     if script in ("hy", "ru"):
         return script if script in lexicons else OTHER
     said = tokens(text)
+    if text.isascii() and (hint is None or len(said) > 2) and all(w in english for w in said):
+        return ENGLISH  # every word an English one: the common case, decided at once
     foreign = sum(1 for w in said if w in _OTHER_LATIN)
     if foreign >= 2 and foreign > sum(1 for w in said if w in english and w not in _OTHER_LATIN):
         return OTHER
