@@ -30,6 +30,7 @@ from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
 from bot.engine.languages import READ
 from bot.engine.load import KNOWLEDGE_FILES, QUOTES, Knowledge, load_article
+from bot.engine.model import Article
 from bot.engine.translations import UNUSED, file_name
 
 log = logging.getLogger(__name__)
@@ -572,10 +573,7 @@ class Curator:
         quotes = self._good.get(QUOTES, b"").decode("utf-8", "replace")
         qa = self._good.get(QA_FILE, b"").decode("utf-8", "replace")
         report = correct(self.engine.knowledge, new, quotes, qa)
-        replacements = {name: content}
-        updated = renumbered(quotes, new)
-        if updated != quotes:
-            replacements[QUOTES] = updated.encode("utf-8")
+        replacements = self._renumbered({name: content}, new)
         problems = self._problems(replacements)
         if problems:
             if who is not None:
@@ -605,6 +603,15 @@ class Curator:
             self._corrections.pop(who, None)
         return dataclasses.replace(outcome, details=[*report.lines(), *outcome.details])
 
+    def _renumbered(self, files: dict[str, bytes], article: Article) -> dict[str, bytes]:
+        """``files`` with quotes.yaml (theirs, else the one served) renumbered to ``article``,
+        included when it changes or was among them."""
+        quotes = files.get(QUOTES, self._good.get(QUOTES, b"")).decode("utf-8", "replace")
+        updated = renumbered(quotes, article)
+        if QUOTES in files or updated != quotes:
+            return {**files, QUOTES: updated.encode("utf-8")}
+        return files
+
     def _problems(self, replacements: dict[str, bytes]) -> list[KnowledgeError]:
         """What validation says of the folder with ``replacements`` (nothing is written)."""
         try:
@@ -632,11 +639,7 @@ class Curator:
         except (KnowledgeErrors, KeyError):  # article.yaml changed since: it no longer fits
             self._corrections.pop(who or 0, None)
             return self._apply({name: content}, "applied", confirmed=confirmed)
-        files = {**waiting, name: content}
-        quotes = files.get(QUOTES, self._good.get(QUOTES, b"")).decode("utf-8", "replace")
-        updated = renumbered(quotes, new)
-        if QUOTES in files or updated != quotes:
-            files[QUOTES] = updated.encode("utf-8")
+        files = self._renumbered({**waiting, name: content}, new)
         outcome = self._apply(files, "applied", confirmed=confirmed)
         if outcome.applied:
             self._corrections.pop(who or 0, None)

@@ -18,7 +18,7 @@ from functools import lru_cache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
-from bot.engine.model import HEADLINE, Article, Citation, Entry, Kind, Option, Quote, Reply
+from bot.engine.model import HEADLINE, Article, Citation, Kind, Option, Quote, Reply
 
 MAX_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted after entity parsing
 MAX_CALLBACK_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
@@ -37,7 +37,6 @@ KEYBOARD_CACHE = 1024
 
 GROUP_NO_ANSWER = "The article doesn't answer that, so I won't guess."
 SORRY = "Sorry, something went wrong on my side. Please try again."
-NOT_TEXT = "I can only read text questions. Please type your question."
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see how to ask."
 GONE = "That answer is no longer available. Please ask again."
 _EMPTY = "I have nothing to add to that."
@@ -157,12 +156,6 @@ def parse_feedback(data: str | None) -> tuple[int, str | None] | None:
     if action != FEEDBACK or sign not in ("+", "-") or not entry_id:
         return None
     return (1 if sign == "+" else -1), (None if entry_id == NO_ENTRY else entry_id)
-
-
-def title_for(reply: Reply, entries: Mapping[str, Entry]) -> str:
-    """The curated question an answer belongs to, else the question as it was asked."""
-    entry = entries.get(reply.entry) if reply.entry else None
-    return entry.title if entry else reply.question
 
 
 def citation_text(citation: Citation, wording: Mapping[str, str] | None = None) -> str:

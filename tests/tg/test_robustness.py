@@ -8,14 +8,18 @@ from dataclasses import replace
 
 import pytest
 
-from bot.engine import Engine
+from bot.engine import Engine, load_knowledge
 from bot.engine.model import Citation, Kind
 from bot.tg import admin, render
+from tests.conftest import KNOWLEDGE
 from tests.fake_bot_api import FakeBotAPI
 
 from .conftest import Launch
 from .harness import entity_texts
 from .test_groups import QUIET, group_with_alice
+
+# What the bot says to a message that is not text (conversation.yaml, English users).
+NOT_TEXT = load_knowledge(KNOWLEDGE).messages["not_text"]
 
 HOSTILE = [
     "<b>Who</b> brokered the <i>truce</i>? & </blockquote> <br> &amp; &lt; <script>x</script>",
@@ -99,7 +103,7 @@ async def test_unsupported_messages_in_private_get_one_hint(fake: FakeBotAPI) ->
     fake.send_voice(chat, alice)
     fake.send_document(chat, alice, "notes.txt", b"hello", "text/plain")
     replies = await fake.wait_sent(chat["id"], 5)
-    assert [r["text"] for r in replies].count(render.NOT_TEXT) == 4
+    assert [r["text"] for r in replies].count(NOT_TEXT) == 4
     # A file from someone who is not an admin is refused, and never downloaded.
     assert admin.REFUSED_DOCUMENT in [r["text"] for r in replies]
     assert not [c for c in fake.calls if c.method == "getFile"]
@@ -182,7 +186,7 @@ async def test_other_update_types_are_ignored(fake: FakeBotAPI) -> None:
     # A message with content this version does not know: treated like any non-text message.
     fake.push_raw({"message": {"message_id": 9, "date": 1700000000, "chat": chat, "from": user}})
     [hint] = await fake.wait_sent(chat["id"])
-    assert hint["text"] == render.NOT_TEXT
+    assert hint["text"] == NOT_TEXT
     fake.my_chat_member(chat, alice, "member", "kicked")  # Alice blocks the bot
     await fake.wait_idle(quiet=QUIET)
     assert fake.errors == []
