@@ -4,7 +4,7 @@ translated (the English where not, saying so), quotations always verbatim in Eng
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
 from bot.engine.decide import Match
@@ -286,5 +286,41 @@ def said_reply(knowledge: Knowledge, question: str, match: Match, wording: Wordi
         source=_source(knowledge),
         followups=_followups(knowledge, knowledge.entries.get(said.entry_id or ""), wording),
         matched=quote.text,
+        language=wording.language,
+    )
+
+
+def more_reply(
+    knowledge: Knowledge,
+    question: str,
+    speaker: str,
+    quote_ids: Sequence[str],
+    wording: Wording,
+    *,
+    everything: bool = False,
+) -> Reply:
+    """ "What else did he say?" answered with the quotations of ``speaker`` no curated entry
+    gives, verbatim; ``everything``: they were all shown already, which it says first."""
+    messages = wording.messages
+    citations = tuple(
+        Citation(q.text, q.paragraph, q.speaker, q.role, q.id)
+        for q in (knowledge.quotes[i] for i in quote_ids if i in knowledge.quotes)
+    )
+    if not citations:
+        return Reply(
+            question=question,
+            kind=Kind.NO_ANSWER,
+            text=messages["quoted_nothing"].replace("{speaker}", speaker),
+            options=suggestions(knowledge, [], wording),
+            language=wording.language,
+        )
+    told = messages["nothing_more" if everything else "also_said"]
+    return Reply(
+        question=question,
+        kind=Kind.ANSWER,
+        text=told.replace("{speaker}", speaker),
+        citations=citations,
+        score=1.0,
+        source=_source(knowledge),
         language=wording.language,
     )

@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from bot.engine.compose import Wording, compose, entry_reply, suggestions
+from bot.engine.compose import Wording, compose, entry_reply, more_reply, suggestions
 from bot.engine.decide import Match
+from bot.engine.followup import NEW, Followup, Reading, Topic
 from bot.engine.languages import ENGLISH, OTHER, language_of
 from bot.engine.load import Knowledge
 from bot.engine.match import Matcher
@@ -18,6 +19,12 @@ MAX_QUESTION_CHARS = 1000  # longer text is not a question; matching it only cos
 class _Loaded:
     knowledge: Knowledge
     matcher: Matcher
+    followup: Followup
+
+    @classmethod
+    def build(cls, knowledge: Knowledge) -> _Loaded:
+        matcher = Matcher(knowledge)
+        return cls(knowledge, matcher, Followup(knowledge, matcher.analyzer, matcher.cover.free))
 
 
 class Engine:
@@ -28,7 +35,7 @@ class Engine:
     """
 
     def __init__(self, knowledge: Knowledge) -> None:
-        self._loaded = _Loaded(knowledge, Matcher(knowledge))
+        self._loaded = _Loaded.build(knowledge)
 
     @property
     def knowledge(self) -> Knowledge:
@@ -36,7 +43,7 @@ class Engine:
 
     def swap(self, knowledge: Knowledge) -> None:
         """Build everything for the new knowledge first, then replace the reference."""
-        self._loaded = _Loaded(knowledge, Matcher(knowledge))
+        self._loaded = _Loaded.build(knowledge)
 
     def adopt(self, other: Engine) -> None:
         """Serve what ``other`` serves, without building it again (it was validated already)."""
@@ -55,29 +62,102 @@ class Engine:
     def ask(self, text: str, hint: str | None = None) -> Reply:
         """The reply to a question, in the language it is written in (``hint``: the asker's
         Telegram language, for short or ambiguous text)."""
+        return self.converse(text, hint)[0]
+
+    def converse(
+        self, text: str, hint: str | None = None, topic: Topic | None = None
+    ) -> tuple[Reply, Topic | None]:
+        """The reply to a question that may follow up ``topic`` (what the conversation was
+        about: bot/engine/followup.py), and the topic after it. A question that names its
+        own subject is answered as if it came first."""
         loaded = self._loaded
-        knowledge, matcher = loaded.knowledge, loaded.matcher
+        knowledge, matcher, followup = loaded.knowledge, loaded.matcher, loaded.followup
         question = text.strip()
         asked = question[:MAX_QUESTION_CHARS]
         language = matcher.readers.detect(asked, hint)
         if language == OTHER:
-            return Reply(
+            reply = Reply(
                 question=question,
                 kind=Kind.NO_ANSWER,
                 text=knowledge.messages["unsupported_language"],
                 options=suggestions(knowledge, []),
             )
+            return reply, topic
         if language == ENGLISH:
-            return compose(knowledge, question, matcher.match(asked))
-        wording = Wording.of(knowledge, language)
-        small = matcher.readers.smalltalk(language, asked)
-        if small is not None:
-            return compose(
-                knowledge, question, Match(Kind.SMALLTALK, 1.0, smalltalk=small), wording
-            )
-        gloss = matcher.readers.gloss(language, asked)
-        wording = Wording.of(knowledge, language, gloss.typed)
-        return compose(knowledge, question, matcher.match(gloss.english), wording, gloss.english)
+            english, wording, glossed = asked, Wording.of(knowledge), False
+        else:
+            wording = Wording.of(knowledge, language)
+            small = matcher.readers.smalltalk(language, asked)
+            if small is not None:
+                match = Match(Kind.SMALLTALK, 1.0, smalltalk=small)
+                return compose(knowledge, question, match, wording), topic
+            gloss = matcher.readers.gloss(language, asked)
+            english, glossed = gloss.english, True
+            wording = Wording.of(knowledge, language, gloss.typed)
+        reading = followup.read(english, topic) if topic is not None else NEW
+        reply, read_as = self._answer(question, english, reading, topic, wording)
+        if glossed or read_as != english:
+            reply = replace(reply, read_as=read_as)
+        return reply, followup.after(reply, read_as, topic, reading.follows)
+
+    def _answer(
+        self, question: str, english: str, reading: Reading, topic: Topic | None, wording: Wording
+    ) -> tuple[Reply, str]:
+        """The reply, and the standalone English question it answers."""
+        loaded = self._loaded
+        knowledge, matcher = loaded.knowledge, loaded.matcher
+        if reading.pick is not None and reading.pick in knowledge.entries:
+            entry = knowledge.entries[reading.pick]
+            return entry_reply(knowledge, entry, question, wording=wording), entry.title
+        if reading.more is not None and topic is not None:
+            more = self._more(question, reading.more, topic, wording)
+            if more is not None:
+                return more
+        tries = reading.tries or (english,)
+        first: tuple[str, Match] | None = None
+        chosen: tuple[str, Match] | None = None
+        for read in tries:
+            match = matcher.match(read)
+            first = first or (read, match)
+            if match.decision is Kind.ANSWER:
+                chosen = (read, match)
+                break
+        read, match = chosen or first or (english, matcher.match(english))
+        read_as = read if read != question else None
+        return compose(knowledge, question, match, wording, read_as), read
+
+    def _more(
+        self, question: str, person: str, topic: Topic, wording: Wording
+    ) -> tuple[Reply, str] | None:
+        """ "What else did he say?": the curated entry that quotes most of what the person
+        said and was not shown yet, else those quotations themselves; "tell me more" with no
+        person in view: the answered entry's first follow-up."""
+        loaded = self._loaded
+        knowledge, followup = loaded.knowledge, loaded.followup
+        if not person:
+            entry = knowledge.entries.get(topic.entry or "")
+            for next_id in entry.followups if entry else ():
+                if next_id in knowledge.entries and next_id != topic.entry:
+                    chosen = knowledge.entries[next_id]
+                    return entry_reply(knowledge, chosen, question, wording=wording), chosen.title
+            return None
+        remaining = followup.remaining(person, topic)
+        name = followup.names.get(person, person)
+        read = f"what else did {name} say"
+        if not remaining:
+            # All shown already: say so, and list them again for reference.
+            every = followup.quotes_of.get(person, [])
+            return more_reply(knowledge, question, name, every, wording, everything=True), read
+        best, count = None, 0
+        for entry in knowledge.entries.values():
+            if entry.id == topic.entry:
+                continue
+            n = sum(1 for c in entry.citations if c.quote_id in remaining)
+            if n > count:
+                best, count = entry, n
+        if best is not None:
+            return entry_reply(knowledge, best, question, wording=wording), read
+        return more_reply(knowledge, question, name, remaining, wording), read
 
     def reading(self, text: str, hint: str | None = None) -> tuple[str, str]:
         """(the language of ``text``, the English the matcher reads it as)."""

@@ -150,3 +150,164 @@ def unknown_expectations(engine: Engine, cases: list[Case]) -> list[KnowledgeErr
         for e in c.expect
         if e not in known
     ]
+
+
+# --- conversations -----------------------------------------------------------------------------
+#
+# A conversation set is a YAML list of {id, kind, style?, turns: [{q, answerable, paragraphs,
+# note?}]}: each turn is asked in order in one session, so follow-ups ("what else did he say?")
+# are read against the turns before them. A turn is right when an answerable one gets an answer
+# citing one of its paragraphs (any answer, when it lists none), and an unanswerable one gets no
+# answer (a near miss or "the article doesn't say").
+
+_CONVERSATION_KEYS = frozenset({"id", "kind", "style", "turns", "note"})
+_TURN_KEYS = frozenset({"q", "answerable", "paragraphs", "note"})
+
+
+@dataclass(frozen=True, slots=True)
+class Turn:
+    question: str
+    answerable: bool
+    paragraphs: tuple[int, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    id: str
+    kind: str  # pronoun, ellipsis, switch, refusal...
+    turns: tuple[Turn, ...]
+    line: int
+
+
+@dataclass(frozen=True, slots=True)
+class TurnOutcome:
+    conversation: Conversation
+    index: int  # 0 is the first turn
+    reply: Reply
+    passed: bool
+
+    @property
+    def turn(self) -> Turn:
+        return self.conversation.turns[self.index]
+
+
+@dataclass
+class ConversationReport:
+    outcomes: list[TurnOutcome] = field(default_factory=list)
+
+    def accuracy(self, *, first: bool | None = None, kind: str | None = None) -> float:
+        chosen = [
+            o
+            for o in self.outcomes
+            if (first is None or (o.index == 0) == first)
+            and (kind is None or o.conversation.kind == kind)
+        ]
+        return 100.0 * sum(o.passed for o in chosen) / len(chosen) if chosen else 100.0
+
+    def count(self, *, first: bool | None = None, kind: str | None = None) -> tuple[int, int]:
+        chosen = [
+            o
+            for o in self.outcomes
+            if (first is None or (o.index == 0) == first)
+            and (kind is None or o.conversation.kind == kind)
+        ]
+        return sum(o.passed for o in chosen), len(chosen)
+
+    @property
+    def kinds(self) -> list[str]:
+        return sorted({o.conversation.kind for o in self.outcomes})
+
+    @property
+    def misses(self) -> list[TurnOutcome]:
+        return [o for o in self.outcomes if not o.passed]
+
+
+def is_conversation_set(path: Path) -> bool:
+    """True when the file's first item has ``turns`` (a conversation set, not single cases)."""
+    try:
+        root = read_yaml(path, str(path))
+    except YamlProblem:
+        return False
+    items = root.value
+    return (
+        isinstance(items, list)
+        and bool(items)
+        and isinstance(items[0].value, dict)
+        and "turns" in items[0].value
+    )
+
+
+def load_conversations(path: Path) -> list[Conversation]:
+    try:
+        root = read_yaml(path, str(path))
+    except YamlProblem as problem:
+        raise KnowledgeErrors([problem.error]) from problem
+    file = str(path)
+    if not isinstance(root.value, list):
+        raise KnowledgeErrors([KnowledgeError(file, root.line, "must be a list of conversations")])
+    errors: list[KnowledgeError] = []
+    found: list[Conversation] = []
+    for node in root.value:
+        data = node.value
+        if not isinstance(data, dict) or not isinstance(
+            data.get("turns", Located(0, 0)).value, list
+        ):
+            errors.append(KnowledgeError(file, node.line, "each conversation needs a 'turns' list"))
+            continue
+        for key in sorted(set(data) - _CONVERSATION_KEYS):
+            errors.append(KnowledgeError(file, data[key].line, f"unknown key '{key}'"))
+        turns: list[Turn] = []
+        for item in data["turns"].value:
+            turn = item.value
+            if not isinstance(turn, dict) or not isinstance(
+                turn.get("q", Located(0, 0)).value, str
+            ):
+                errors.append(KnowledgeError(file, item.line, "each turn needs a 'q' string"))
+                continue
+            for key in sorted(set(turn) - _TURN_KEYS):
+                errors.append(KnowledgeError(file, turn[key].line, f"unknown key '{key}'"))
+            answerable = turn.get("answerable", Located(True, item.line)).value
+            raw = turn.get("paragraphs", Located([], item.line)).value
+            paragraphs = [p.value for p in raw] if isinstance(raw, list) else None
+            if (
+                not isinstance(answerable, bool)
+                or paragraphs is None
+                or not all(isinstance(p, int) and not isinstance(p, bool) for p in paragraphs)
+            ):
+                errors.append(
+                    KnowledgeError(
+                        file, item.line, "'answerable' is true or false; 'paragraphs' numbers"
+                    )
+                )
+                continue
+            turns.append(
+                Turn(str(turn["q"].value), answerable, tuple(int(p) for p in paragraphs), item.line)
+            )
+        ident = data.get("id", Located(f"line {node.line}", node.line)).value
+        kind = data.get("kind", Located("conversation", node.line)).value
+        if turns:
+            found.append(Conversation(str(ident), str(kind), tuple(turns), node.line))
+    if errors:
+        raise KnowledgeErrors(errors)
+    return found
+
+
+def turn_passes(turn: Turn, reply: Reply) -> bool:
+    if not turn.answerable:
+        return reply.kind in (Kind.NO_ANSWER, Kind.NEAR_MISS, Kind.SMALLTALK)
+    if reply.kind is not Kind.ANSWER:
+        return False
+    cited = {c.paragraph for c in reply.citations}
+    return not turn.paragraphs or bool(cited & set(turn.paragraphs))
+
+
+def evaluate_conversations(engine: Engine, conversations: list[Conversation]) -> ConversationReport:
+    """Each conversation in its own session: its turns follow one another, as in a chat."""
+    report = ConversationReport()
+    for conversation in conversations:
+        topic = None
+        for i, turn in enumerate(conversation.turns):
+            reply, topic = engine.converse(turn.question, None, topic)
+            report.outcomes.append(TurnOutcome(conversation, i, reply, turn_passes(turn, reply)))
+    return report

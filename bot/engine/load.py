@@ -27,11 +27,13 @@ from bot.engine.model import (
     Article,
     Citation,
     Entry,
+    Followups,
     Paragraph,
     Quote,
     SmalltalkIntent,
     Translation,
 )
+from bot.engine.safeyaml import Located
 from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
 from bot.engine.translations import load_translations
 from bot.engine.verify import Verifier
@@ -75,6 +77,9 @@ MESSAGE_KEYS = (
     "headline",
     "source",
     "from_article",
+    "also_said",
+    "nothing_more",
+    "quoted_nothing",
 )
 
 
@@ -92,6 +97,7 @@ class Language:
     speech: frozenset[str] = frozenset()  # verbs of "who said ...?" questions (say, warn, accuse)
     generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
     specific: frozenset[str] = frozenset()  # everyday words that always name a constraint
+    people: frozenset[str] = frozenset()  # the actors who are persons ("he" in a follow-up)
 
 
 @dataclass(frozen=True, slots=True)
@@ -110,6 +116,7 @@ class Knowledge:
     warnings: tuple[str, ...] = ()
     # Languages besides English, by code (knowledge/<code>.yaml; bot/engine/translations.py).
     translations: Mapping[str, Translation] = field(default_factory=dict)
+    followups: Followups = field(default_factory=Followups)
 
     @property
     def coverage(self) -> tuple[int, int]:
@@ -297,6 +304,7 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         "speech_verbs": False,
         "generic": False,
         "specific": False,
+        "people": False,
     }
     data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
     if data is None:
@@ -360,6 +368,10 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
     specific = {
         s for s, _ in _strings(c, SYNONYMS, data, "specific", "synonyms file", optional=True)
     }
+    people = _strings(c, SYNONYMS, data, "people", "synonyms file", optional=True)
+    for person, line in people:
+        if fold(person) not in {fold(a) for a in actors}:
+            c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
     return Language(
         synonyms=synonyms,
         case_sensitive=groups("case_sensitive", folded=False),
@@ -371,6 +383,7 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
         speech=frozenset(fold(v) for v in speech),
         generic=frozenset(fold(g) for g in generic),
         specific=frozenset(fold(g) for g in specific),
+        people=frozenset(fold(p) for p, _ in people),
     )
 
 
@@ -379,19 +392,19 @@ def _load_language(c: _Collector, directory: Path) -> Language | None:
 
 def _load_conversation(
     c: _Collector, directory: Path
-) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]]]:
+) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]], Followups]:
     root = c.read(directory, CONVERSATION)
     if root is None:
-        return (), {}, []
+        return (), {}, [], Followups()
     data = _check_fields(
         c,
         CONVERSATION,
         root,
-        {"messages": True, "examples": True, "smalltalk": True},
+        {"messages": True, "examples": True, "smalltalk": True, "followups": False},
         "conversation file",
     )
     if data is None:
-        return (), {}, []
+        return (), {}, [], Followups()
     messages: dict[str, str] = {}
     node = data.get("messages")
     if node is not None:
@@ -417,7 +430,61 @@ def _load_conversation(
                 reply = _string(c, CONVERSATION, intent, "reply", f"intent '{ident}'")
                 if ident and patterns and reply:
                     intents.append(SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply))
-    return tuple(intents), messages, examples
+    followups = Followups()
+    if (node := data.get("followups")) is not None:
+        followups = _load_followups(c, node)
+    return tuple(intents), messages, examples, followups
+
+
+_FOLLOWUP_LISTS = (
+    "person",
+    "person_possessive",
+    "party",
+    "party_possessive",
+    "thing",
+    "ellipsis",
+    "more",
+    "other",
+    "sides",
+    "new_topic",
+    "pick_words",
+    "pick_nouns",
+)
+
+
+def _load_followups(c: _Collector, node: Located) -> Followups:
+    """conversation.yaml ``followups``: lists of words and phrases, and ordinals by number."""
+    fields = {**dict.fromkeys(_FOLLOWUP_LISTS, False), "ordinals": False}
+    data = _check_fields(c, CONVERSATION, node, fields, "followups")
+    if data is None:
+        return Followups()
+
+    def phrases(key: str) -> frozenset[str]:
+        found = _strings(c, CONVERSATION, data, key, "followups", optional=True)
+        return frozenset(" ".join(words(p)) or p for p, _ in found)
+
+    ordinals: dict[str, int] = {}
+    if (ords := data.get("ordinals")) is not None:
+        if not isinstance(ords.value, dict):
+            c.add(CONVERSATION, ords.line, "followups: 'ordinals' must map numbers to words")
+        else:
+            for key, said in ords.value.items():
+                number = int(key) if re.fullmatch(r"-?\d+", key) else 0
+                if number == 0:
+                    c.add(
+                        CONVERSATION,
+                        said.line,
+                        f"followups: ordinal '{key}' must be a whole number (-1 for the last)",
+                    )
+                    continue
+                for word, _ in _strings(
+                    c, CONVERSATION, {"words": said}, "words", f"ordinal {number}"
+                ):
+                    ordinals[" ".join(words(word)) or word] = number
+    lists = {key: phrases(key) for key in _FOLLOWUP_LISTS}
+    if len(lists["sides"]) not in (0, 2):
+        c.add(CONVERSATION, data["sides"].line, "followups: 'sides' names the two sides")
+    return Followups(**lists, ordinals=ordinals)
 
 
 # --- curated entries -------------------------------------------------------------------------
@@ -629,7 +696,7 @@ def load_knowledge(directory: Path) -> Knowledge:
     quotes = _load_quotes(c, directory, verifier)
     language = _load_language(c, directory)
     entries, cited = _load_entries(c, directory, article, verifier, quotes)
-    smalltalk, messages, examples = _load_conversation(c, directory)
+    smalltalk, messages, examples, followups = _load_conversation(c, directory)
     for example, line in examples:
         # Not when entries or quotes had problems: the entry may be missing only because of them.
         if example not in entries and not any(e.file in (QA, QUOTES) for e in c.errors):
@@ -667,6 +734,7 @@ def load_knowledge(directory: Path) -> Knowledge:
         cited_paragraphs=frozenset(cited),
         warnings=tuple(c.warnings),
         translations=translations,
+        followups=followups,
     )
 
 

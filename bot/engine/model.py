@@ -109,6 +109,30 @@ class Translation:
     smalltalk: tuple[SmalltalkIntent, ...] = ()
 
 
+@dataclass(frozen=True, slots=True)
+class Followups:
+    """The words that point back at the conversation so far (conversation.yaml ``followups``;
+    bot/engine/followup.py). Phrases are folded and space-joined."""
+
+    person: frozenset[str] = frozenset()  # "he", "the guy": the last person talked about
+    person_possessive: frozenset[str] = frozenset()  # "his"
+    party: frozenset[str] = frozenset()  # "they", "that country": the last party
+    party_possessive: frozenset[str] = frozenset()  # "their"
+    thing: frozenset[str] = frozenset()  # "it", "that", "the previous ones": the last topic
+    ellipsis: frozenset[str] = frozenset()  # "and", "what about": the last question, of another
+    more: frozenset[str] = frozenset()  # "tell me more", "what else"
+    other: frozenset[str] = frozenset()  # "the other side", "vice versa"
+    sides: frozenset[str] = frozenset()  # the two sides of the conflict (actors)
+    new_topic: frozenset[str] = frozenset()  # "diff q", "new question": not a follow-up
+    ordinals: Mapping[str, int] = field(default_factory=dict)  # "second" -> 2, "last" -> -1
+    pick_words: frozenset[str] = frozenset()  # "the", "option", "one": around an ordinal
+    pick_nouns: frozenset[str] = frozenset()  # "one", "option": end a pick by name
+
+    @property
+    def empty(self) -> bool:
+        return not (self.person or self.party or self.thing or self.more or self.ordinals)
+
+
 class Kind(StrEnum):
     """What a reply is; also the matcher's decision (bot/engine/decide.py)."""
 
@@ -152,6 +176,10 @@ class Reply:
     matched: str | None = None  # the curated phrasing (or article sentence) that matched
     related: str | None = None  # near miss: the entry shown as related (it does not answer)
     language: str = "en"  # the language it is worded in ("ru", "tr", "az", "hy")
+    # The English question it answers, when that is not the text asked: a question in another
+    # language as read, or a follow-up read against the conversation ("what did he want?" ->
+    # "what did Armen Sarkissian want?").
+    read_as: str | None = None
 
     def plain_text(self) -> str:
         """The whole reply as a user would read it in plain text (CLI, JSON ``text``)."""

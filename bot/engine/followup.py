@@ -1,0 +1,448 @@
+"""Follow-up questions, read against the conversation so far.
+
+After each reply the engine keeps a small ``Topic``: the question as it was read, the entry it
+got, the last list of choices, the person and the party the exchange was about, and the quotes
+already shown. The next question is read against it (``Followup.read``) as one of:
+
+- **a pick** from the last choices: "the second one", "2", "the Pompeo one";
+- **more**: "what else did he say?", "tell me more": that person's quotations not shown yet
+  (or the answered entry's first follow-up, when no person is in view);
+- **a rewrite** into questions that stand alone, tried in order (``Reading.tries``): "what did
+  he want?" is "what did Armen Sarkissian want?"; "and Armenia?" is the last question asked of
+  Armenia; "why?" is "why" with the last question's words. The engine keeps the first rewrite
+  that gets an answer and, when none does, the first one's honest reply, so "what did he say
+  about Iran?" is still "the article doesn't mention Iran";
+- **a new question**, when it names its own subject and points at nothing before it ("Who is
+  Pompeo?" right after a Hajiyev answer): it is read alone, and starts a new topic.
+
+The words that point back (pronouns, "what about", ordinals) are knowledge
+(conversation.yaml ``followups``; the actors who are people: synonyms.yaml ``people``). A
+question in another language is read in English first, so the same words serve it.
+
+Everything here is pure; ``Memory`` is where front ends keep each conversation's topic.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections import Counter, OrderedDict
+from collections.abc import Hashable, Iterable
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from bot.engine.analyze import Analyzed, Analyzer
+from bot.engine.load import Knowledge
+from bot.engine.model import Kind, Reply
+from bot.engine.text import words
+
+K = TypeVar("K", bound=Hashable)
+
+EXPIRES_AFTER = 600.0  # seconds: a conversation quiet this long starts afresh
+TOPICS_KEPT = 20_000  # conversations remembered at once; the least recently active go first
+_QUESTION_CHARS = 300  # of the last question, kept to read "why?" and "and Armenia?" against
+_SHOWN_KEPT = 24  # quotation ids remembered as shown
+# A capitalised run of words mid-sentence: a name as the article writes it ("Mike Pompeo").
+_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
+
+
+@dataclass(frozen=True, slots=True)
+class Topic:
+    """What a conversation is about after a reply: the little needed to read what follows."""
+
+    question: str  # the English question last answered, as read (at most _QUESTION_CHARS)
+    context: str  # its words that say what it was about, without "who"/"when" ("broke truce")
+    entry: str | None = None  # the entry answered (or offered as related)
+    options: tuple[str, ...] = ()  # entry ids of the last list of choices, in order
+    person: str | None = None  # the actor (synonyms.yaml people) "he" now means
+    party: str | None = None  # the actor "they" now means
+    shown: tuple[str, ...] = ()  # quotation ids already shown in this conversation
+
+
+@dataclass(frozen=True, slots=True)
+class Reading:
+    """How to answer a question, given the topic before it."""
+
+    tries: tuple[str, ...] = ()  # standalone English questions, in order; () = as asked
+    pick: str | None = None  # an entry chosen from the last choices
+    more: str | None = None  # "more" of this person ("" = of the answered entry)
+    fresh: bool = False  # the asker started a new topic ("different question: ...")
+
+    @property
+    def follows(self) -> bool:
+        return not self.fresh and bool(self.tries or self.pick or self.more is not None)
+
+
+NEW = Reading()
+
+
+def _phrases(items: Iterable[str]) -> tuple[tuple[str, ...], ...]:
+    """Folded phrases as word tuples, longest first (so "what about" wins over "what")."""
+    found = {tuple(p.split()) for p in items if p.split()}
+    return tuple(sorted(found, key=len, reverse=True))
+
+
+def _find(said: list[str], phrases: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
+    """Where ``phrases`` occur in ``said``, as (start, end) word spans, not overlapping."""
+    spans: list[tuple[int, int]] = []
+    i = 0
+    while i < len(said):
+        for phrase in phrases:
+            n = len(phrase)
+            if tuple(said[i : i + n]) == phrase:
+                spans.append((i, i + n))
+                i += n
+                break
+        else:
+            i += 1
+    return spans
+
+
+class Followup:
+    """Built once per knowledge (beside the Matcher); ``read`` and ``after`` are pure."""
+
+    def __init__(self, knowledge: Knowledge, analyzer: Analyzer, free: frozenset[str]) -> None:
+        vocabulary = knowledge.followups
+        language = knowledge.language
+        self.knowledge = knowledge
+        self.analyzer = analyzer
+        self.enabled = not vocabulary.empty
+        self.people = language.people
+        self.actors = language.actors
+        self.free = free  # words that name no subject of their own: what, when, generic...
+        self.speech = frozenset(t for v in language.speech for t in analyzer.analyze(v).content)
+        self.person = _phrases(vocabulary.person)
+        self.person_possessive = _phrases(vocabulary.person_possessive)
+        self.party = _phrases(vocabulary.party)
+        self.party_possessive = _phrases(vocabulary.party_possessive)
+        self.thing = _phrases(vocabulary.thing)
+        self.ellipsis = _phrases(vocabulary.ellipsis)
+        self.more = _phrases(vocabulary.more)
+        self.other = _phrases(vocabulary.other)
+        self.sides = vocabulary.sides
+        self.new_topic = _phrases(vocabulary.new_topic)
+        self.ordinals = vocabulary.ordinals
+        self.pick_words = frozenset(vocabulary.pick_words)
+        self.pick_nouns = frozenset(vocabulary.pick_nouns)
+        self.names = self._names(knowledge)
+        # Each person's quotations, in article order: what "what else did he say?" may show.
+        self.quotes_of: dict[str, list[str]] = {}
+        for quote in sorted(knowledge.quotes.values(), key=lambda q: q.paragraph):
+            for actor in self._people_in(quote.speaker or ""):
+                self.quotes_of.setdefault(actor, []).append(quote.id)
+
+    def _names(self, knowledge: Knowledge) -> dict[str, str]:
+        """Each actor as the article most often writes it ("Hikmet Hajiyev", "Turkey"): what a
+        rewritten question calls them."""
+        seen: dict[str, Counter[str]] = {}
+        texts = [q.speaker for q in knowledge.quotes.values() if q.speaker]
+        for paragraph in knowledge.article.paragraphs:
+            texts.extend(_CAPITALISED.findall(" " + paragraph.text))
+        for text in texts:
+            analyzed = self.analyzer.analyze(text)
+            found = [t for t in analyzed.tokens if t in self.actors]
+            if len(set(found)) == 1 and len(analyzed.content) <= 3:
+                seen.setdefault(found[0], Counter())[text] += 1
+        return {
+            actor: (seen[actor].most_common(1)[0][0] if actor in seen else actor.title())
+            for actor in self.actors
+        }
+
+    def _people_in(self, text: str) -> list[str]:
+        return [a for a in self.analyzer.analyze(text).actors if a in self.people]
+
+    # --- reading a question against the topic ---------------------------------------------
+
+    def read(self, english: str, topic: Topic | None) -> Reading:
+        """How to answer ``english`` (the question, in English) after ``topic``."""
+        if not self.enabled:
+            return NEW
+        said = words(english)
+        fresh = _find(said, self.new_topic)
+        if fresh:
+            # "ok diff q, who is armen sarkissian": a new topic, asked without those words.
+            return Reading(tries=(_strip(english, [said[a:b] for a, b in fresh]),), fresh=True)
+        if topic is None or not said:
+            return NEW
+        picked = self._pick(said, topic)
+        if picked is not None:
+            return Reading(pick=picked)
+        analyzed = self.analyzer.analyze(english)
+        own = analyzed.actors
+        subject = analyzed.content - self.free - self.speech
+        he = _find(said, self.person) + _find(said, self.person_possessive)
+        they = _find(said, self.party) + _find(said, self.party_possessive)
+        it = _find(said, self.thing)
+        other = _find(said, self.other)
+        starts_elliptic = bool(_find(said[:3], self.ellipsis)) and any(
+            a == 0 for a, _ in _find(said, self.ellipsis)
+        )
+        context = topic.context
+
+        def with_context(text: str) -> str:
+            return f"{text} {context}".strip()
+
+        if other:
+            # "and the other side?", "the other way round?"
+            turned = self._other_side(topic)
+            if turned is not None:
+                return Reading(tries=(turned, with_context(english)))
+        if _find(said, self.more) and not own and not subject and not other:
+            # "what else did he say?", "tell me more", "and?"
+            person = topic.person if not they else None
+            return Reading(more=person or "")
+        if starts_elliptic and own and not he and not they:
+            # "and Armenia?", "what about Turkey's president?": the last question, of them.
+            asked = _strip_start(english, self.ellipsis)
+            if subject - set(own):
+                # "and what did Armenia say about the jets?": a question of its own, with the
+                # last one's words to fall back on.
+                return Reading(tries=(english, with_context(english)))
+            # Only the swapped question: if the article doesn't say that of them, that is the
+            # honest reply ("And the US?" after which side Turkey is close to).
+            return Reading(tries=(self._swap(topic.question, asked, own),))
+        if he or they:
+            rewritten = self._substitute(english, topic)
+            if rewritten != english:
+                return Reading(tries=(rewritten, with_context(rewritten), with_context(english)))
+        if own and not it:
+            return NEW  # names its own subject: "Who is Pompeo?"
+        if it or not subject or starts_elliptic:
+            # "who broke it?", "the previous ones?", "why?", "when?": the last topic's words.
+            tries = [english, with_context(english)]
+            if it and topic.party:
+                # "and who is it in talks with?": "it" may be a country.
+                tries.append(self._substitute(english, topic, it_is_party=True))
+            return Reading(tries=tuple(dict.fromkeys(tries)))
+        return NEW
+
+    def _other_side(self, topic: Topic) -> str | None:
+        """The last question turned round: its two actors swapped, or its side replaced by
+        the other side ("what does Armenia say?" -> "what does Azerbaijan say?")."""
+        analyzed = self.analyzer.analyze(topic.question)
+        tokens, surface = analyzed.tokens, list(analyzed.surface or analyzed.tokens)
+        positions = [i for i, t in enumerate(tokens) if t in self.actors]
+        distinct = list(dict.fromkeys(tokens[i] for i in positions))
+        if len(distinct) == 2:
+            a, b = distinct
+            typed = {a: self.names.get(b, b), b: self.names.get(a, a)}
+            return " ".join(
+                typed[t] if t in typed else s for t, s in zip(tokens, surface, strict=False)
+            )
+        sides = sorted(self.sides)
+        side = next((t for t in distinct if t in self.sides), None)
+        if side is None and topic.party in self.sides:
+            return f"{topic.question.rstrip('?!. ')} {self._name(_opposite(sides, topic.party))}"
+        if side is None:
+            return None
+        name = self._name(_opposite(sides, side))
+        return " ".join(name if t == side else s for t, s in zip(tokens, surface, strict=False))
+
+    def _name(self, actor: str) -> str:
+        return self.names.get(actor, actor)
+
+    def _pick(self, said: list[str], topic: Topic) -> str | None:
+        """An entry of the last choices: by its number, or by a word only its label has."""
+        if not topic.options:
+            return None
+        rest = [w for w in said if w not in self.pick_words]
+        n = self.ordinals.get(" ".join(rest)) if rest else None
+        if n is not None:
+            index = n - 1 if n > 0 else len(topic.options) + n
+            if 0 <= index < len(topic.options):
+                return topic.options[index]
+            return None
+        # "the Pompeo one": what is left names one option only. Not a question of its own.
+        if not rest or said[-1] not in self.pick_nouns or len(rest) > 3:
+            return None
+        wanted = self.analyzer.analyze(" ".join(rest)).content - self.free
+        if not wanted:
+            return None
+        entries = self.knowledge.entries
+        fitting = [
+            option
+            for option in topic.options
+            if option in entries and wanted <= self.analyzer.analyze(entries[option].title).content
+        ]
+        return fitting[0] if len(fitting) == 1 else None
+
+    def _substitute(self, english: str, topic: Topic, *, it_is_party: bool = False) -> str:
+        """Pronouns replaced by whom they stand for: "what did he want?" -> "what did Armen
+        Sarkissian want?", "their president" -> "Turkey's president"."""
+        said = english.split()
+        folded = [" ".join(words(w)) for w in said]
+        swaps: list[tuple[tuple[tuple[str, ...], ...], str | None, bool]] = [
+            (self.person_possessive, topic.person, True),
+            (self.person, topic.person, False),
+            (self.party_possessive, topic.party, True),
+            (self.party, topic.party, False),
+        ]
+        if it_is_party:
+            swaps.append((self.thing, topic.party, False))
+        out: list[str] = []
+        i = 0
+        while i < len(said):
+            for phrases, actor, possessive in swaps:
+                if actor is None:
+                    continue
+                hit = next(
+                    (p for p in phrases if tuple(folded[i : i + len(p)]) == p),
+                    None,
+                )
+                if hit is not None:
+                    name = self.names.get(actor, actor)
+                    tail = said[i + len(hit) - 1][len(folded[i + len(hit) - 1]) :]
+                    out.append((f"{name}'s" if possessive else name) + tail)
+                    i += len(hit)
+                    break
+            else:
+                out.append(said[i])
+                i += 1
+        return " ".join(out)
+
+    def _swap(self, question: str, asked: str, own: tuple[str, ...]) -> str:
+        """The last question asked of someone else: its actor of the same kind (a person for
+        a person) replaced by what was asked ("Who is Hikmet Hajiyev?" + "Armenia's
+        president" -> "Who is Armenia's president?")."""
+        analyzed = self.analyzer.analyze(question)
+        tokens, surface = analyzed.tokens, analyzed.surface or analyzed.tokens
+        wanted_person = own[0] in self.people
+        positions = [i for i, t in enumerate(tokens) if t in self.actors]
+        same = [i for i in positions if (tokens[i] in self.people) == wanted_person]
+        if not positions:
+            return f"{question.rstrip('?!. ')} {asked}"
+        target = (same or positions)[0]
+        phrase = asked
+        gone = {i for i in positions if tokens[i] == tokens[target]}
+        out = [
+            phrase if i == target else s for i, s in enumerate(surface) if i not in gone - {target}
+        ]
+        return " ".join(out)
+
+    # --- after a reply ----------------------------------------------------------------------
+
+    def after(self, reply: Reply, english: str, topic: Topic | None, follows: bool) -> Topic | None:
+        """The topic after ``reply`` to ``english`` (as read); ``follows``: the question
+        continued ``topic`` rather than starting anew."""
+        if reply.kind is Kind.SMALLTALK:
+            return topic
+        before = topic if follows else None
+        analyzed = self.analyzer.analyze(english)
+        named = analyzed.actors
+        entry = reply.entry or reply.related
+        known = self.knowledge.entries.get(entry) if entry else None
+        answer_text = known.answer if known else ""
+        speakers = [a for c in reply.citations for a in self._people_in(c.speaker or "")]
+        in_answer = self.analyzer.analyze(answer_text).actors if answer_text else ()
+        person = next(
+            (a for a in (*named, *speakers, *in_answer) if a in self.people),
+            before.person if before else None,
+        )
+        party = next(
+            (a for a in (*named, *in_answer) if a not in self.people),
+            before.party if before else None,
+        )
+        shown = tuple(
+            dict.fromkeys(
+                (
+                    *(before.shown if before else ()),
+                    *(c.quote_id for c in reply.citations if c.quote_id),
+                )
+            )
+        )[-_SHOWN_KEPT:]
+        options = tuple(o.entry_id for o in (reply.options or reply.followups))
+        question = english[:_QUESTION_CHARS]
+        return Topic(
+            question=question,
+            context=self._context(analyzed),
+            entry=entry,
+            options=options,
+            person=person,
+            party=party,
+            shown=shown,
+        )
+
+    def _context(self, analyzed: Analyzed) -> str:
+        surface = analyzed.surface or analyzed.tokens
+        kept = [
+            s
+            for t, s in zip(analyzed.tokens, surface, strict=False)
+            if t in analyzed.content and t not in self.free
+        ]
+        return " ".join(kept)
+
+    def remaining(self, person: str, topic: Topic) -> list[str]:
+        """The person's quotations not shown yet in this conversation, in article order."""
+        return [q for q in self.quotes_of.get(person, []) if q not in topic.shown]
+
+
+def _pattern(phrase: Iterable[str]) -> str:
+    return r"\W*".join(re.escape(w) for w in phrase)
+
+
+def _strip(text: str, phrases: list[list[str]]) -> str:
+    """``text`` without the typed ``phrases`` (folded words), its case kept ("US" stays)."""
+    for phrase in phrases:
+        text = re.sub(rf"(?i)(?<!\w){_pattern(phrase)}(?!\w)[\s,.:;!?-]*", " ", text, count=1)
+    return " ".join(text.split())
+
+
+def _strip_start(text: str, phrases: tuple[tuple[str, ...], ...]) -> str:
+    """``text`` without the phrase it starts with ("and", "what about"), case kept."""
+    for phrase in phrases:
+        found = re.match(rf"(?i)\W*{_pattern(phrase)}(?!\w)\W*", text)
+        if found:
+            return text[found.end() :].rstrip("?!. ")
+    return text
+
+
+def _opposite(sides: list[str], side: str | None) -> str:
+    return sides[1] if side == sides[0] else sides[0]
+
+
+class Memory(Generic[K]):
+    """Each conversation's topic, by key (a chat; a user in a group; a thread): least recently
+    active forgotten first beyond ``size``, and forgotten after ``ttl`` seconds of quiet.
+    Thread-safe (the bot reads it from its engine thread too)."""
+
+    def __init__(
+        self, size: int = TOPICS_KEPT, ttl: float = EXPIRES_AFTER, clock: object = None
+    ) -> None:
+        self.size = size
+        self.ttl = ttl
+        self._clock = clock if callable(clock) else time.monotonic
+        self._items: OrderedDict[K, tuple[float, Topic]] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def __len__(self) -> int:
+        return len(self._items)
+
+    def get(self, key: K) -> Topic | None:
+        now = self._clock()
+        with self._lock:
+            found = self._items.get(key)
+            if found is None:
+                return None
+            at, topic = found
+            if now - at > self.ttl:
+                del self._items[key]
+                return None
+            return topic
+
+    def put(self, key: K, topic: Topic | None) -> None:
+        now = self._clock()
+        with self._lock:
+            if topic is None:
+                self._items.pop(key, None)
+                return
+            self._items[key] = (now, topic)
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+            # Expired topics at the old end go too, so a quiet bot holds nothing for long.
+            while self._items:
+                oldest = next(iter(self._items.values()))[0]
+                if now - oldest <= self.ttl:
+                    break
+                self._items.popitem(last=False)
