@@ -169,6 +169,63 @@ def matching(sizes: list[int]) -> None:
             )
 
 
+# --- follow-ups ------------------------------------------------------------------------------
+
+
+def followups() -> None:
+    """What reading a question against the conversation costs (bot/engine/followup.py), and
+    the memory of 100,000 distinct chats' topics."""
+    import resource
+    import tracemalloc
+
+    from bot.engine.evaluate import load_conversations
+    from bot.engine.followup import Memory, Topic
+
+    engine = Engine(load_knowledge(KNOWLEDGE))
+    qs = questions()
+    _, topic = engine.converse("Who is Hikmet Hajiyev?")
+    alone = latencies(engine.ask, qs)
+    after = latencies(lambda q: engine.converse(q, None, topic), qs)
+    print(f"\nfollow-ups: {len(qs)} questions asked with no topic, then right after an answer")
+    print(
+        f"  no topic: p50 {ms(percentile(alone, 0.5))}, p99 {ms(percentile(alone, 0.99))}; "
+        f"after an answer: p50 {ms(percentile(after, 0.5))}, p99 {ms(percentile(after, 0.99))} "
+        f"(p99 {1000 * (percentile(after, 0.99) - percentile(alone, 0.99)):+.3f} ms)"
+    )
+    # Follow-up turns as they come, each after the turns before it (conversation sets).
+    sets = sorted((ROOT / "tests" / "eval").glob("conversations_*.yaml"))
+    turns: list[tuple[str, Topic | None]] = []
+    for conversation in (c for path in sets for c in load_conversations(path)):
+        before: Topic | None = None
+        for turn in conversation.turns:
+            if before is not None:
+                turns.append((turn.question, before))
+            _, before = engine.converse(turn.question, None, before)
+    if turns:
+        followed = latencies(
+            lambda i: engine.converse(*turns[int(i)]), list(map(str, range(len(turns))))
+        )
+        print(
+            f"  {len(turns)} follow-up turns (read against the turns before; a follow-up may be "
+            f"matched up to three ways): p50 {ms(percentile(followed, 0.5))}, "
+            f"p99 {ms(percentile(followed, 0.99))}"
+        )
+    # Memory: 100,000 chats, each with a topic; the store keeps the most recently active.
+    samples = [t for _, t in turns if t is not None] or [topic]
+    tracemalloc.start()
+    start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    memory: Memory[tuple[str, int]] = Memory()
+    for chat in range(100_000):
+        memory.put(("chat", chat), samples[chat % len(samples)])
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - start_rss
+    print(
+        f"  100,000 distinct chats: {len(memory):,} topics kept (the bound), peak "
+        f"{peak / 2**20:.1f} MB allocated for them, process peak RSS +{grown / 1024:.1f} MB"
+    )
+
+
 # --- the running bot -------------------------------------------------------------------------
 
 
@@ -307,7 +364,11 @@ def main() -> None:
     )
     parser.add_argument("--burst", type=int, default=200)
     parser.add_argument("--quick", action="store_true", help="sizes 1000,10000 only")
+    parser.add_argument("--followups", action="store_true", help="only the follow-up figures")
     args = parser.parse_args()
+    if args.followups:
+        followups()
+        return
     sizes = [1000, 10000] if args.quick else [int(s) for s in args.sizes.split(",") if s]
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python "
@@ -321,6 +382,7 @@ def main() -> None:
     knowledge = load_knowledge(KNOWLEDGE)
     print(f"matcher build (median of 5): {ms(timed(lambda: Engine(knowledge), 5))}")
     matching(sizes)
+    followups()
     asyncio.run(end_to_end(args.burst))
 
 

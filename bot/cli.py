@@ -14,7 +14,16 @@ from pathlib import Path
 from typing import TextIO
 
 from bot.engine import Engine, KnowledgeErrors, load_knowledge
-from bot.engine.evaluate import OUT_OF_SCOPE, evaluate, load_cases, unknown_expectations
+from bot.engine.evaluate import (
+    OUT_OF_SCOPE,
+    evaluate,
+    evaluate_conversations,
+    is_conversation_set,
+    load_cases,
+    load_conversations,
+    unknown_expectations,
+)
+from bot.engine.followup import Memory, Topic
 from bot.engine.model import Reply
 from bot.tg import deliverable, health
 
@@ -64,11 +73,23 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
         return 2
     question = " ".join(args.question)
     if question == "-":
-        for line in stdin:
+        # Lines with the same "session" continue one conversation (follow-ups), as in a chat.
+        sessions: Memory[str] = Memory()
+        for number, line in enumerate(stdin, 1):
             line = line.rstrip("\n")
             if not args.json and not line.strip():
                 continue
-            _print_reply(engine.ask(line), args.json, out)
+            asked = _session_line(line)
+            if asked is None:
+                print(f'stdin:{number}: a JSON line needs a "question" string', file=err)
+                continue
+            text, session = asked
+            if session is None:
+                _print_reply(engine.ask(text), args.json, out)
+                continue
+            reply, topic = engine.converse(text, None, sessions.get(session))
+            sessions.put(session, topic)
+            _print_reply(reply, args.json, out)
         return 0
     if not question.strip():
         print('Give a question, for example: python -m bot ask "Who brokered the truce?"', file=err)
@@ -77,6 +98,22 @@ def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -
     if args.explain:
         out.write(_explain(engine, question))
     return 0
+
+
+def _session_line(line: str) -> tuple[str, str | None] | None:
+    """A stdin line of ``ask -``: plain text is a question on its own; a JSON object
+    ``{"question": "...", "session": "..."}`` is a question in that session. None when the
+    line is a JSON object without a question."""
+    if not line.lstrip().startswith("{"):
+        return line, None
+    try:
+        data = json.loads(line)
+    except ValueError:
+        return line, None  # a question that happens to start with a brace
+    if not isinstance(data, dict) or not isinstance(data.get("question"), str):
+        return None
+    session = data.get("session")
+    return data["question"], None if session is None else str(session)
 
 
 def _explain(engine: Engine, question: str) -> str:
@@ -215,6 +252,8 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, err)
     if engine is None:
         return 2
+    if is_conversation_set(Path(args.file)):
+        return _eval_conversations(engine, args, out, err)
     try:
         cases = load_cases(Path(args.file))
     except KnowledgeErrors as exc:
@@ -271,6 +310,45 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failed else 0
 
 
+def _eval_conversations(engine: Engine, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+    """A conversation set: each conversation's turns in one session (README: Evaluation)."""
+    try:
+        conversations = load_conversations(Path(args.file))
+    except KnowledgeErrors as exc:
+        for error in exc.errors:
+            print(error, file=err)
+        return 2
+    report = evaluate_conversations(engine, conversations)
+    print(f"{'turns':<16}{'passed':>8}{'total':>8}{'accuracy':>10}", file=out)
+    rows: list[tuple[str, bool, str | None]] = [
+        ("first turns", True, None),
+        ("follow-ups", False, None),
+        *((f"  {kind}", False, kind) for kind in report.kinds),
+    ]
+    for label, first, kind in rows:
+        passed, total = report.count(first=first, kind=kind)
+        share = report.accuracy(first=first, kind=kind)
+        print(f"{label:<16}{passed:>8}{total:>8}{share:>9.1f}%", file=out)
+    if report.misses:
+        print(f"\nMisses ({len(report.misses)}):", file=out)
+    for miss in report.misses:
+        turn = miss.turn
+        want = f"an answer citing {list(turn.paragraphs)}" if turn.answerable else "no answer"
+        cited = [c.paragraph for c in miss.reply.citations]
+        read = f", read as {miss.reply.read_as!r}" if miss.reply.read_as else ""
+        print(
+            f"  {args.file}:{turn.line} [{miss.conversation.id} turn {miss.index + 1}] "
+            f"{turn.question!r}\n      expected {want}; got {miss.reply.kind.value} {cited}{read}",
+            file=out,
+        )
+    floor = args.min
+    value = report.accuracy(first=False)
+    if floor is not None and value < floor:
+        print(f"\nFAIL: follow-up accuracy {value:.1f}% is below the minimum {floor:g}%", file=out)
+        return 1
+    return 0
+
+
 # --- chat --------------------------------------------------------------------------------------
 
 
@@ -283,6 +361,7 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
     print(f"Ask me about “{article.title}” ({article.publisher}).", file=out)
     print("Type a question; a number picks a suggestion; empty line or Ctrl-D quits.\n", file=out)
     options: list[str] = []
+    topic: Topic | None = None  # follow-ups, as in a private chat (no expiry at a console)
     while True:
         if interactive:
             out.write("you> ")
@@ -294,8 +373,10 @@ def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) 
         reply: Reply | None
         if text.isdigit() and 1 <= int(text) <= len(options):
             reply = engine.answer_entry(options[int(text) - 1])
+            if reply is not None:
+                topic = engine.follow(reply, topic)
         else:
-            reply = engine.ask(text)
+            reply, topic = engine.converse(text, None, topic)
         if reply is None:
             continue
         print(f"bot> {reply.plain_text()}\n", file=out)

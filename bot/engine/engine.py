@@ -100,6 +100,13 @@ class Engine:
             reply = replace(reply, read_as=read_as)
         return reply, followup.after(reply, read_as, topic, reading.follows)
 
+    def follow(self, reply: Reply, topic: Topic | None = None) -> Topic | None:
+        """The topic after a reply the user chose rather than asked (a pressed button)."""
+        knowledge = self._loaded.knowledge
+        entry = knowledge.entries.get(reply.entry or "")
+        read = entry.title if entry is not None else reply.question
+        return self._loaded.followup.after(reply, read, topic, True)
+
     def _answer(
         self, question: str, english: str, reading: Reading, topic: Topic | None, wording: Wording
     ) -> tuple[Reply, str]:
@@ -118,8 +125,13 @@ class Engine:
         chosen: tuple[str, Match] | None = None
         for read in tries:
             match = matcher.match(read)
-            first = first or (read, match)
-            if match.decision is Kind.ANSWER:
+            if first is None:
+                first = (read, match)
+                if match.decision is Kind.SMALLTALK:
+                    break  # "thanks", "ok": never a question about the last topic
+            if match.decision is Kind.ANSWER and (
+                reading.own is None or read == tries[0] or matcher.answers(reading.own, match)
+            ):
                 chosen = (read, match)
                 break
         read, match = chosen or first or (english, matcher.match(english))

@@ -68,6 +68,9 @@ class Reading:
     pick: str | None = None  # an entry chosen from the last choices
     more: str | None = None  # "more" of this person ("" = of the answered entry)
     fresh: bool = False  # the asker started a new topic ("different question: ...")
+    # A try with the last question's words added answers only if it answers this question too:
+    # its own words (this text) must all be covered by that answer.
+    own: str | None = None
 
     @property
     def follows(self) -> bool:
@@ -202,19 +205,23 @@ class Followup:
             # Only the swapped question: if the article doesn't say that of them, that is the
             # honest reply ("And the US?" after which side Turkey is close to).
             return Reading(tries=(self._swap(topic.question, asked, own),))
+        # "who is Ilham Aliyev and what's his line?": "his" is the person the question names.
+        if own and any(a in self.people for a in own):
+            he = []
+        if own and any(a not in self.people for a in own):
+            they = []
         if he or they:
-            rewritten = self._substitute(english, topic)
+            rewritten = self._substitute(english, topic, person=bool(he), party=bool(they))
             if rewritten != english:
-                return Reading(tries=(rewritten, with_context(rewritten), with_context(english)))
+                return Reading(
+                    tries=(rewritten, with_context(rewritten), with_context(english)),
+                    own=english,
+                )
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
-        if it or not subject or starts_elliptic:
+        if it or (analyzed.content and not subject) or starts_elliptic:
             # "who broke it?", "the previous ones?", "why?", "when?": the last topic's words.
-            tries = [english, with_context(english)]
-            if it and topic.party:
-                # "and who is it in talks with?": "it" may be a country.
-                tries.append(self._substitute(english, topic, it_is_party=True))
-            return Reading(tries=tuple(dict.fromkeys(tries)))
+            return Reading(tries=(english, with_context(english)), own=english)
         return NEW
 
     def _other_side(self, topic: Topic) -> str | None:
@@ -227,9 +234,7 @@ class Followup:
         if len(distinct) == 2:
             a, b = distinct
             typed = {a: self.names.get(b, b), b: self.names.get(a, a)}
-            return " ".join(
-                typed[t] if t in typed else s for t, s in zip(tokens, surface, strict=False)
-            )
+            return _joined(typed.get(t, s) for t, s in zip(tokens, surface, strict=False))
         sides = sorted(self.sides)
         side = next((t for t in distinct if t in self.sides), None)
         if side is None and topic.party in self.sides:
@@ -237,7 +242,7 @@ class Followup:
         if side is None:
             return None
         name = self._name(_opposite(sides, side))
-        return " ".join(name if t == side else s for t, s in zip(tokens, surface, strict=False))
+        return _joined(name if t == side else s for t, s in zip(tokens, surface, strict=False))
 
     def _name(self, actor: str) -> str:
         return self.names.get(actor, actor)
@@ -267,19 +272,19 @@ class Followup:
         ]
         return fitting[0] if len(fitting) == 1 else None
 
-    def _substitute(self, english: str, topic: Topic, *, it_is_party: bool = False) -> str:
+    def _substitute(self, english: str, topic: Topic, *, person: bool, party: bool) -> str:
         """Pronouns replaced by whom they stand for: "what did he want?" -> "what did Armen
         Sarkissian want?", "their president" -> "Turkey's president"."""
         said = english.split()
         folded = [" ".join(words(w)) for w in said]
+        he = topic.person if person else None
+        they = topic.party if party else None
         swaps: list[tuple[tuple[tuple[str, ...], ...], str | None, bool]] = [
-            (self.person_possessive, topic.person, True),
-            (self.person, topic.person, False),
-            (self.party_possessive, topic.party, True),
-            (self.party, topic.party, False),
+            (self.person_possessive, he, True),
+            (self.person, he, False),
+            (self.party_possessive, they, True),
+            (self.party, they, False),
         ]
-        if it_is_party:
-            swaps.append((self.thing, topic.party, False))
         out: list[str] = []
         i = 0
         while i < len(said):
@@ -318,7 +323,7 @@ class Followup:
         out = [
             phrase if i == target else s for i, s in enumerate(surface) if i not in gone - {target}
         ]
-        return " ".join(out)
+        return _joined(out)
 
     # --- after a reply ----------------------------------------------------------------------
 
@@ -395,6 +400,11 @@ def _strip_start(text: str, phrases: tuple[tuple[str, ...], ...]) -> str:
         if found:
             return text[found.end() :].rstrip("?!. ")
     return text
+
+
+def _joined(surface: Iterable[str]) -> str:
+    """Words as a question again: the analyser's possessive "s" back on its word."""
+    return re.sub(r"(\w) s\b", r"\1's", " ".join(surface))
 
 
 def _opposite(sides: list[str], side: str | None) -> str:

@@ -42,6 +42,21 @@ class Matcher:
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self.index.collisions()
 
+    def answers(self, text: str, match: Match) -> bool:
+        """Whether ``match`` (found for a longer question) holds every constraint of ``text``
+        itself, strictly (no word excused as chat): a follow-up read with the last question's
+        words must still be answered in its own words ("what's the title of this piece?"
+        after a Hajiyev answer is not about Hajiyev)."""
+        index = self.index
+        wanted = self.cover.constraints(index.analyzer.analyze(text).content)
+        if match.sentence is not None:
+            sentence = match.sentence[1]
+            bag = next((d.content for _, d in index.sentences if d.text == sentence), frozenset())
+            return wanted <= bag
+        if not match.candidates:
+            return False
+        return wanted <= index.bags[match.candidates[0].entry_id]
+
     def match(self, text: str) -> Match:
         index = self.index
         smalltalk = index.smalltalk(text)

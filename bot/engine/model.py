@@ -212,5 +212,6 @@ class Reply:
             ],
             "entry": self.entry,
             "related": self.related,
+            "read_as": self.read_as,
             "score": round(self.score, 4),
         }

@@ -8,7 +8,7 @@ from telegram import Message, Update
 
 from bot.tg import render
 from bot.tg.context import Context
-from bot.tg.send import in_group, replace, send, think
+from bot.tg.send import conversation, in_group, remember_thread, replace, send, think
 
 
 async def on_button(update: Update, context: Context) -> None:
@@ -30,6 +30,11 @@ async def on_button(update: Update, context: Context) -> None:
     if reply is None:  # the knowledge was reloaded without this entry
         await query.answer(render.GONE)
         return
+    # What was pressed is what the conversation is about now ("what else did he say?").
+    topics = context.bot_data.topics
+    own = conversation(message, query.from_user)
+    topic = engine.follow(reply, topics.get(own))
+    topics.put(own, topic)
     heading = engine.wording(language).label(engine.knowledge.entries[entry_id])
     group = in_group(message)
     rendered = render.render_reply(
@@ -42,7 +47,14 @@ async def on_button(update: Update, context: Context) -> None:
     outbox = context.bot_data.outbox
     if action == render.ANSWER_IN_PLACE:
         await replace(message, rendered, outbox=outbox)
+        if group:
+            remember_thread(topics, topic, message)
     else:
-        await send(message, rendered, outbox=outbox)
+        await send(
+            message,
+            rendered,
+            outbox=outbox,
+            on_sent=partial(remember_thread, topics, topic) if group else None,
+        )
     # Answered last, so that if showing the answer fails the error handler can still answer it.
     await query.answer()

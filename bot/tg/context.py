@@ -16,11 +16,15 @@ from telegram.ext import Application, CallbackContext, ContextTypes, ExtBot
 
 from bot.curation import Curator
 from bot.engine import Engine
+from bot.engine.followup import Memory
 from bot.engine.model import Reply
 from bot.store import Store
 from bot.tg.outbox import Outbox
 
 R = TypeVar("R")
+# A conversation: ("chat", chat id) in private; ("user", chat id, user id) in a group; ("answer",
+# chat id, message id) for the thread of replies to one of the bot's answers.
+Thread = tuple[str, int] | tuple[str, int, int]
 log = logging.getLogger(__name__)
 
 
@@ -56,6 +60,7 @@ class BotData:
         "outbox",
         "pending",
         "store",
+        "topics",
         "triage",
         "watcher",
     )
@@ -77,6 +82,11 @@ class BotData:
         self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
         # "chat:message" of a private answer -> the question it answers (see ANSWERS_REMEMBERED).
         self._answered: OrderedDict[str, str] = OrderedDict()
+        # What each conversation is about, for follow-up questions (bot/tg/send.py keys it by
+        # chat, by user in groups, and by the bot's answer for replies to it). In memory only:
+        # a topic expires after ten quiet minutes, so one kept over a restart would rarely be
+        # used, and the bot keeps no conversation on disk.
+        self.topics: Memory[Thread] = Memory()
 
     @property
     def engine(self) -> Engine:

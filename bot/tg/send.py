@@ -12,9 +12,10 @@ from telegram import LinkPreviewOptions, Message, User
 from telegram.constants import ChatAction, ChatType, ParseMode
 from telegram.error import BadRequest, TelegramError
 
+from bot.engine.followup import Memory, Topic
 from bot.engine.model import Kind
 from bot.tg import render
-from bot.tg.context import Context
+from bot.tg.context import Context, Thread
 from bot.tg.outbox import BUSY, Outbox
 from bot.tg.render import Rendered
 
@@ -25,6 +26,29 @@ TYPING_EVERY = 4.0  # Telegram shows the action for at most 5 seconds
 NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 R = TypeVar("R")
+
+
+def conversation(message: Message, user: User | None) -> Thread:
+    """Whose conversation a message belongs to: the chat in private; the user in a group, so
+    two people asking in one group don't get each other's context."""
+    if in_group(message) and user is not None:
+        return ("user", message.chat_id, user.id)
+    return ("chat", message.chat_id)
+
+
+def replied_thread(message: Message) -> Thread | None:
+    """The thread of the bot's answer that ``message`` replies to, if it replies to one."""
+    original = message.reply_to_message
+    if original is None or original.from_user is None:
+        return None
+    if original.from_user.id != message.get_bot().id:
+        return None
+    return ("answer", message.chat_id, original.message_id)
+
+
+def remember_thread(topics: Memory[Thread], topic: Topic | None, sent: Message) -> None:
+    """After an answer is sent in a group: replies to it continue its topic."""
+    topics.put(("answer", sent.chat_id, sent.message_id), topic)
 
 
 def in_group(message: Message) -> bool:
@@ -57,23 +81,38 @@ async def send(
     outbox: Outbox | None = None,
     asker: User | None = None,
     busy: str = BUSY,
+    on_sent: Callable[[Message], None] | None = None,
 ) -> Message | None:
     """Reply to ``message``; in groups the first part quotes the asker's message. Returns the
     last message sent (the one with the buttons), or None when the reply was queued.
 
     With an ``outbox``, a reply in a group is queued there and this returns at once
     (bot/tg/outbox.py): the group's rate window is waited for by its queue, not by the handler.
+    ``on_sent`` is given the last message sent, whenever it is sent.
     """
     if outbox is not None and in_group(message):
         outbox.post(
             message.chat_id,
-            partial(_send_now, message, rendered, quote),
+            partial(_send_then, message, rendered, quote, on_sent),
             key=rendered.messages,
             asker=asker,
             busy=partial(_send_now, message, Rendered((render.esc(busy),)), True),
         )
         return None
-    return await _send_now(message, rendered, quote, ())
+    return await _send_then(message, rendered, quote, on_sent, ())
+
+
+async def _send_then(
+    message: Message,
+    rendered: Rendered,
+    quote: bool,
+    on_sent: Callable[[Message], None] | None,
+    others: tuple[str, ...],
+) -> Message | None:
+    sent = await _send_now(message, rendered, quote, others)
+    if sent is not None and on_sent is not None:
+        on_sent(sent)
+    return sent
 
 
 async def _send_now(
@@ -144,11 +183,25 @@ async def answer(message: Message, context: Context, question: str, *, if_blank:
         return
     asker = message.from_user
     hint = asker.language_code if asker else None  # for short or ambiguous text only
-    reply = await think(context, message.chat_id, partial(engine.ask, question, hint))
+    topics = context.bot_data.topics
+    own = conversation(message, asker)
+    thread = replied_thread(message)
+    # A reply to one of the bot's answers continues that answer; else the asker's own topic.
+    before = (topics.get(thread) if thread is not None else None) or topics.get(own)
+    reply, topic = await think(
+        context, message.chat_id, partial(engine.converse, question, hint, before)
+    )
+    topics.put(own, topic)
     wording = engine.wording(reply.language).messages
     rendered = render.render_reply(reply, group=group, wording=wording, feedback=not group)
     sent = await send(
-        message, rendered, quote=group, outbox=outbox, asker=asker, busy=wording["busy"]
+        message,
+        rendered,
+        quote=group,
+        outbox=outbox,
+        asker=asker,
+        busy=wording["busy"],
+        on_sent=partial(remember_thread, topics, topic) if group else None,
     )
     if sent is not None and rendered.keyboard is not None and reply.kind is Kind.ANSWER:
         # A thumbs down on it keeps the question for /unanswered (admin.on_feedback).

@@ -11,7 +11,7 @@ from pathlib import Path
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
-CONTRACT_KEYS = {"question", "kind", "text", "citations", "entry", "related", "score"}
+CONTRACT_KEYS = {"question", "kind", "text", "citations", "entry", "related", "read_as", "score"}
 
 
 def run(argv: list[str], stdin: str = "") -> tuple[int, str, str]:

@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from bot.engine import Engine
-from bot.engine.evaluate import Report, evaluate, load_cases, unknown_expectations
+from bot.engine.evaluate import (
+    Report,
+    evaluate,
+    evaluate_conversations,
+    load_cases,
+    load_conversations,
+    unknown_expectations,
+)
 
 # The gate of every admin change is a real file of the knowledge folder (copies and mounts keep it).
 EVAL = Path(__file__).resolve().parents[2] / "knowledge" / "eval.yaml"
@@ -119,3 +126,22 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
             assert outcome.reply.language == code, outcome.case.question
         for citation in outcome.reply.citations:  # quotes stay the article's own English
             assert citation.quote in paragraphs.get(citation.paragraph, ""), citation
+
+
+# Follow-up conversations (bot/engine/followup.py), just under what was measured when they were
+# built: the tuning half, and first turns as accurate as the single-question sets.
+CONVERSATIONS = BLIND_SETS / "conversations_tune.yaml"
+FOLLOW_UPS_MIN = 83.0
+FIRST_TURNS_MIN = 85.0
+
+
+def test_follow_up_conversations_meet_the_bar(engine: Engine) -> None:
+    conversations = load_conversations(CONVERSATIONS)
+    assert len(conversations) >= 50
+    report = evaluate_conversations(engine, conversations)
+    misses = "\n".join(
+        f"{o.conversation.id} turn {o.index + 1}: {o.turn.question!r} -> {o.reply.kind.value}"
+        for o in report.misses
+    )
+    assert report.accuracy(first=False) >= FOLLOW_UPS_MIN, misses
+    assert report.accuracy(first=True) >= FIRST_TURNS_MIN, misses

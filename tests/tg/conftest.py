@@ -11,6 +11,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.evaluate import load_cases
+from bot.engine.followup import Topic
 from bot.engine.model import Kind, Reply
 from bot.tg.context import BotApplication
 from tests.fake_bot_api import FakeBotAPI
@@ -51,13 +52,16 @@ class ClarifyingEngine(Engine):
     side of clarify must be tested whatever the tuning.
     """
 
-    def ask(self, text: str, hint: str | None = None) -> Reply:
-        return Reply(
+    def converse(
+        self, text: str, hint: str | None = None, topic: Topic | None = None
+    ) -> tuple[Reply, Topic | None]:
+        reply = Reply(
             question=text,
             kind=Kind.CLARIFY,
             text=self.knowledge.messages.get("clarify", "Which one do you mean?"),
             options=tuple(self.examples(3)),
         )
+        return reply, topic
 
 
 @pytest.fixture

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from bot.engine import Engine
+from bot.engine.followup import Topic
 from bot.engine.model import Kind, Reply
 from bot.tg import render
 from tests.fake_bot_api import FakeBotAPI
@@ -161,9 +162,11 @@ async def test_help_and_sources(fake: FakeBotAPI, engine: Engine) -> None:
 
 async def test_slow_answers_show_typing_first(launch: Launch, engine: Engine) -> None:
     class SlowEngine(Engine):
-        def ask(self, text: str, hint: str | None = None) -> Reply:
+        def converse(
+            self, text: str, hint: str | None = None, topic: Topic | None = None
+        ) -> tuple[Reply, Topic | None]:
             time.sleep(0.6)
-            return super().ask(text, hint)
+            return super().converse(text, hint, topic)
 
     fake, _ = await launch(SlowEngine(engine.knowledge))
     alice = fake.user(42, "Alice")

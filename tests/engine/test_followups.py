@@ -1,0 +1,204 @@
+"""Follow-up questions read against the conversation so far (bot/engine/followup.py)."""
+
+from __future__ import annotations
+
+import io
+import json
+from pathlib import Path
+
+import pytest
+
+from bot.cli import main
+from bot.engine import Engine, load_knowledge
+from bot.engine.followup import Memory, Topic
+from bot.engine.model import Kind, Reply
+
+KNOWLEDGE = Path(__file__).resolve().parents[2] / "knowledge"
+
+
+def talk(engine: Engine, *questions: str) -> list[Reply]:
+    """The replies to ``questions`` asked one after another in one conversation."""
+    topic: Topic | None = None
+    replies = []
+    for question in questions:
+        reply, topic = engine.converse(question, None, topic)
+        replies.append(reply)
+    return replies
+
+
+def quote_ids(reply: Reply) -> set[str]:
+    return {c.quote_id for c in reply.citations if c.quote_id}
+
+
+def speakers(engine: Engine, reply: Reply) -> set[str | None]:
+    """Who said each cited quotation (quotes.yaml), as the reply shows or its quote records."""
+    quotes = engine.knowledge.quotes
+    return {
+        quotes[c.quote_id].speaker if c.quote_id in quotes else c.speaker for c in reply.citations
+    }
+
+
+def test_what_else_did_he_say_shows_that_speakers_other_quotes(engine: Engine) -> None:
+    first, more = talk(engine, "What did Aliyev threaten?", "What else did he say?")
+    assert first.kind is Kind.ANSWER
+    assert more.kind is Kind.ANSWER
+    assert "Ilham Aliyev" in speakers(engine, more), more.plain_text()
+    # Something the first answer did not show.
+    assert quote_ids(more) - quote_ids(first)
+
+
+def test_when_everything_was_shown_the_bot_says_so_and_lists_it(engine: Engine) -> None:
+    replies = talk(engine, "What did Aliyev threaten?", *["what else did he say?"] * 4)
+    last = replies[-1]
+    assert last.kind is Kind.ANSWER
+    assert last.text == engine.knowledge.messages["nothing_more"].replace(
+        "{speaker}", "Ilham Aliyev"
+    )
+    assert speakers(engine, last) == {"Ilham Aliyev"}
+
+
+def test_a_pronoun_means_the_party_just_talked_about(engine: Engine) -> None:
+    _, follow = talk(engine, "What did Mike Pompeo accuse Turkey of?", "How did they respond?")
+    alone = engine.ask("How did Turkey respond?")
+    assert alone.kind is Kind.ANSWER
+    assert (follow.kind, follow.entry) == (alone.kind, alone.entry)
+    assert follow.read_as is not None and "Turkey" in follow.read_as
+
+
+def test_and_x_asks_the_last_question_of_someone_else(engine: Engine) -> None:
+    first, other = talk(engine, "What did Azerbaijan's defense ministry say?", "and Armenia?")
+    alone = engine.ask("What did Armenia's defense ministry say?")
+    assert first.kind is other.kind is Kind.ANSWER
+    assert other.entry == alone.entry != first.entry
+
+
+def test_picking_from_the_last_choices(engine: Engine) -> None:
+    question = "What did the defense ministry say?"
+    clarify = engine.ask(question)
+    assert clarify.kind is Kind.CLARIFY and len(clarify.options) >= 2
+    for said, index in (("the second one", 1), ("2", 1), ("first", 0), ("the last one", -1)):
+        _, picked = talk(engine, question, said)
+        assert picked.entry == clarify.options[index].entry_id, said
+
+
+def test_an_explicit_question_always_wins(engine: Engine) -> None:
+    _, switched = talk(engine, "Who is Hikmet Hajiyev?", "Who is Pompeo?")
+    alone = engine.ask("Who is Pompeo?")
+    assert (switched.kind, switched.entry, switched.text) == (alone.kind, alone.entry, alone.text)
+
+
+def test_a_follow_up_the_article_cannot_answer_is_refused(engine: Engine) -> None:
+    _, refused = talk(engine, "Who is Hikmet Hajiyev?", "What did he say about Iran?")
+    assert refused.kind is not Kind.ANSWER
+    assert "Iran" in refused.text
+
+
+def test_a_new_topic_said_outright_drops_the_old_one(engine: Engine) -> None:
+    _, fresh = talk(engine, "Who is Hikmet Hajiyev?", "different question, who is Lavrov?")
+    assert fresh.entry == engine.ask("who is Lavrov?").entry
+
+
+def test_small_talk_keeps_the_topic(engine: Engine) -> None:
+    _, thanks, more = talk(engine, "What did Aliyev threaten?", "thanks", "what else did he say?")
+    assert thanks.kind is Kind.SMALLTALK
+    assert "Ilham Aliyev" in speakers(engine, more)
+
+
+def test_memory_forgets_after_a_quiet_while() -> None:
+    now = [0.0]
+    memory: Memory[str] = Memory(size=10, ttl=600.0, clock=lambda: now[0])
+    topic = Topic(question="Who is Hikmet Hajiyev?", context="hikmet hajiyev")
+    memory.put("chat", topic)
+    now[0] = 599.0
+    assert memory.get("chat") == topic
+    now[0] = 1200.0
+    assert memory.get("chat") is None
+
+
+def test_memory_is_bounded_least_recently_active_first() -> None:
+    memory: Memory[int] = Memory(size=3)
+    for key in range(3):
+        memory.put(key, Topic(question=str(key), context=""))
+    assert memory.get(0) is not None  # reading does not count as activity; writing does
+    memory.put(0, Topic(question="again", context=""))
+    memory.put(3, Topic(question="3", context=""))
+    assert len(memory) == 3
+    assert memory.get(1) is None
+    assert memory.get(0) is not None and memory.get(3) is not None
+
+
+def run_cli(*args: str, stdin: str = "") -> tuple[int, str, str]:
+    out, err = io.StringIO(), io.StringIO()
+    code = main(["--knowledge", str(KNOWLEDGE), *args], out=out, err=err, stdin=io.StringIO(stdin))
+    return code, out.getvalue(), err.getvalue()
+
+
+def test_ask_json_sessions_continue_one_conversation_each() -> None:
+    lines = [
+        {"question": "What did Aliyev threaten?", "session": "a"},
+        {"question": "Who is Pompeo?", "session": "b"},
+        {"question": "What else did he say?", "session": "a"},
+        {"question": "What else did he say?", "session": "b"},
+    ]
+    stdin = "\n".join(json.dumps(line) for line in lines) + "\n"
+    code, out, err = run_cli("ask", "--json", "-", stdin=stdin)
+    assert code == 0, err
+    replies = [json.loads(line) for line in out.splitlines()]
+    assert len(replies) == 4
+    aliyev = {"aliyev-response", "aliyev-hazardous", "aliyev-f16", "aliyev-go-to-the-end"}
+    paragraphs = {
+        q.paragraph
+        for q in Engine(load_knowledge(KNOWLEDGE)).knowledge.quotes.values()
+        if q.id in aliyev
+    }
+    assert {c["paragraph"] for c in replies[2]["citations"]} & paragraphs
+    # Session b was about Pompeo: its "he" is not Aliyev.
+    assert not {c["paragraph"] for c in replies[3]["citations"]} & paragraphs
+    assert replies[2]["read_as"] and "Aliyev" in replies[2]["read_as"]
+
+
+def test_ask_json_line_without_a_question_is_reported_and_skipped() -> None:
+    stdin = '{"session": "a"}\n{"question": "Who brokered the truce?"}\n'
+    code, out, err = run_cli("ask", "--json", "-", stdin=stdin)
+    assert code == 0
+    assert "stdin:1:" in err and '"question"' in err
+    assert len(out.splitlines()) == 1
+
+
+def test_eval_runs_a_conversation_set(tmp_path: Path) -> None:
+    path = tmp_path / "conversations.yaml"
+    path.write_text(
+        """
+- id: one
+  kind: pronoun
+  turns:
+  - q: What did Aliyev threaten?
+    answerable: true
+    paragraphs: [21]
+  - q: What did he say about Iran?
+    answerable: false
+    paragraphs: []
+""",
+        encoding="utf-8",
+    )
+    code, out, err = run_cli("eval", str(path), "--min", "100")
+    assert code == 0, out + err
+    assert "follow-ups" in out and "100.0%" in out
+
+
+@pytest.mark.parametrize(
+    "body, message",
+    [
+        ("- id: x\n  turns: nope\n", "'turns' list"),
+        ("- id: x\n  turns:\n  - q: hi\n    answerable: maybe\n", "'answerable'"),
+        ("- id: x\n  turns:\n  - q: hi\n    said: 1\n", "unknown key 'said'"),
+    ],
+)
+def test_a_bad_conversation_set_is_rejected_with_its_line(
+    tmp_path: Path, body: str, message: str
+) -> None:
+    path = tmp_path / "conversations.yaml"
+    path.write_text(body, encoding="utf-8")
+    code, _, err = run_cli("eval", str(path))
+    assert code == 2
+    assert message in err and f"{path}:" in err
