@@ -127,8 +127,10 @@ class Engine:
             match = matcher.match(read)
             if first is None:
                 first = (read, match)
-                if match.decision is Kind.SMALLTALK:
-                    break  # "thanks", "ok": never a question about the last topic
+                if match.decision in (Kind.SMALLTALK, Kind.NEAR_MISS):
+                    # "thanks": never about the last topic. A near miss names what the article
+                    # does not say of what was asked: more words would only hide it.
+                    break
             if match.decision is Kind.ANSWER and (
                 reading.own is None or read == tries[0] or matcher.answers(reading.own, match)
             ):

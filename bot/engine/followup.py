@@ -30,6 +30,7 @@ import time
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Generic, TypeVar
 
 from bot.engine.analyze import Analyzed, Analyzer
@@ -80,18 +81,25 @@ class Reading:
 NEW = Reading()
 
 
-def _phrases(items: Iterable[str]) -> tuple[tuple[str, ...], ...]:
-    """Folded phrases as word tuples, longest first (so "what about" wins over "what")."""
-    found = {tuple(p.split()) for p in items if p.split()}
-    return tuple(sorted(found, key=len, reverse=True))
+# Folded phrases as word tuples, by their first word, longest first ("what about" before "what"):
+# finding them costs one lookup per word of the question.
+Phrases = dict[str, tuple[tuple[str, ...], ...]]
 
 
-def _find(said: list[str], phrases: tuple[tuple[str, ...], ...]) -> list[tuple[int, int]]:
+def _phrases(items: Iterable[str]) -> Phrases:
+    found = sorted({tuple(p.split()) for p in items if p.split()}, key=len, reverse=True)
+    by_first: dict[str, list[tuple[str, ...]]] = {}
+    for phrase in found:
+        by_first.setdefault(phrase[0], []).append(phrase)
+    return {first: tuple(group) for first, group in by_first.items()}
+
+
+def _find(said: list[str], phrases: Phrases) -> list[tuple[int, int]]:
     """Where ``phrases`` occur in ``said``, as (start, end) word spans, not overlapping."""
     spans: list[tuple[int, int]] = []
     i = 0
     while i < len(said):
-        for phrase in phrases:
+        for phrase in phrases.get(said[i], ()):
             n = len(phrase)
             if tuple(said[i : i + n]) == phrase:
                 spans.append((i, i + n))
@@ -110,6 +118,9 @@ class Followup:
         language = knowledge.language
         self.knowledge = knowledge
         self.analyzer = analyzer
+        # The same texts are read more than once per question (reading it, then the topic
+        # after its reply; the entries' answers): analysed once. Analyses are immutable.
+        self._analyze = lru_cache(maxsize=4096)(analyzer.analyze)
         self.enabled = not vocabulary.empty
         self.people = language.people
         self.actors = language.actors
@@ -143,7 +154,7 @@ class Followup:
         for paragraph in knowledge.article.paragraphs:
             texts.extend(_CAPITALISED.findall(" " + paragraph.text))
         for text in texts:
-            analyzed = self.analyzer.analyze(text)
+            analyzed = self._analyze(text)
             found = [t for t in analyzed.tokens if t in self.actors]
             if len(set(found)) == 1 and len(analyzed.content) <= 3:
                 seen.setdefault(found[0], Counter())[text] += 1
@@ -153,7 +164,7 @@ class Followup:
         }
 
     def _people_in(self, text: str) -> list[str]:
-        return [a for a in self.analyzer.analyze(text).actors if a in self.people]
+        return [a for a in self._analyze(text).actors if a in self.people]
 
     # --- reading a question against the topic ---------------------------------------------
 
@@ -171,7 +182,7 @@ class Followup:
         picked = self._pick(said, topic)
         if picked is not None:
             return Reading(pick=picked)
-        analyzed = self.analyzer.analyze(english)
+        analyzed = self._analyze(english)
         own = analyzed.actors
         subject = analyzed.content - self.free - self.speech
         he = _find(said, self.person) + _find(said, self.person_possessive)
@@ -227,7 +238,7 @@ class Followup:
     def _other_side(self, topic: Topic) -> str | None:
         """The last question turned round: its two actors swapped, or its side replaced by
         the other side ("what does Armenia say?" -> "what does Azerbaijan say?")."""
-        analyzed = self.analyzer.analyze(topic.question)
+        analyzed = self._analyze(topic.question)
         tokens, surface = analyzed.tokens, list(analyzed.surface or analyzed.tokens)
         positions = [i for i, t in enumerate(tokens) if t in self.actors]
         distinct = list(dict.fromkeys(tokens[i] for i in positions))
@@ -261,14 +272,14 @@ class Followup:
         # "the Pompeo one": what is left names one option only. Not a question of its own.
         if not rest or said[-1] not in self.pick_nouns or len(rest) > 3:
             return None
-        wanted = self.analyzer.analyze(" ".join(rest)).content - self.free
+        wanted = self._analyze(" ".join(rest)).content - self.free
         if not wanted:
             return None
         entries = self.knowledge.entries
         fitting = [
             option
             for option in topic.options
-            if option in entries and wanted <= self.analyzer.analyze(entries[option].title).content
+            if option in entries and wanted <= self._analyze(entries[option].title).content
         ]
         return fitting[0] if len(fitting) == 1 else None
 
@@ -279,7 +290,7 @@ class Followup:
         folded = [" ".join(words(w)) for w in said]
         he = topic.person if person else None
         they = topic.party if party else None
-        swaps: list[tuple[tuple[tuple[str, ...], ...], str | None, bool]] = [
+        swaps: list[tuple[Phrases, str | None, bool]] = [
             (self.person_possessive, he, True),
             (self.person, he, False),
             (self.party_possessive, they, True),
@@ -292,7 +303,7 @@ class Followup:
                 if actor is None:
                     continue
                 hit = next(
-                    (p for p in phrases if tuple(folded[i : i + len(p)]) == p),
+                    (p for p in phrases.get(folded[i], ()) if tuple(folded[i : i + len(p)]) == p),
                     None,
                 )
                 if hit is not None:
@@ -310,7 +321,7 @@ class Followup:
         """The last question asked of someone else: its actor of the same kind (a person for
         a person) replaced by what was asked ("Who is Hikmet Hajiyev?" + "Armenia's
         president" -> "Who is Armenia's president?")."""
-        analyzed = self.analyzer.analyze(question)
+        analyzed = self._analyze(question)
         tokens, surface = analyzed.tokens, analyzed.surface or analyzed.tokens
         wanted_person = own[0] in self.people
         positions = [i for i, t in enumerate(tokens) if t in self.actors]
@@ -333,13 +344,13 @@ class Followup:
         if reply.kind is Kind.SMALLTALK:
             return topic
         before = topic if follows else None
-        analyzed = self.analyzer.analyze(english)
+        analyzed = self._analyze(english)
         named = analyzed.actors
         entry = reply.entry or reply.related
         known = self.knowledge.entries.get(entry) if entry else None
         answer_text = known.answer if known else ""
         speakers = [a for c in reply.citations for a in self._people_in(c.speaker or "")]
-        in_answer = self.analyzer.analyze(answer_text).actors if answer_text else ()
+        in_answer = self._analyze(answer_text).actors if answer_text else ()
         person = next(
             (a for a in (*named, *speakers, *in_answer) if a in self.people),
             before.person if before else None,
@@ -393,9 +404,9 @@ def _strip(text: str, phrases: list[list[str]]) -> str:
     return " ".join(text.split())
 
 
-def _strip_start(text: str, phrases: tuple[tuple[str, ...], ...]) -> str:
+def _strip_start(text: str, phrases: Phrases) -> str:
     """``text`` without the phrase it starts with ("and", "what about"), case kept."""
-    for phrase in phrases:
+    for phrase in (p for group in phrases.values() for p in group):
         found = re.match(rf"(?i)\W*{_pattern(phrase)}(?!\w)\W*", text)
         if found:
             return text[found.end() :].rstrip("?!. ")
