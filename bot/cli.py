@@ -11,16 +11,16 @@ import shutil
 import sys
 from collections.abc import Sequence
 from pathlib import Path
-from typing import TextIO
+from typing import TextIO, cast
 
 from bot.engine import Engine, KnowledgeErrors, load_knowledge
 from bot.engine.evaluate import (
     OUT_OF_SCOPE,
+    Case,
+    Conversation,
     evaluate,
     evaluate_conversations,
-    is_conversation_set,
-    load_cases,
-    load_conversations,
+    load_set,
     unknown_expectations,
 )
 from bot.engine.followup import Memory, Topic
@@ -252,14 +252,15 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     engine = _engine(args, err)
     if engine is None:
         return 2
-    if is_conversation_set(Path(args.file)):
-        return _eval_conversations(engine, args, out, err)
     try:
-        cases = load_cases(Path(args.file))
+        loaded = load_set(Path(args.file))
     except KnowledgeErrors as exc:
         for error in exc.errors:
             print(error, file=err)
         return 2
+    if loaded and isinstance(loaded[0], Conversation):
+        return _eval_conversations(engine, loaded, args, out)
+    cases = cast(list[Case], loaded)
     unknown = unknown_expectations(engine, cases)
     for problem in unknown:
         print(f"{args.file}:{problem.line}: {problem.message}", file=err)
@@ -310,14 +311,10 @@ def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return 1 if failed else 0
 
 
-def _eval_conversations(engine: Engine, args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    """A conversation set: each conversation's turns in one session (README: Evaluation)."""
-    try:
-        conversations = load_conversations(Path(args.file))
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
-            print(error, file=err)
-        return 2
+def _eval_conversations(
+    engine: Engine, conversations: list[Conversation], args: argparse.Namespace, out: TextIO
+) -> int:
+    """A conversation set: each conversation's turns in one session (README: Command line)."""
     report = evaluate_conversations(engine, conversations)
     print(f"{'turns':<16}{'passed':>8}{'total':>8}{'accuracy':>10}", file=out)
     rows: list[tuple[str, bool, str | None]] = [

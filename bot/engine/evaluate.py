@@ -65,32 +65,54 @@ class Report:
         return [o for o in self.outcomes if not o.passed]
 
 
-def load_cases(path: Path) -> list[Case]:
+def _read_list(path: Path, what: str) -> list[Located]:
+    """An evaluation file's items, or ``KnowledgeErrors`` saying why it is not a list."""
     try:
         root = read_yaml(path, str(path))
     except YamlProblem as problem:
         raise KnowledgeErrors([problem.error]) from problem
+    if not isinstance(root.value, list):
+        raise KnowledgeErrors([KnowledgeError(str(path), root.line, f"must be a list of {what}")])
+    return root.value
+
+
+def _unknown_keys(
+    file: str, data: dict[str, Located], known: frozenset[str]
+) -> list[KnowledgeError]:
+    """A problem per key not in ``known``, with the likely intended key."""
+    problems = []
+    for key in sorted(set(data) - known):
+        close = difflib.get_close_matches(key, sorted(known), n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
+        problems.append(KnowledgeError(file, data[key].line, f"unknown key '{key}'{hint}"))
+    return problems
+
+
+def load_set(path: Path) -> list[Case] | list[Conversation]:
+    """An evaluation file, read once: a conversation set when its first item has ``turns``,
+    else single cases."""
+    items = _read_list(path, "cases")
+    first = items[0].value if items else None
+    if isinstance(first, dict) and "turns" in first:
+        return _conversations(path, items)
+    return _cases(path, items)
+
+
+def load_cases(path: Path) -> list[Case]:
+    return _cases(path, _read_list(path, "cases"))
+
+
+def _cases(path: Path, items: list[Located]) -> list[Case]:
     errors: list[KnowledgeError] = []
     cases: list[Case] = []
-    if not isinstance(root.value, list):
-        raise KnowledgeErrors([KnowledgeError(str(path), root.line, "must be a list of cases")])
-    for node in root.value:
+    for node in items:
         data = node.value
         if not isinstance(data, dict) or not isinstance(data.get("q", Located(None, 0)).value, str):
             errors.append(KnowledgeError(str(path), node.line, "each case needs a 'q' string"))
             continue
-        unknown = sorted(set(data) - _KEYS)
+        unknown = _unknown_keys(str(path), data, _KEYS)
         if unknown:
-            for key in unknown:
-                close = difflib.get_close_matches(key, sorted(_KEYS), n=1)
-                hint = (
-                    f"; did you mean '{close[0]}'?"
-                    if close
-                    else f" (known: {', '.join(sorted(_KEYS))})"
-                )
-                errors.append(
-                    KnowledgeError(str(path), data[key].line, f"unknown key '{key}'{hint}")
-                )
+            errors.extend(unknown)
             continue
         raw = data["expect"].value if "expect" in data else None
         if raw is None:
@@ -197,13 +219,8 @@ class ConversationReport:
     outcomes: list[TurnOutcome] = field(default_factory=list)
 
     def accuracy(self, *, first: bool | None = None, kind: str | None = None) -> float:
-        chosen = [
-            o
-            for o in self.outcomes
-            if (first is None or (o.index == 0) == first)
-            and (kind is None or o.conversation.kind == kind)
-        ]
-        return 100.0 * sum(o.passed for o in chosen) / len(chosen) if chosen else 100.0
+        passed, total = self.count(first=first, kind=kind)
+        return 100.0 * passed / total if total else 100.0
 
     def count(self, *, first: bool | None = None, kind: str | None = None) -> tuple[int, int]:
         chosen = [
@@ -223,40 +240,22 @@ class ConversationReport:
         return [o for o in self.outcomes if not o.passed]
 
 
-def is_conversation_set(path: Path) -> bool:
-    """True when the file's first item has ``turns`` (a conversation set, not single cases)."""
-    try:
-        root = read_yaml(path, str(path))
-    except YamlProblem:
-        return False
-    items = root.value
-    return (
-        isinstance(items, list)
-        and bool(items)
-        and isinstance(items[0].value, dict)
-        and "turns" in items[0].value
-    )
-
-
 def load_conversations(path: Path) -> list[Conversation]:
-    try:
-        root = read_yaml(path, str(path))
-    except YamlProblem as problem:
-        raise KnowledgeErrors([problem.error]) from problem
+    return _conversations(path, _read_list(path, "conversations"))
+
+
+def _conversations(path: Path, items: list[Located]) -> list[Conversation]:
     file = str(path)
-    if not isinstance(root.value, list):
-        raise KnowledgeErrors([KnowledgeError(file, root.line, "must be a list of conversations")])
     errors: list[KnowledgeError] = []
     found: list[Conversation] = []
-    for node in root.value:
+    for node in items:
         data = node.value
         if not isinstance(data, dict) or not isinstance(
             data.get("turns", Located(0, 0)).value, list
         ):
             errors.append(KnowledgeError(file, node.line, "each conversation needs a 'turns' list"))
             continue
-        for key in sorted(set(data) - _CONVERSATION_KEYS):
-            errors.append(KnowledgeError(file, data[key].line, f"unknown key '{key}'"))
+        errors.extend(_unknown_keys(file, data, _CONVERSATION_KEYS))
         turns: list[Turn] = []
         for item in data["turns"].value:
             turn = item.value
@@ -265,8 +264,7 @@ def load_conversations(path: Path) -> list[Conversation]:
             ):
                 errors.append(KnowledgeError(file, item.line, "each turn needs a 'q' string"))
                 continue
-            for key in sorted(set(turn) - _TURN_KEYS):
-                errors.append(KnowledgeError(file, turn[key].line, f"unknown key '{key}'"))
+            errors.extend(_unknown_keys(file, turn, _TURN_KEYS))
             answerable = turn.get("answerable", Located(True, item.line)).value
             raw = turn.get("paragraphs", Located([], item.line)).value
             paragraphs = [p.value for p in raw] if isinstance(raw, list) else None
