@@ -24,15 +24,12 @@ from dataclasses import dataclass
 
 from bot.engine.analyze import Analyzed, stem
 from bot.engine.index import Index
-from bot.engine.text import sentences
+from bot.engine.text import CAPITALISED, sentences
 
 Pair = tuple[str, str]  # (role, owner): ("primeminister", "armenia")
 
 # "how many Turkish soldiers are in Azerbaijan?": what is counted, as typed.
 _HOW_MANY = re.compile(r"\bhow\s+(many|much)\s+([^?!.]*)", re.IGNORECASE)
-
-# A capitalised word after a lower-case word or a comma: a name, not a sentence's first word.
-_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,7 +125,7 @@ class Cover:
         names = set(language.actors)
         english = index.analyzer.english
         for paragraph in index.knowledge.article.paragraphs:
-            for found in _CAPITALISED.findall(" " + paragraph.text):
+            for found in CAPITALISED.findall(" " + paragraph.text):
                 a = analyze(found)
                 for token, typed in zip(a.tokens, a.surface, strict=True):
                     # Not a word that only starts a title ("Secretary", "Army" read as forces).

@@ -36,7 +36,7 @@ from typing import Generic, TypeVar
 from bot.engine.analyze import Analyzed, Analyzer
 from bot.engine.load import Knowledge
 from bot.engine.model import Kind, Reply
-from bot.engine.text import words
+from bot.engine.text import CAPITALISED, words
 
 K = TypeVar("K", bound=Hashable)
 
@@ -44,8 +44,6 @@ EXPIRES_AFTER = 600.0  # seconds: a conversation quiet this long starts afresh
 TOPICS_KEPT = 20_000  # conversations remembered at once; the least recently active go first
 _QUESTION_CHARS = 300  # of the last question, kept to read "why?" and "and Armenia?" against
 _SHOWN_KEPT = 24  # quotation ids remembered as shown
-# A capitalised run of words mid-sentence: a name as the article writes it ("Mike Pompeo").
-_CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
 
 
 @dataclass(frozen=True, slots=True)
@@ -152,7 +150,7 @@ class Followup:
         seen: dict[str, Counter[str]] = {}
         texts = [q.speaker for q in knowledge.quotes.values() if q.speaker]
         for paragraph in knowledge.article.paragraphs:
-            texts.extend(_CAPITALISED.findall(" " + paragraph.text))
+            texts.extend(CAPITALISED.findall(" " + paragraph.text))
         for text in texts:
             analyzed = self._analyze(text)
             found = [t for t in analyzed.tokens if t in self.actors]
@@ -189,9 +187,8 @@ class Followup:
         they = _find(said, self.party) + _find(said, self.party_possessive)
         it = _find(said, self.thing)
         other = _find(said, self.other)
-        starts_elliptic = bool(_find(said[:3], self.ellipsis)) and any(
-            a == 0 for a, _ in _find(said, self.ellipsis)
-        )
+        elliptic = _find(said, self.ellipsis)
+        starts_elliptic = bool(elliptic) and elliptic[0][0] == 0
         context = topic.context
 
         def with_context(text: str) -> str:

@@ -75,6 +75,10 @@ def words(text: str) -> list[str]:
     return _WORD.findall(fold(text))
 
 
+# A capitalised run of words after a lower-case word or a comma: a name as the article writes
+# it ("Mike Pompeo", "Terter"), not a sentence's first word.
+CAPITALISED = re.compile(r"(?<=[a-z,] )[A-Z][\w-]+(?: [A-Z][\w-]+)*")
+
 _SENTENCE_END = re.compile(r"(?<=[.!?\u201d\"])\s+(?=[\u201c\"A-Z])")
 
 
