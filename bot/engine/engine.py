@@ -131,8 +131,10 @@ class Engine:
                     # "thanks": never about the last topic. A near miss names what the article
                     # does not say of what was asked: more words would only hide it.
                     break
+            # A later try adds the last question's words: its answer must still hold every
+            # word of the question itself.
             if match.decision is Kind.ANSWER and (
-                reading.own is None or read == tries[0] or matcher.answers(reading.own, match)
+                read == tries[0] or matcher.answers(english, match)
             ):
                 chosen = (read, match)
                 break

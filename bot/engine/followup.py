@@ -67,9 +67,6 @@ class Reading:
     pick: str | None = None  # an entry chosen from the last choices
     more: str | None = None  # "more" of this person ("" = of the answered entry)
     fresh: bool = False  # the asker started a new topic ("different question: ...")
-    # A try with the last question's words added answers only if it answers this question too:
-    # its own words (this text) must all be covered by that answer.
-    own: str | None = None
 
     @property
     def follows(self) -> bool:
@@ -223,13 +220,12 @@ class Followup:
             if rewritten != english:
                 return Reading(
                     tries=(rewritten, with_context(rewritten), with_context(english)),
-                    own=english,
                 )
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
         if it or (analyzed.content and not subject) or starts_elliptic:
             # "who broke it?", "the previous ones?", "why?", "when?": the last topic's words.
-            return Reading(tries=(english, with_context(english)), own=english)
+            return Reading(tries=(english, with_context(english)))
         return NEW
 
     def _other_side(self, topic: Topic) -> str | None:
