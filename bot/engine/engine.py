@@ -164,15 +164,10 @@ class Engine:
             # All shown already: say so, and list them again for reference.
             every = followup.quotes_of.get(person, [])
             return more_reply(knowledge, question, name, every, wording, everything=True), read
-        best, count = None, 0
-        for entry in knowledge.entries.values():
-            if entry.id == topic.entry:
-                continue
-            n = sum(1 for c in entry.citations if c.quote_id in remaining)
-            if n > count:
-                best, count = entry, n
+        best = followup.most_remaining(person, topic, remaining)
         if best is not None:
-            return entry_reply(knowledge, best, question, wording=wording), read
+            entry = knowledge.entries[best]
+            return entry_reply(knowledge, entry, question, wording=wording), read
         return more_reply(knowledge, question, name, remaining, wording), read
 
     def reading(self, text: str, hint: str | None = None) -> tuple[str, str]:

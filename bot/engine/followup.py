@@ -140,6 +140,15 @@ class Followup:
         for quote in sorted(knowledge.quotes.values(), key=lambda q: q.paragraph):
             for actor in self._people_in(quote.speaker or ""):
                 self.quotes_of.setdefault(actor, []).append(quote.id)
+        # ... and the entries citing any of them, in knowledge order: "what else" looks among
+        # these only, not through every entry of a large knowledge base.
+        speaker_of = {q: a for a, ids in self.quotes_of.items() for q in ids}
+        self.cited_by: dict[str, list[str]] = {}
+        for entry in knowledge.entries.values():
+            for person in dict.fromkeys(
+                speaker_of[c.quote_id] for c in entry.citations if c.quote_id in speaker_of
+            ):
+                self.cited_by.setdefault(person, []).append(entry.id)
 
     def _names(self, knowledge: Knowledge) -> dict[str, str]:
         """Each actor as the article most often writes it ("Hikmet Hajiyev", "Turkey"): what a
@@ -384,6 +393,19 @@ class Followup:
     def remaining(self, person: str, topic: Topic) -> list[str]:
         """The person's quotations not shown yet in this conversation, in article order."""
         return [q for q in self.quotes_of.get(person, []) if q not in topic.shown]
+
+    def most_remaining(self, person: str, topic: Topic, remaining: list[str]) -> str | None:
+        """The entry, other than the topic's, citing most of ``remaining`` (the first such in
+        knowledge order); None when no entry cites any of them."""
+        entries = self.knowledge.entries
+        best, count = None, 0
+        for entry_id in self.cited_by.get(person, ()):
+            if entry_id == topic.entry:
+                continue
+            n = sum(1 for c in entries[entry_id].citations if c.quote_id in remaining)
+            if n > count:
+                best, count = entry_id, n
+        return best
 
 
 def _pattern(phrase: Iterable[str]) -> str:
