@@ -176,10 +176,15 @@ class Analyzer:
         # would become "part" and "religion" "region".
         targets = {w for text in texts for w in words(text) if len(w) >= 6}
         targets |= {fold(m) for text in texts for m in re.findall(r"\b[A-Z][a-z]{3,}", text)}
-        targets |= {w for w in language.stopwords if " " not in w}  # "wich" is "which"
+        # "wich" is "which"; but only real words are targets: a name ("Hadrut") is no slip of a
+        # contraction typed without its apostrophe ("hadnt").
+        targets |= {w for w in language.stopwords if " " not in w and w in self.english}
         # The dictionary forms of the knowledge's words: "thretan" is a slip of "threaten",
         # which the article only has as "threatened".
         targets |= {s for s in (stem(w) for w in targets) if s in self.english}
+        # ... and their plurals and third persons: "demads" is one letter from "demands", two
+        # from the knowledge's "demand" and from "dead".
+        targets |= {f"{w}s" for w in targets if f"{w}s" in self.english}
         for canonical, variants in language.synonyms.items():
             for phrase in (canonical, *variants):
                 vocab.update(words(phrase))

@@ -141,6 +141,7 @@ class Cover:
             t for w in language.specific for t in analyze(w).content if t not in self.free
         )
         self.sentence_contents = [doc.content for _, doc in index.sentences]
+        self.sentence_paragraphs = [number for number, _ in index.sentences]
         # "what / which / whose / how" and what may stand between them and the thing asked for.
         self.asking = frozenset(analyze(w).tokens[0] for w in ("what", "which", "whose", "how"))
         self.before_asked = frozenset(
@@ -164,6 +165,7 @@ class Cover:
         # An entry's role pairs, found the first time it is a candidate: only the few entries
         # that ever rank near the top need them, so building does not analyse every text again.
         self._entry_pairs: dict[str, frozenset[Pair]] = {}
+        self._paragraphs: dict[str, frozenset[int]] = {}
         self.howmany = frozenset(analyze("how many").content)
         # Per entry, what each of its "how many" phrasings counts ({killed, people}).
         self._counts: dict[str, list[frozenset[str]]] = {}
@@ -254,7 +256,7 @@ class Cover:
         if (
             uncovered
             and not quoted
-            and self._licensed(uncovered, wanted & bag & self.names, wanted & bag)
+            and self._licensed(uncovered, wanted & bag & self.names, wanted & bag, entry_id)
         ):
             uncovered = frozenset()
         if uncovered and self.tolerable(uncovered, wanted, self.asked_for(analyzed)):
@@ -342,13 +344,32 @@ class Cover:
         return len(uncovered) * self.index.thresholds.tolerated_share <= len(wanted)
 
     def _licensed(
-        self, uncovered: frozenset[str], names: frozenset[str], shared: frozenset[str]
+        self,
+        uncovered: frozenset[str],
+        names: frozenset[str],
+        shared: frozenset[str],
+        entry_id: str | None,
     ) -> bool:
-        """One article sentence states the uncovered details together with what is covered."""
+        """One article sentence states the uncovered details together with what is covered,
+        in a paragraph the entry cites: a sentence elsewhere is another topic of the article
+        ("held by ethnic Armenian separatists" since 1992 is not how long the truce held)."""
         if not shared:
             return False
         need = uncovered | names
-        return any(need <= s and s & shared for s in self.sentence_contents)
+        cited: frozenset[int] | None = None
+        if entry_id is not None:
+            cited = self._cited_paragraphs(entry_id)
+        return any(
+            need <= s and s & shared and (cited is None or p in cited)
+            for s, p in zip(self.sentence_contents, self.sentence_paragraphs, strict=True)
+        )
+
+    def _cited_paragraphs(self, entry_id: str) -> frozenset[int]:
+        found = self._paragraphs.get(entry_id)
+        if found is None:
+            entry = self.index.knowledge.entries[entry_id]
+            found = self._paragraphs[entry_id] = frozenset(c.paragraph for c in entry.citations)
+        return found
 
 
 def typed_tokens(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:

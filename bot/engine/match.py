@@ -70,10 +70,11 @@ class Matcher:
         asks = content & self.knowledge.language.answer_types
         asked = Asked(content, analyzed.actors, asks, analyzed)
         said = self.who_said.find(analyzed, content)
+        related: Match | None = None
         if said is not None:
-            decided = decide_who_said(asked, said, self.thresholds)
-            if decided is not None:
-                return decided
+            related = decide_who_said(asked, said, self.thresholds)
+            if related is not None and related.decision is Kind.ANSWER:
+                return related
         # Words the question has only by typo correction: too weak to move it to another article.
         guessed = frozenset(stem(understood) for _, understood in analyzed.corrected)
         ranked = rank(index, content, analyzed.actors, guessed)
@@ -98,7 +99,7 @@ class Matcher:
             or len(unmentioned.absent) == len(self.cover.constraints(content))
         ):
             unmentioned = None  # names nothing new, or nothing of the article at all
-        return decide(
+        decided = decide(
             asked,
             ranked,
             sentence,
@@ -108,6 +109,11 @@ class Matcher:
             unmentioned,
             self.thresholds,
         )
+        # "Who announced the truce?" names an event, not a quotation: when no quotation says it
+        # all, an entry that answers it does; the closest quotation is the near miss otherwise.
+        if related is not None and decided.decision is not Kind.ANSWER:
+            return related
+        return decided
 
 
 def _first(gap: Gap | None, unsaid: Gap | None) -> Gap | None:

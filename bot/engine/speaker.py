@@ -56,6 +56,7 @@ class Speakers:
         self.markers = language.passive_markers
         self.actors = language.actors
         self.roles = language.roles
+        self.people = language.people
         # (who, words): a quotation's speaker and role as tokens, with the quotation's words.
         # Per speaker (as identity tokens), the bags of words of each thing they said.
         self.words: dict[frozenset[str], list[frozenset[str]]] = {}
@@ -131,9 +132,20 @@ class Speakers:
             ):
                 # The verb last, as a question in Turkish, Azerbaijani or Armenian reads word by
                 # word ("Sarkissian Turkey about what think"): the first name is the speaker,
-                # what follows it is what they are asked to have said.
-                speaker = frozenset({before[named[0]]})
-                after = before[named[0] + 1 :]
+                # what follows it is what they are asked to have said. A title right after the
+                # name is still the speaker ("what did the Armenian defence ministry say"), and
+                # so is the person holding it ("the Azerbaijani president Aliyev").
+                end = named[0] + 1
+                while end < len(before) and (
+                    before[end] in self.roles
+                    or before[end] in _JOINERS
+                    or (before[end] in self.people and before[end - 1] in self.roles)
+                ):
+                    end += 1
+                while end > named[0] + 1 and before[end - 1] in _JOINERS:
+                    end -= 1
+                speaker = frozenset(t for t in before[named[0] : end] if t in self.identities)
+                after = before[end:]
         if not speaker:
             return None
         claimed = frozenset(after) & analyzed.content

@@ -354,3 +354,47 @@ def test_a_title_used_bare_is_the_title_an_entry_quotes(engine: Engine) -> None:
     )
     reply = engine.ask("What did the US defence secretary say about Ankara?")
     assert reply.kind is not Kind.ANSWER and "secretary" in reply.text.split("\n")[0]
+
+
+def test_a_title_after_a_country_is_one_speaker(engine: Engine) -> None:
+    # Not "Armenia said something about its defence ministry": the ministry is who spoke.
+    reply = engine.ask("what did the armenian defence ministry say")
+    assert reply.kind is Kind.ANSWER and reply.entry == "armenia-accusations", reply.text
+    assert "Armenia's Defense Ministry" in {c.speaker for c in reply.citations}
+
+
+def test_who_did_something_is_answered_by_the_entry_when_no_quotation_says_it(
+    engine: Engine,
+) -> None:
+    # "Who announced ...?" is about the joint statement, not about the closest quotation.
+    reply = engine.ask("Who announced the ceasefire that the US brokered?")
+    assert reply.kind is Kind.ANSWER, reply.text
+    assert "joint statement" in reply.text.split("\n")[0]
+    assert "Hajiyev" not in reply.text
+
+
+def test_a_sentence_about_another_topic_does_not_license_a_missing_word(engine: Engine) -> None:
+    # The article says separatists have "held" Karabakh since 1992; that is no account of how
+    # long the truce held, which the truce's entry gives.
+    reply = engine.ask("How long have the ethnic Armenian separatists been holding Karabakh?")
+    assert reply.entry != "truce-collapse", reply.text
+    assert "1992" in reply.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "read", "not_read"),
+    [
+        ("azerbaijan demads armenian withdrawal", "demands", "dead"),
+        ("it wasnt russia that brokered it", None, "want"),
+        ("what happened in hadrut", None, "hadnt"),
+    ],
+)
+def test_typo_correction_takes_the_closest_word_and_never_makes_a_contraction(
+    engine: Engine, typed: str, read: str | None, not_read: str
+) -> None:
+    analyzed = engine.match(typed).analyzed
+    assert analyzed is not None
+    corrected_to = {to for _, to in analyzed.corrected}
+    assert not_read not in corrected_to, analyzed.corrected
+    if read is not None:
+        assert read in corrected_to, analyzed.corrected
