@@ -142,6 +142,8 @@ class Cover:
         )
         self.sentence_contents = [doc.content for _, doc in index.sentences]
         self.sentence_paragraphs = [number for number, _ in index.sentences]
+        paragraphs = index.knowledge.article.paragraphs
+        self.lead = paragraphs[0].number if paragraphs else -1
         # "what / which / whose / how" and what may stand between them and the thing asked for.
         self.asking = frozenset(analyze(w).tokens[0] for w in ("what", "which", "whose", "how"))
         self.before_asked = frozenset(
@@ -351,8 +353,9 @@ class Cover:
         entry_id: str | None,
     ) -> bool:
         """One article sentence states the uncovered details together with what is covered,
-        in a paragraph the entry cites: a sentence elsewhere is another topic of the article
-        ("held by ethnic Armenian separatists" since 1992 is not how long the truce held)."""
+        in a paragraph the entry cites (or the lead): a sentence elsewhere is another topic of
+        the article ("held by ethnic Armenian separatists" since 1992 is not how long the truce
+        held)."""
         if not shared:
             return False
         need = uncovered | names
@@ -360,7 +363,15 @@ class Cover:
         if entry_id is not None:
             cited = self._cited_paragraphs(entry_id)
         return any(
-            need <= s and s & shared and (cited is None or p in cited)
+            need <= s
+            and s & shared
+            and (
+                cited is None
+                or p in cited
+                # The lead frames every entry ("a new humanitarian ceasefire, brokered by the
+                # United States"): it completes one that shares more than a word with it.
+                or (p == self.lead and len(s & shared) >= 2)
+            )
             for s, p in zip(self.sentence_contents, self.sentence_paragraphs, strict=True)
         )
 

@@ -127,12 +127,12 @@ class Engine:
             match = matcher.match(read)
             if first is None:
                 first = (read, match)
-                if match.decision in (Kind.SMALLTALK, Kind.NEAR_MISS):
-                    # "thanks": never about the last topic. A near miss names what the article
-                    # does not say of what was asked: more words would only hide it.
-                    break
+                if match.decision is Kind.SMALLTALK:
+                    break  # "thanks": never about the last topic
             # A later try adds the last question's words: its answer must still hold every
-            # word of the question itself.
+            # word of the question itself. So a first near miss ("what did he say about
+            # Iran?") stays the reply unless a reading answers all of it ("whose jets are
+            # they?" is about the jets, not about "their" country).
             if match.decision is Kind.ANSWER and (
                 read == tries[0] or matcher.answers(english, match)
             ):

@@ -93,6 +93,14 @@ def test_a_follow_up_the_article_cannot_answer_is_refused(engine: Engine) -> Non
     assert "Iran" in refused.text
 
 
+def test_they_can_be_the_thing_just_talked_about_not_only_a_country(engine: Engine) -> None:
+    # "they" are the jets: read as Azerbaijan, the question would be a near miss, but a
+    # reading that answers every word of it wins, in chat spelling too.
+    _, jets = talk(engine, "what did aliyev threaten to do", "whose jets r they")
+    assert jets.kind is Kind.ANSWER, jets.text
+    assert "Turkish F-16" in jets.text.split("\n")[0]
+
+
 def test_a_new_topic_said_outright_drops_the_old_one(engine: Engine) -> None:
     _, fresh = talk(engine, "Who is Hikmet Hajiyev?", "different question, who is Lavrov?")
     assert fresh.entry == engine.ask("who is Lavrov?").entry

@@ -373,6 +373,12 @@ def test_who_did_something_is_answered_by_the_entry_when_no_quotation_says_it(
     assert "Hajiyev" not in reply.text
 
 
+def test_the_lead_paragraph_completes_an_entry_about_the_truce(engine: Engine) -> None:
+    # The truce's dates do not repeat who brokered it; the article's first sentence does.
+    reply = engine.ask("On what day was the US-brokered ceasefire agreed?")
+    assert reply.kind is Kind.ANSWER and reply.entry == "truce-timing", reply.text
+
+
 def test_a_sentence_about_another_topic_does_not_license_a_missing_word(engine: Engine) -> None:
     # The article says separatists have "held" Karabakh since 1992; that is no account of how
     # long the truce held, which the truce's entry gives.
