@@ -232,8 +232,11 @@ class Followup:
                 )
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
-        if it or (analyzed.content and not subject) or starts_elliptic:
-            # "who broke it?", "the previous ones?", "why?", "when?": the last topic's words.
+        if it:
+            # "who shelled it?" after Terter: "it" is the last topic, so its words come first.
+            return Reading(tries=(with_context(english), english))
+        if (analyzed.content and not subject) or starts_elliptic:
+            # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
         return NEW
 

@@ -101,6 +101,14 @@ def test_they_can_be_the_thing_just_talked_about_not_only_a_country(engine: Engi
     assert "Turkish F-16" in jets.text.split("\n")[0]
 
 
+def test_it_is_the_last_topic_before_anything_else(engine: Engine) -> None:
+    # Alone, "who shelled?" is Armenia's account of artillery fire; "it" is Terter, which
+    # Azerbaijan says Armenian troops shelled.
+    _, shelled = talk(engine, "what happened in terter", "who shelled it")
+    assert shelled.kind is Kind.ANSWER and shelled.entry == "azerbaijan-accusations"
+    assert shelled.read_as is not None and "terter" in shelled.read_as.casefold()
+
+
 def test_a_new_topic_said_outright_drops_the_old_one(engine: Engine) -> None:
     _, fresh = talk(engine, "Who is Hikmet Hajiyev?", "different question, who is Lavrov?")
     assert fresh.entry == engine.ask("who is Lavrov?").entry
