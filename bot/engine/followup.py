@@ -121,6 +121,8 @@ class Followup:
         self.actors = language.actors
         self.free = free  # words that name no subject of their own: what, when, generic...
         self.speech = frozenset(t for v in language.speech for t in analyzer.analyze(v).content)
+        # "what else did he say?" asks for more; "and what do they deny?" asks a question.
+        self.saying = frozenset(analyzer.analyze("say").content)
         self.person = _phrases(vocabulary.person)
         self.person_possessive = _phrases(vocabulary.person_possessive)
         self.party = _phrases(vocabulary.party)
@@ -205,7 +207,8 @@ class Followup:
             turned = self._other_side(topic)
             if turned is not None:
                 return Reading(tries=(turned, with_context(english)))
-        if _find(said, self.more) and not own and not subject and not other:
+        asks_more = not (analyzed.content & self.speech) - self.saying
+        if _find(said, self.more) and not own and not subject and not other and asks_more:
             # "what else did he say?", "tell me more", "and?"
             person = topic.person if not they else None
             return Reading(more=person or "")
@@ -227,6 +230,10 @@ class Followup:
         if he or they:
             rewritten = self._substitute(english, topic, person=bool(he), party=bool(they))
             if rewritten != english:
+                if they and not he and not self._named(topic, topic.party):
+                    # "who brokered them?" after the previous ceasefires: the country came
+                    # from the answer, not the asker, so "them" is first what was asked about.
+                    return Reading(tries=(with_context(english), rewritten))
                 return Reading(
                     tries=(rewritten, with_context(rewritten), with_context(english)),
                 )
@@ -239,6 +246,10 @@ class Followup:
             # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
         return NEW
+
+    def _named(self, topic: Topic, actor: str | None) -> bool:
+        """Whether the asker named ``actor`` in the last question (not only its answer)."""
+        return actor is not None and actor in self._analyze(topic.question).actors
 
     def _other_side(self, topic: Topic) -> str | None:
         """The last question turned round: its two actors swapped, or its side replaced by

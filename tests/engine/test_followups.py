@@ -109,6 +109,20 @@ def test_it_is_the_last_topic_before_anything_else(engine: Engine) -> None:
     assert shelled.read_as is not None and "terter" in shelled.read_as.casefold()
 
 
+def test_and_what_do_they_deny_is_a_question_not_a_request_for_more(engine: Engine) -> None:
+    _, denied = talk(engine, "what does azerbaijan say", "and what do they deny")
+    assert denied.kind is Kind.ANSWER and denied.entry == "azerbaijan-position", denied.text
+    assert denied.read_as is not None and "Azerbaijan" in denied.read_as
+
+
+def test_they_is_what_was_asked_about_when_the_asker_named_no_country(engine: Engine) -> None:
+    # The US came from the answer about who brokered the truce: "did they stick to it?" is
+    # about the truce, not about whether the US kept it.
+    _, kept = talk(engine, "who brokered the truce", "did they stick to it")
+    assert kept.kind is Kind.ANSWER and kept.entry != "russia-role", kept.text
+    assert "violated" in kept.text.split("\n")[0]
+
+
 def test_a_new_topic_said_outright_drops_the_old_one(engine: Engine) -> None:
     _, fresh = talk(engine, "Who is Hikmet Hajiyev?", "different question, who is Lavrov?")
     assert fresh.entry == engine.ask("who is Lavrov?").entry
