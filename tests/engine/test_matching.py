@@ -69,6 +69,8 @@ def test_keyword_only_questions(engine: Engine, question: str, expected: str) ->
         ("who mediated the deal", "who-brokered"),
         ("did the deal fall apart", "truce-collapse"),
         ("when did the ceasefire kick in", "truce-timing"),
+        ("does armenia's president think moscow is important", "sarkissian"),
+        ("who does hajiyev work for", "hajiyev"),
     ],
 )
 def test_vocabulary_people_use_reaches_the_article_words(
