@@ -39,8 +39,7 @@ from rapidfuzz import fuzz, process
 from benchmarks.synthetic import synthetic
 from bot.engine import Engine, load_knowledge
 from bot.engine.evaluate import evaluate, load_cases
-from bot.engine.load import Knowledge
-from bot.engine.model import Kind
+from bot.engine.model import Kind, Knowledge
 from bot.engine.text import words
 from tests.fake_bot_api import FakeBotAPI
 

@@ -14,8 +14,7 @@ import random
 import re
 from dataclasses import replace
 
-from bot.engine.load import Knowledge
-from bot.engine.model import Entry
+from bot.engine.model import Entry, Knowledge
 
 _SYLLABLES = (
     "ka",

@@ -199,7 +199,8 @@ def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     renumbered, a backup kept for /rollback) when nothing breaks. Exit 1 if citations break."""
     from bot.curation import Curator
     from bot.engine.correction import correct
-    from bot.engine.load import QA, QUOTES, load_article
+    from bot.engine.load import load_article
+    from bot.engine.schema import QA, QUOTES
 
     directory = knowledge_dir(args.knowledge)
     try:

@@ -29,9 +29,10 @@ from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
 from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
 from bot.engine.languages import READ
-from bot.engine.load import KNOWLEDGE_FILES, QUOTES, Knowledge, load_article
-from bot.engine.model import Article
-from bot.engine.translations import UNUSED, file_name
+from bot.engine.load import load_article
+from bot.engine.model import Article, Knowledge
+from bot.engine.schema import KNOWLEDGE_FILES, QUOTES, file_name
+from bot.engine.translations import UNUSED
 
 log = logging.getLogger(__name__)
 

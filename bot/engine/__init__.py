@@ -2,6 +2,7 @@
 
 from bot.engine.engine import Engine
 from bot.engine.errors import KnowledgeError, KnowledgeErrors
-from bot.engine.load import Knowledge, load_knowledge
+from bot.engine.load import load_knowledge
+from bot.engine.model import Knowledge
 
 __all__ = ["Engine", "Knowledge", "KnowledgeError", "KnowledgeErrors", "load_knowledge"]

@@ -13,7 +13,7 @@ import snowballstemmer  # type: ignore[import-untyped]
 from rapidfuzz import process
 from rapidfuzz.distance import OSA
 
-from bot.engine.load import Language
+from bot.engine.model import Language
 from bot.engine.text import fold, words
 
 _LOCAL = threading.local()  # Snowball stemmers keep state while stemming: one per thread

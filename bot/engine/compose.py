@@ -9,8 +9,16 @@ from dataclasses import dataclass, field
 
 from bot.engine.decide import Match
 from bot.engine.languages import ENGLISH
-from bot.engine.load import Knowledge
-from bot.engine.model import Citation, Entry, Kind, Option, Reply, SmalltalkIntent, Source
+from bot.engine.model import (
+    Citation,
+    Entry,
+    Kind,
+    Knowledge,
+    Option,
+    Reply,
+    SmalltalkIntent,
+    Source,
+)
 from bot.engine.thresholds import Thresholds
 
 SUGGESTIONS = 3

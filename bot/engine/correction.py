@@ -24,8 +24,9 @@ from dataclasses import dataclass, field
 import yaml
 from rapidfuzz import fuzz
 
-from bot.engine.load import QA, QUOTES, Knowledge, word_diff
-from bot.engine.model import HEADLINE, Article
+from bot.engine.load import word_diff
+from bot.engine.model import HEADLINE, Article, Knowledge
+from bot.engine.schema import QA, QUOTES
 from bot.engine.verify import Verifier
 
 # Paragraphs this alike (rapidfuzz ratio, 0-100) are one paragraph edited, not one removed and

@@ -8,9 +8,8 @@ from bot.engine.compose import Wording, compose, entry_reply, more_reply, sugges
 from bot.engine.decide import Match
 from bot.engine.followup import NEW, Followup, Reading, Topic
 from bot.engine.languages import ENGLISH, OTHER, language_of
-from bot.engine.load import Knowledge
 from bot.engine.match import Matcher
-from bot.engine.model import Kind, Option, Reply
+from bot.engine.model import Kind, Knowledge, Option, Reply
 
 MAX_QUESTION_CHARS = 1000  # longer text is not a question; matching it only costs time
 

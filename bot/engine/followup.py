@@ -34,8 +34,7 @@ from functools import lru_cache
 from typing import Generic, TypeVar
 
 from bot.engine.analyze import Analyzed, Analyzer
-from bot.engine.load import Knowledge
-from bot.engine.model import Kind, Reply
+from bot.engine.model import Kind, Knowledge, Reply
 from bot.engine.text import CAPITALISED, words
 
 K = TypeVar("K", bound=Hashable)

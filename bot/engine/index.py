@@ -23,8 +23,7 @@ from typing import Generic, Protocol, TypeVar
 from rapidfuzz import fuzz
 
 from bot.engine.analyze import Analyzer
-from bot.engine.load import Knowledge
-from bot.engine.model import SmalltalkIntent
+from bot.engine.model import Knowledge, SmalltalkIntent
 from bot.engine.text import fold, sentences, words
 from bot.engine.thresholds import Thresholds
 

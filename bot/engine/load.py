@@ -1,128 +1,51 @@
 """Knowledge files to a validated, immutable ``Knowledge``; every problem a ``file:line: message``.
 
 The bot and ``python -m bot validate`` both load through ``load_knowledge``, so knowledge that
-fails here can never be served.
+fails here can never be served. Each file is read against its shape (bot/engine/schema.py);
+what this module adds is what spans fields and files: citations resolved to the article, and
+the curated entries cross-checked against it and each other.
 """
 
 from __future__ import annotations
 
 import difflib
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.errors import KnowledgeError, KnowledgeErrors
-from bot.engine.fields import (
-    ID_RE,
-    _check_fields,
-    _Collector,
-    _identifier,
-    _int,
-    _string,
-    _strings,
-    did_you_mean,
-)
+from bot.engine.fields import ID_RE, Problems, Record, did_you_mean, read_file, read_list
 from bot.engine.model import (
     Article,
     Citation,
     Entry,
     Followups,
+    Knowledge,
+    Language,
     Paragraph,
     Quote,
     SmalltalkIntent,
     Translation,
 )
-from bot.engine.safeyaml import Located
+from bot.engine.schema import (
+    ARTICLE,
+    ARTICLE_META,
+    CONVERSATION,
+    CONVERSATION_FILE,
+    ENTRY_LIST,
+    FOLLOWUP_LISTS,
+    LANGUAGE,
+    MESSAGE_KEYS,
+    QA,
+    QUOTE_LIST,
+    QUOTES,
+    SYNONYMS,
+    WORD_LISTS,
+)
 from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
 from bot.engine.translations import load_translations
 from bot.engine.verify import Verifier
-
-ARTICLE_META = "article.yaml"
-QUOTES = "quotes.yaml"
-QA = "qa.yaml"
-SYNONYMS = "synonyms.yaml"
-CONVERSATION = "conversation.yaml"
-KNOWLEDGE_FILES = (ARTICLE_META, QUOTES, QA, SYNONYMS, CONVERSATION)
-
-QUOTE_KINDS = ("quote", "claim", "fact")
-MESSAGE_KEYS = (
-    "no_answer",
-    "no_answer_group",
-    "no_answer_named",
-    "clarify",
-    "suggest",
-    "related",
-    "said_quote",
-    "said_claim",
-    "not_said",
-    "gap_mention",
-    "gap_about",
-    "gap_about_with",
-    "gap_pair",
-    "gap_said_nothing",
-    "gap_said_about",
-    "gap_how_many",
-    "gap_no_number",
-    "or",
-    "welcome",
-    "help",
-    "busy",
-    "not_text",
-    "empty_question",
-    "quotes_in_english",
-    "untranslated",
-    "unsupported_language",
-    "paragraph",
-    "headline",
-    "source",
-    "from_article",
-    "also_said",
-    "nothing_more",
-    "quoted_nothing",
-)
-
-
-@dataclass(frozen=True, slots=True)
-class Language:
-    """What the matcher needs to know about words: synonyms, filler words, the parties."""
-
-    synonyms: Mapping[str, tuple[str, ...]]  # canonical -> variants (words or phrases)
-    case_sensitive: Mapping[str, tuple[str, ...]]  # canonical -> variants matched only as written
-    stopwords: frozenset[str]
-    actors: frozenset[str]  # canonical words naming parties; their order decides direction
-    passive_markers: frozenset[str]  # "by": the actor after it is the agent
-    answer_types: frozenset[str] = frozenset()  # who, when, where...: what a question asks for
-    roles: frozenset[str] = frozenset()  # titles that belong to someone ("prime minister of X")
-    speech: frozenset[str] = frozenset()  # verbs of "who said ...?" questions (say, warn, accuse)
-    generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
-    specific: frozenset[str] = frozenset()  # everyday words that always name a constraint
-    people: frozenset[str] = frozenset()  # the actors who are persons ("he" in a follow-up)
-
-
-@dataclass(frozen=True, slots=True)
-class Knowledge:
-    """Everything the engine serves, validated as a whole."""
-
-    directory: Path
-    article: Article
-    quotes: Mapping[str, Quote]
-    entries: Mapping[str, Entry]
-    language: Language
-    smalltalk: tuple[SmalltalkIntent, ...]
-    messages: Mapping[str, str]
-    examples: tuple[str, ...]  # entry ids offered as example questions
-    cited_paragraphs: frozenset[int]
-    warnings: tuple[str, ...] = ()
-    # Languages besides English, by code (knowledge/<code>.yaml; bot/engine/translations.py).
-    translations: Mapping[str, Translation] = field(default_factory=dict)
-    followups: Followups = field(default_factory=Followups)
-
-    @property
-    def coverage(self) -> tuple[int, int]:
-        body = {p.number for p in self.article.paragraphs}
-        return len(self.cited_paragraphs & body), len(body)
-
 
 # --- the article -----------------------------------------------------------------------------
 
@@ -130,7 +53,7 @@ class Knowledge:
 def load_article(directory: Path, text: bytes | None = None) -> Article:
     """The article as article.yaml describes it; with ``text``, as it would be with that text
     in place of its file (an article correction, checked before anything is written)."""
-    c = _Collector()
+    c = Problems()
     article = _load_article(c, directory, text)
     if c.errors or article is None:
         raise KnowledgeErrors(
@@ -139,55 +62,19 @@ def load_article(directory: Path, text: bytes | None = None) -> Article:
     return article
 
 
-def _load_article(
-    c: _Collector, directory: Path, replacement: bytes | None = None
-) -> Article | None:
-    root = c.read(directory, ARTICLE_META)
-    if root is None:
+def _load_article(c: Problems, directory: Path, replacement: bytes | None = None) -> Article | None:
+    meta = read_file(c, directory, ARTICLE)
+    if meta is None:
         return None
-    fields = {
-        "file": True,
-        "title": True,
-        "publisher": True,
-        "section": True,
-        "url": False,
-        "date": False,
-        "author": False,
-        "not_body": False,
-        "subheadings": False,
-    }
-    data = _check_fields(c, ARTICLE_META, root, fields, "article")
-    if data is None:
-        return None
-    name = _string(c, ARTICLE_META, data, "file", "article")
-    title = _string(c, ARTICLE_META, data, "title", "article")
-    publisher = _string(c, ARTICLE_META, data, "publisher", "article")
-    section = _string(c, ARTICLE_META, data, "section", "article")
-    optional = {
-        k: _string(c, ARTICLE_META, data, k, "article", optional=True)
-        for k in ("url", "date", "author")
-    }
-    skip = {
-        fold(s) for s, _ in _strings(c, ARTICLE_META, data, "not_body", "article", optional=True)
-    }
-    skip |= {
-        fold(s) for s, _ in _strings(c, ARTICLE_META, data, "subheadings", "article", optional=True)
-    }
+    name, title, publisher, section = (
+        meta.text(k) for k in ("file", "title", "publisher", "section")
+    )
     if name is None or title is None or publisher is None or section is None:
         return None
-    path = directory / name
-    if path.parent.resolve() != directory.resolve():
-        c.add(ARTICLE_META, data["file"].line, "article: 'file' must name a file in this folder")
+    text = _article_text(c, directory, meta, name, replacement)
+    if text is None:
         return None
-    try:
-        raw = path.read_bytes() if replacement is None else replacement
-        text = raw.decode("utf-8")
-    except FileNotFoundError:
-        c.add(ARTICLE_META, data["file"].line, f"article: file '{name}' not found")
-        return None
-    except UnicodeDecodeError:
-        c.add(name, 1, "article text is not valid UTF-8")
-        return None
+    skip = {fold(s) for s, _ in meta.texts("not_body") + meta.texts("subheadings")}
     paragraphs: list[Paragraph] = []
     # One non-empty line is one paragraph: that is how the article file is laid out.
     for line_no, line in enumerate(text.splitlines(), 1):
@@ -199,295 +86,181 @@ def _load_article(
         c.add(name, 1, "the article has no body paragraphs")
         return None
     if fold(title) not in {fold(line.strip()) for line in text.splitlines()}:
-        c.add(ARTICLE_META, data["title"].line, "article: the title does not appear in the article")
+        c.add(ARTICLE_META, meta.line("title"), "article: the title does not appear in the article")
     return Article(
         title=title,
         publisher=publisher,
         section=section,
-        url=optional["url"],
-        date=optional["date"],
-        author=optional["author"],
+        url=meta.text("url"),
+        date=meta.text("date"),
+        author=meta.text("author"),
         paragraphs=tuple(paragraphs),
         file=name,
     )
 
 
+def _article_text(
+    c: Problems, directory: Path, meta: Record, name: str, replacement: bytes | None
+) -> str | None:
+    """The text of the file article.yaml names (or its replacement), which must be beside it."""
+    path = directory / name
+    if path.parent.resolve() != directory.resolve():
+        c.add(ARTICLE_META, meta.line("file"), "article: 'file' must name a file in this folder")
+        return None
+    try:
+        raw = path.read_bytes() if replacement is None else replacement
+        return raw.decode("utf-8")
+    except FileNotFoundError:
+        c.add(ARTICLE_META, meta.line("file"), f"article: file '{name}' not found")
+    except UnicodeDecodeError:
+        c.add(name, 1, "article text is not valid UTF-8")
+    return None
+
+
 # --- quotes ----------------------------------------------------------------------------------
 
 
-def _load_quotes(c: _Collector, directory: Path, verifier: Verifier | None) -> dict[str, Quote]:
-    root = c.read(directory, QUOTES)
+def _load_quotes(c: Problems, directory: Path, verifier: Verifier | None) -> dict[str, Quote]:
     quotes: dict[str, Quote] = {}
-    if root is None:
-        return quotes
-    if not isinstance(root.value, list):
-        c.add(QUOTES, root.line, "quotes.yaml must be a list of quotes")
-        return quotes
-    fields = {
-        "id": True,
-        "kind": True,
-        "speaker": True,
-        "role": False,
-        "text": True,
-        "paragraph": True,
-    }
     first_line: dict[str, int] = {}
-    for node in root.value:
-        data = _check_fields(c, QUOTES, node, fields, "quote")
-        if data is None:
-            continue
-        ident = _identifier(c, QUOTES, data, "quote")
-        what = f"quote '{ident}'" if ident else "quote"
-        kind = _string(c, QUOTES, data, "kind", what)
-        speaker = _string(c, QUOTES, data, "speaker", what, optional=True)
-        role = _string(c, QUOTES, data, "role", what, optional=True)
-        text = _string(c, QUOTES, data, "text", what)
-        paragraph = _int(c, QUOTES, data, "paragraph", what)
-        if kind is not None and kind not in QUOTE_KINDS:
-            c.add(
-                QUOTES,
-                data["kind"].line,
-                f"{what}: kind must be one of {', '.join(QUOTE_KINDS)}, not '{kind}'",
-            )
-        if kind in ("quote", "claim") and speaker is None and "speaker" in data:
-            c.add(QUOTES, data["speaker"].line, f"{what}: a {kind} needs a speaker")
+    for q in read_list(c, directory, QUOTE_LIST):
+        ident, kind, speaker = q.text("id"), q.text("kind"), q.text("speaker")
+        if kind in ("quote", "claim") and speaker is None and "speaker" in q.nodes:
+            c.add(QUOTES, q.line("speaker"), f"{q.what}: a {kind} needs a speaker")
         if ident is not None and ident in first_line:
             c.add(
                 QUOTES,
-                data["id"].line,
+                q.line("id"),
                 f"duplicate quote id '{ident}' (first defined at line {first_line[ident]})",
             )
             continue
-        if ident is None or kind is None or text is None or paragraph is None:
+        if ident is None or kind is None or q.text("text") is None or "paragraph" not in q.values:
             continue
-        first_line[ident] = data["id"].line
+        first_line[ident] = q.line("id")
         c.defined_quotes.add(ident)
-        if verifier is None:
-            continue
-        found = verifier.find(text, paragraph)
-        if found is None:
-            elsewhere = verifier.find(text)
-            if elsewhere is not None:
-                c.add(
-                    QUOTES,
-                    data["paragraph"].line,
-                    f"{what}: text is in paragraph {elsewhere.paragraph}, not {paragraph}",
-                )
-            else:
-                near, passage = verifier.closest(text)
-                c.add(
-                    QUOTES,
-                    data["text"].line,
-                    f"{what}: text does not appear verbatim in the article "
-                    f"(closest, paragraph {near}: {word_diff(text, passage)})",
-                )
-            continue
-        quotes[ident] = Quote(ident, found.text, found.paragraph, speaker, role, kind)
+        if verifier is not None and (quote := _verified_quote(c, q, ident, kind, verifier)):
+            quotes[ident] = quote
     return quotes
+
+
+def _verified_quote(
+    c: Problems, q: Record, ident: str, kind: str, verifier: Verifier
+) -> Quote | None:
+    """The quote as the article has it, or None when its text is not in its paragraph."""
+    text, paragraph = q.get("text", ""), q.get("paragraph", 0)
+    found = verifier.find(text, paragraph)
+    if found is not None:
+        return Quote(ident, found.text, found.paragraph, q.text("speaker"), q.text("role"), kind)
+    elsewhere = verifier.find(text)
+    if elsewhere is not None:
+        c.add(
+            QUOTES,
+            q.line("paragraph"),
+            f"{q.what}: text is in paragraph {elsewhere.paragraph}, not {paragraph}",
+        )
+    else:
+        near, passage = verifier.closest(text)
+        c.add(
+            QUOTES,
+            q.line("text"),
+            f"{q.what}: text does not appear verbatim in the article "
+            f"(closest, paragraph {near}: {word_diff(text, passage)})",
+        )
+    return None
 
 
 # --- synonyms --------------------------------------------------------------------------------
 
 
-def _load_language(c: _Collector, directory: Path) -> Language | None:
-    root = c.read(directory, SYNONYMS)
-    if root is None:
-        return None
-    fields = {
-        "synonyms": True,
-        "case_sensitive": False,
-        "stopwords": False,
-        "actors": False,
-        "passive_markers": False,
-        "answer_types": False,
-        "roles": False,
-        "speech_verbs": False,
-        "generic": False,
-        "specific": False,
-        "people": False,
-    }
-    data = _check_fields(c, SYNONYMS, root, fields, "synonyms file")
+def _load_language(c: Problems, directory: Path) -> Language | None:
+    data = read_file(c, directory, LANGUAGE)
     if data is None:
         return None
+    synonyms: dict[str, tuple[str, ...]] = data.get("synonyms", {})
+    _check_variants(c, data, synonyms)
+    lists = {key: {s for s, _ in data.texts(key)} for key in WORD_LISTS}
+    actors = {fold(a) for a in lists["actors"]}
+    for person, line in data.texts("people"):
+        if fold(person) not in actors:
+            c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
 
-    def groups(key: str, *, folded: bool) -> dict[str, tuple[str, ...]]:
-        node = data.get(key)
-        result: dict[str, tuple[str, ...]] = {}
-        if node is None:
-            return result
-        if not isinstance(node.value, dict):
-            c.add(SYNONYMS, node.line, f"'{key}' must map each canonical word to its variants")
-            return result
-        for canonical, variants in node.value.items():
-            if not isinstance(variants.value, list) or not all(
-                isinstance(v.value, str) and v.value.strip() for v in variants.value
-            ):
-                c.add(
-                    SYNONYMS,
-                    variants.line,
-                    f"'{key}': '{canonical}' must have a list of non-empty strings",
-                )
-                continue
-            values = [str(v.value).strip() for v in variants.value]
-            result[fold(canonical) if folded else canonical] = tuple(
-                fold(v) if folded else v for v in values
-            )
-        return result
+    def folded(key: str) -> frozenset[str]:
+        return frozenset(fold(s) for s in lists[key])
 
-    synonyms = groups("synonyms", folded=True)
-    seen: dict[str, str] = {}
-    node = data.get("synonyms")
+    return Language(
+        synonyms=synonyms,
+        case_sensitive=data.get("case_sensitive", {}),
+        stopwords=folded("stopwords"),
+        actors=folded("actors"),
+        passive_markers=folded("passive_markers"),
+        answer_types=folded("answer_types"),
+        roles=folded("roles"),
+        speech=folded("speech_verbs"),
+        generic=folded("generic"),
+        specific=folded("specific"),
+        people=frozenset(fold(p) for p, _ in data.texts("people")),
+    )
+
+
+def _check_variants(c: Problems, data: Record, synonyms: Mapping[str, tuple[str, ...]]) -> None:
+    """A variant belongs to one synonym group only."""
+    node = data.nodes.get("synonyms")
     lines = (
         {fold(k): v.line for k, v in node.value.items()}
         if node and isinstance(node.value, dict)
         else {}
     )
+    seen: dict[str, str] = {}
     for canonical, variants in synonyms.items():
         for variant in variants:
             key = " ".join(words(variant))
             if key in seen and seen[key] != canonical:
                 c.add(
                     SYNONYMS,
-                    lines.get(canonical, data["synonyms"].line),
+                    lines.get(canonical, data.line("synonyms")),
                     f"'{variant}' is a variant of both '{seen[key]}' and '{canonical}'",
                 )
             seen[key] = canonical
-    stop = {s for s, _ in _strings(c, SYNONYMS, data, "stopwords", "synonyms file", optional=True)}
-    actors = {s for s, _ in _strings(c, SYNONYMS, data, "actors", "synonyms file", optional=True)}
-    passive = {
-        s for s, _ in _strings(c, SYNONYMS, data, "passive_markers", "synonyms file", optional=True)
-    }
-    types = {
-        s for s, _ in _strings(c, SYNONYMS, data, "answer_types", "synonyms file", optional=True)
-    }
-    roles = {s for s, _ in _strings(c, SYNONYMS, data, "roles", "synonyms file", optional=True)}
-    speech = {
-        s for s, _ in _strings(c, SYNONYMS, data, "speech_verbs", "synonyms file", optional=True)
-    }
-    generic = {s for s, _ in _strings(c, SYNONYMS, data, "generic", "synonyms file", optional=True)}
-    specific = {
-        s for s, _ in _strings(c, SYNONYMS, data, "specific", "synonyms file", optional=True)
-    }
-    people = _strings(c, SYNONYMS, data, "people", "synonyms file", optional=True)
-    for person, line in people:
-        if fold(person) not in {fold(a) for a in actors}:
-            c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
-    return Language(
-        synonyms=synonyms,
-        case_sensitive=groups("case_sensitive", folded=False),
-        stopwords=frozenset(fold(s) for s in stop),
-        actors=frozenset(fold(a) for a in actors),
-        passive_markers=frozenset(fold(p) for p in passive),
-        answer_types=frozenset(fold(t) for t in types),
-        roles=frozenset(fold(r) for r in roles),
-        speech=frozenset(fold(v) for v in speech),
-        generic=frozenset(fold(g) for g in generic),
-        specific=frozenset(fold(g) for g in specific),
-        people=frozenset(fold(p) for p, _ in people),
-    )
 
 
 # --- conversation ----------------------------------------------------------------------------
 
 
-def _load_conversation(
-    c: _Collector, directory: Path
-) -> tuple[tuple[SmalltalkIntent, ...], dict[str, str], list[tuple[str, int]], Followups]:
-    root = c.read(directory, CONVERSATION)
-    if root is None:
-        return (), {}, [], Followups()
-    data = _check_fields(
-        c,
-        CONVERSATION,
-        root,
-        {"messages": True, "examples": True, "smalltalk": True, "followups": False},
-        "conversation file",
+@dataclass(frozen=True, slots=True)
+class _Conversation:
+    """conversation.yaml as the loader hands it on."""
+
+    smalltalk: tuple[SmalltalkIntent, ...] = ()
+    messages: Mapping[str, str] = field(default_factory=dict)
+    examples: tuple[tuple[str, int], ...] = ()  # entry ids, each with its line
+    followups: Followups = field(default_factory=Followups)
+
+
+def _load_conversation(c: Problems, directory: Path) -> _Conversation:
+    data = read_file(c, directory, CONVERSATION_FILE)
+    if data is None:
+        return _Conversation()
+    said: Record | None = data.get("messages")
+    messages = {k: v for k in MESSAGE_KEYS if said is not None and (v := said.text(k))}
+    listed: list[Record] = data.get("smalltalk", [])
+    intents = tuple(
+        SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply)
+        for i in listed
+        if (ident := i.text("id"))
+        and (patterns := i.texts("patterns"))
+        and (reply := i.text("reply"))
     )
-    if data is None:
-        return (), {}, [], Followups()
-    messages: dict[str, str] = {}
-    node = data.get("messages")
-    if node is not None:
-        msgs = _check_fields(c, CONVERSATION, node, dict.fromkeys(MESSAGE_KEYS, True), "messages")
-        for key in MESSAGE_KEYS:
-            if msgs is not None and (value := _string(c, CONVERSATION, msgs, key, "messages")):
-                messages[key] = value
-    examples = _strings(c, CONVERSATION, data, "examples", "conversation file")
-    intents: list[SmalltalkIntent] = []
-    node = data.get("smalltalk")
-    if node is not None:
-        if not isinstance(node.value, list):
-            c.add(CONVERSATION, node.line, "'smalltalk' must be a list of intents")
-        else:
-            for item in node.value:
-                intent = _check_fields(
-                    c, CONVERSATION, item, {"id": True, "patterns": True, "reply": True}, "intent"
-                )
-                if intent is None:
-                    continue
-                ident = _identifier(c, CONVERSATION, intent, "intent")
-                patterns = _strings(c, CONVERSATION, intent, "patterns", f"intent '{ident}'")
-                reply = _string(c, CONVERSATION, intent, "reply", f"intent '{ident}'")
-                if ident and patterns and reply:
-                    intents.append(SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply))
+    lists: Record | None = data.get("followups")
     followups = Followups()
-    if (node := data.get("followups")) is not None:
-        followups = _load_followups(c, node)
-    return tuple(intents), messages, examples, followups
+    if lists is not None:
+        followups = Followups(
+            **{key: lists.get(key, frozenset()) for key in FOLLOWUP_LISTS},
+            ordinals=lists.get("ordinals", {}),
+        )
+    return _Conversation(intents, messages, tuple(data.texts("examples")), followups)
 
 
-_FOLLOWUP_LISTS = (
-    "person",
-    "person_possessive",
-    "party",
-    "party_possessive",
-    "thing",
-    "ellipsis",
-    "more",
-    "other",
-    "sides",
-    "new_topic",
-    "pick_words",
-    "pick_nouns",
-)
-
-
-def _load_followups(c: _Collector, node: Located) -> Followups:
-    """conversation.yaml ``followups``: lists of words and phrases, and ordinals by number."""
-    fields = {**dict.fromkeys(_FOLLOWUP_LISTS, False), "ordinals": False}
-    data = _check_fields(c, CONVERSATION, node, fields, "followups")
-    if data is None:
-        return Followups()
-
-    def phrases(key: str) -> frozenset[str]:
-        found = _strings(c, CONVERSATION, data, key, "followups", optional=True)
-        return frozenset(" ".join(words(p)) or p for p, _ in found)
-
-    ordinals: dict[str, int] = {}
-    if (ords := data.get("ordinals")) is not None:
-        if not isinstance(ords.value, dict):
-            c.add(CONVERSATION, ords.line, "followups: 'ordinals' must map numbers to words")
-        else:
-            for key, said in ords.value.items():
-                number = int(key) if re.fullmatch(r"-?\d+", key) else 0
-                if number == 0:
-                    c.add(
-                        CONVERSATION,
-                        said.line,
-                        f"followups: ordinal '{key}' must be a whole number (-1 for the last)",
-                    )
-                    continue
-                for word, _ in _strings(
-                    c, CONVERSATION, {"words": said}, "words", f"ordinal {number}"
-                ):
-                    ordinals[" ".join(words(word)) or word] = number
-    lists = {key: phrases(key) for key in _FOLLOWUP_LISTS}
-    if len(lists["sides"]) not in (0, 2):
-        c.add(CONVERSATION, data["sides"].line, "followups: 'sides' names the two sides")
-    return Followups(**lists, ordinals=ordinals)
-
-
-# --- curated entries -------------------------------------------------------------------------
+# --- curated entries: parse, resolve citations, cross-check ---------------------------------
 
 _NUMBER = re.compile(r"\d[\d,.]*\d|\d")
 _NAME = re.compile(r"(?<![.!?:]\s)(?<!^)\b[A-Z][a-z]+(?:-[A-Z][a-z]+)*")
@@ -503,6 +276,190 @@ def article_vocabulary(article: Article) -> frozenset[str]:
     return frozenset(w for text in texts for w in words(text))
 
 
+@dataclass(frozen=True, slots=True)
+class _Draft:
+    """One qa.yaml entry as written, with its citations resolved (None: one could not be)."""
+
+    ident: str | None
+    record: Record
+    citations: tuple[Citation, ...] | None
+
+    @property
+    def what(self) -> str:
+        return self.record.what
+
+
+def _load_entries(
+    c: Problems,
+    directory: Path,
+    article: Article | None,
+    verifier: Verifier | None,
+    quotes: Mapping[str, Quote],
+) -> tuple[dict[str, Entry], set[int]]:
+    """qa.yaml in three phases: each entry parsed by its shape, its citations resolved to the
+    article, then all of them cross-checked; the entries built, and the paragraphs they cite."""
+    drafts = [
+        _Draft(r.text("id"), r, _resolve_citations(c, r, verifier, quotes))
+        for r in read_list(c, directory, ENTRY_LIST)
+    ]
+    return _cross_check(c, drafts, article)
+
+
+def _resolve_citations(
+    c: Problems, entry: Record, verifier: Verifier | None, quotes: Mapping[str, Quote]
+) -> tuple[Citation, ...] | None:
+    """Each ``cite`` of an entry as the article has it: a quote id from quotes.yaml, or an
+    excerpt found verbatim. None (each problem reported) unless every one resolves."""
+    cites = entry.texts("cite")
+    citations: list[Citation] = []
+    for item, line in cites:
+        if ID_RE.match(item) and " " not in item:
+            citation = _cite_quote(c, entry.what, item, line, quotes)
+        elif verifier is not None:
+            citation = _cite_excerpt(c, entry.what, item, line, verifier, quotes)
+        else:
+            citation = None
+        if citation is not None:
+            citations.append(citation)
+    return tuple(citations) if len(citations) == len(cites) else None
+
+
+def _cite_quote(
+    c: Problems, what: str, ident: str, line: int, quotes: Mapping[str, Quote]
+) -> Citation | None:
+    quote = quotes.get(ident)
+    if quote is None:
+        if ident not in c.defined_quotes:
+            c.add(
+                QA,
+                line,
+                f"{what}: unknown quote id '{ident}' (not in quotes.yaml)"
+                + did_you_mean(ident, c.defined_quotes),
+            )
+        return None
+    # Only a direct quotation is shown as someone's words; a claim is the article's sentence
+    # about what someone said, and the answer text attributes it.
+    said = quote.kind == "quote"
+    return Citation(
+        quote.text,
+        quote.paragraph,
+        quote.speaker if said else None,
+        quote.role if said else None,
+        quote.id,
+    )
+
+
+def _cite_excerpt(
+    c: Problems, what: str, excerpt: str, line: int, verifier: Verifier, quotes: Mapping[str, Quote]
+) -> Citation | None:
+    found = verifier.find(excerpt)
+    if found is None:
+        near, passage = verifier.closest(excerpt)
+        c.add(
+            QA,
+            line,
+            f"{what}: citation does not appear verbatim in the article "
+            f'(closest, paragraph {near}: "{passage}")',
+        )
+        return None
+    speaker = _speaker_of(found.text, found.paragraph, quotes)
+    return Citation(
+        found.text,
+        found.paragraph,
+        speaker.speaker if speaker else None,
+        speaker.role if speaker else None,
+        speaker.id if speaker else None,
+    )
+
+
+def _cross_check(
+    c: Problems, drafts: list[_Draft], article: Article | None
+) -> tuple[dict[str, Entry], set[int]]:
+    """The entries that hold up against each other and the article, and the paragraphs they
+    cite: ids and phrasings unique, follow-ups naming entries, answers grounded."""
+    first_line, duplicates = _unique_ids(c, drafts)
+    _unique_phrasings(c, drafts)
+    _followups_exist(c, drafts, first_line)
+    vocabulary = article_vocabulary(article) if article is not None else None
+    entries: dict[str, Entry] = {}
+    cited: set[int] = set()
+    for n, draft in enumerate(drafts):
+        r = draft.record
+        ident, answer, citations = draft.ident, r.text("answer"), draft.citations
+        if ident is None or n in duplicates:
+            continue
+        if answer is None or not r.texts("questions") or not r.texts("cite") or citations is None:
+            continue  # an unverifiable citation already reported; never build the entry
+        if vocabulary is not None:
+            for problem in _grounding_problems(
+                answer, " ".join(x.quote for x in citations), vocabulary
+            ):
+                c.add(QA, r.line("answer"), f"{draft.what}: {problem}")
+        cited.update(x.paragraph for x in citations)
+        entries[ident] = Entry(
+            id=ident,
+            questions=tuple(q for q, _ in r.texts("questions")),
+            answer=answer,
+            citations=citations,
+            tags=tuple(t for t, _ in r.texts("tags")),
+            followups=tuple(f for f, _ in r.texts("followups")),
+            label=r.text("label") or "",
+        )
+    return entries, cited
+
+
+def _unique_ids(c: Problems, drafts: Iterable[_Draft]) -> tuple[dict[str, int], set[int]]:
+    """Each entry id -> the line it is first defined at, and the positions of the drafts that
+    define one again (each reported)."""
+    first_line: dict[str, int] = {}
+    duplicates: set[int] = set()
+    for n, draft in enumerate(drafts):
+        if draft.ident is None:
+            continue
+        line = draft.record.line("id")
+        if draft.ident in first_line:
+            duplicates.add(n)
+            c.add(
+                QA,
+                line,
+                f"duplicate entry id '{draft.ident}' (first defined at line "
+                f"{first_line[draft.ident]})",
+            )
+        else:
+            first_line[draft.ident] = line
+    return first_line, duplicates
+
+
+def _unique_phrasings(c: Problems, drafts: Iterable[_Draft]) -> None:
+    """A phrasing reaches one entry only: case and punctuation do not make a new phrasing."""
+    owner_of: dict[str, tuple[str, int]] = {}
+    for draft in drafts:
+        for question, line in draft.record.texts("questions"):
+            key = " ".join(words(question))
+            owner = owner_of.get(key)
+            if owner is not None and owner[0] != draft.ident:
+                c.add(
+                    QA,
+                    line,
+                    f'{draft.what}: the phrasing "{question}" is also in entry '
+                    f"'{owner[0]}' (line {owner[1]})",
+                )
+            elif owner is None:
+                owner_of[key] = (draft.ident or "?", line)
+
+
+def _followups_exist(c: Problems, drafts: Iterable[_Draft], ids: Mapping[str, int]) -> None:
+    for draft in drafts:
+        for target, line in draft.record.texts("followups"):
+            if target not in ids:
+                c.add(
+                    QA,
+                    line,
+                    f"entry '{draft.ident or '?'}': follow-up '{target}' is not an entry id"
+                    + did_you_mean(target, ids),
+                )
+
+
 def _grounding_problems(answer: str, cited: str, vocabulary: frozenset[str]) -> list[str]:
     """An answer may not add numbers its citations lack, nor names the article lacks."""
     problems = []
@@ -513,147 +470,6 @@ def _grounding_problems(answer: str, cited: str, vocabulary: frozenset[str]) -> 
         if not set(words(name)) <= vocabulary:
             problems.append(f"answer names '{name}', which the article never mentions")
     return problems
-
-
-def _load_entries(
-    c: _Collector,
-    directory: Path,
-    article: Article | None,
-    verifier: Verifier | None,
-    quotes: Mapping[str, Quote],
-) -> tuple[dict[str, Entry], set[int]]:
-    root = c.read(directory, QA)
-    entries: dict[str, Entry] = {}
-    vocabulary = article_vocabulary(article) if article is not None else None
-    cited: set[int] = set()
-    if root is None:
-        return entries, cited
-    if not isinstance(root.value, list):
-        c.add(QA, root.line, "qa.yaml must be a list of entries")
-        return entries, cited
-    fields = {
-        "id": True,
-        "questions": True,
-        "answer": True,
-        "cite": True,
-        "label": False,
-        "tags": False,
-        "followups": False,
-    }
-    first_line: dict[str, int] = {}
-    phrasing_owner: dict[str, tuple[str, int]] = {}
-    followup_refs: list[tuple[str, str, int]] = []
-    for node in root.value:
-        data = _check_fields(c, QA, node, fields, "entry")
-        if data is None:
-            continue
-        ident = _identifier(c, QA, data, "entry")
-        what = f"entry '{ident}'" if ident else "entry"
-        questions = _strings(c, QA, data, "questions", what)
-        answer = _string(c, QA, data, "answer", what)
-        cites = _strings(c, QA, data, "cite", what)
-        label = _string(c, QA, data, "label", what, optional=True)
-        tags = _strings(c, QA, data, "tags", what, optional=True)
-        followups = _strings(c, QA, data, "followups", what, optional=True)
-        duplicate = ident is not None and ident in first_line
-        if duplicate and ident is not None:
-            c.add(
-                QA,
-                data["id"].line,
-                f"duplicate entry id '{ident}' (first defined at line {first_line[ident]})",
-            )
-        elif ident is not None:
-            first_line[ident] = data["id"].line
-        for question, line in questions:
-            key = " ".join(words(question))  # case and punctuation do not make a new phrasing
-            owner = phrasing_owner.get(key)
-            if owner is not None and owner[0] != ident:
-                c.add(
-                    QA,
-                    line,
-                    f'{what}: the phrasing "{question}" is also in entry '
-                    f"'{owner[0]}' (line {owner[1]})",
-                )
-            elif owner is None:
-                phrasing_owner[key] = (ident or "?", line)
-        citations: list[Citation] = []
-        for item, line in cites:
-            if ID_RE.match(item) and " " not in item:
-                quote = quotes.get(item)
-                if quote is None:
-                    if item not in c.defined_quotes:
-                        c.add(
-                            QA,
-                            line,
-                            f"{what}: unknown quote id '{item}' (not in quotes.yaml)"
-                            + did_you_mean(item, c.defined_quotes),
-                        )
-                    continue
-                # Only a direct quotation is shown as someone's words; a claim is the article's
-                # sentence about what someone said, and the answer text attributes it.
-                said = quote.kind == "quote"
-                citations.append(
-                    Citation(
-                        quote.text,
-                        quote.paragraph,
-                        quote.speaker if said else None,
-                        quote.role if said else None,
-                        quote.id,
-                    )
-                )
-                continue
-            if verifier is None:
-                continue
-            found = verifier.find(item)
-            if found is None:
-                near, passage = verifier.closest(item)
-                c.add(
-                    QA,
-                    line,
-                    f"{what}: citation does not appear verbatim in the article "
-                    f'(closest, paragraph {near}: "{passage}")',
-                )
-                continue
-            speaker = _speaker_of(found.text, found.paragraph, quotes)
-            citations.append(
-                Citation(
-                    found.text,
-                    found.paragraph,
-                    speaker.speaker if speaker else None,
-                    speaker.role if speaker else None,
-                    speaker.id if speaker else None,
-                )
-            )
-        for followup, line in followups:
-            followup_refs.append((ident or "?", followup, line))
-        if duplicate or ident is None or answer is None or not questions or not cites:
-            continue
-        if len(citations) != len(cites):
-            continue  # an unverifiable citation already reported; never build the entry
-        if vocabulary is not None:
-            for problem in _grounding_problems(
-                answer, " ".join(x.quote for x in citations), vocabulary
-            ):
-                c.add(QA, data["answer"].line, f"{what}: {problem}")
-        cited.update(x.paragraph for x in citations)
-        entries[ident] = Entry(
-            id=ident,
-            questions=tuple(q for q, _ in questions),
-            answer=answer,
-            citations=tuple(citations),
-            tags=tuple(t for t, _ in tags),
-            followups=tuple(f for f, _ in followups),
-            label=label or "",
-        )
-    for referrer, target, ref_line in followup_refs:
-        if target not in first_line:
-            c.add(
-                QA,
-                ref_line,
-                f"entry '{referrer}': follow-up '{target}' is not an entry id"
-                + did_you_mean(target, first_line),
-            )
-    return entries, cited
 
 
 def _speaker_of(text: str, paragraph: int, quotes: Mapping[str, Quote]) -> Quote | None:
@@ -688,7 +504,7 @@ def word_diff(text: str, passage: str, context: int = 3) -> str:
 
 def load_knowledge(directory: Path) -> Knowledge:
     """Load and validate a knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
-    c = _Collector()
+    c = Problems()
     if not directory.is_dir():
         raise KnowledgeErrors([KnowledgeError(str(directory), 1, "knowledge folder not found")])
     article = _load_article(c, directory)
@@ -696,27 +512,19 @@ def load_knowledge(directory: Path) -> Knowledge:
     quotes = _load_quotes(c, directory, verifier)
     language = _load_language(c, directory)
     entries, cited = _load_entries(c, directory, article, verifier, quotes)
-    smalltalk, messages, examples, followups = _load_conversation(c, directory)
-    for example, line in examples:
-        # Not when entries or quotes had problems: the entry may be missing only because of them.
-        if example not in entries and not any(e.file in (QA, QUOTES) for e in c.errors):
-            c.add(
-                CONVERSATION,
-                line,
-                f"example '{example}' is not an entry id" + did_you_mean(example, entries),
-            )
-    used_quotes = {x.quote_id for e in entries.values() for x in e.citations}
-    for ident in quotes:
-        if ident not in used_quotes:
-            c.warnings.append(f"{QUOTES}: quote '{ident}' is not cited by any entry")
-    if article is not None:
-        uncovered = [p.number for p in article.paragraphs if p.number not in cited]
-        if uncovered and entries:
-            c.warnings.append("paragraphs no entry cites: " + ", ".join(map(str, uncovered)))
+    talk = _load_conversation(c, directory)
+    _check_examples(c, talk.examples, entries)
+    _coverage_warnings(c, article, quotes, entries, cited)
     translations: dict[str, Translation] = {}
     if language is not None and not c.errors:
         translations = load_translations(
-            c, directory, entries, messages, smalltalk, language.actors, _party_reader(language)
+            c,
+            directory,
+            entries,
+            talk.messages,
+            talk.smalltalk,
+            language.actors,
+            _party_reader(language),
         )
     if c.errors or article is None or language is None:
         raise KnowledgeErrors(
@@ -728,14 +536,45 @@ def load_knowledge(directory: Path) -> Knowledge:
         quotes=quotes,
         entries=entries,
         language=language,
-        smalltalk=smalltalk,
-        messages=messages,
-        examples=tuple(e for e, _ in examples),
+        smalltalk=talk.smalltalk,
+        messages=talk.messages,
+        examples=tuple(e for e, _ in talk.examples),
         cited_paragraphs=frozenset(cited),
         warnings=tuple(c.warnings),
         translations=translations,
-        followups=followups,
+        followups=talk.followups,
     )
+
+
+def _check_examples(
+    c: Problems, examples: Iterable[tuple[str, int]], entries: Mapping[str, Entry]
+) -> None:
+    for example, line in examples:
+        # Not when entries or quotes had problems: the entry may be missing only because of them.
+        if example not in entries and not any(e.file in (QA, QUOTES) for e in c.errors):
+            c.add(
+                CONVERSATION,
+                line,
+                f"example '{example}' is not an entry id" + did_you_mean(example, entries),
+            )
+
+
+def _coverage_warnings(
+    c: Problems,
+    article: Article | None,
+    quotes: Mapping[str, Quote],
+    entries: Mapping[str, Entry],
+    cited: set[int],
+) -> None:
+    """Quotes nothing cites, and paragraphs no entry cites: not wrong, but worth knowing."""
+    used_quotes = {x.quote_id for e in entries.values() for x in e.citations}
+    for ident in quotes:
+        if ident not in used_quotes:
+            c.warnings.append(f"{QUOTES}: quote '{ident}' is not cited by any entry")
+    if article is not None:
+        uncovered = [p.number for p in article.paragraphs if p.number not in cited]
+        if uncovered and entries:
+            c.warnings.append("paragraphs no entry cites: " + ", ".join(map(str, uncovered)))
 
 
 def _party_reader(language: Language) -> Callable[[str], set[str]]:

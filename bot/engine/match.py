@@ -14,8 +14,7 @@ from bot.engine.cover import Cover, Gap
 from bot.engine.decide import Asked, Match, decide, decide_who_said
 from bot.engine.index import Index
 from bot.engine.languages import Readers
-from bot.engine.load import Knowledge
-from bot.engine.model import Kind
+from bot.engine.model import Kind, Knowledge
 from bot.engine.rank import Candidate, best_sentence, rank
 from bot.engine.speaker import Speakers
 from bot.engine.thresholds import Thresholds

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from enum import StrEnum
+from pathlib import Path
 
 HEADLINE = 0  # the "paragraph" number of text found in the headline
 
@@ -131,6 +132,47 @@ class Followups:
     @property
     def empty(self) -> bool:
         return not (self.person or self.party or self.thing or self.more or self.ordinals)
+
+
+@dataclass(frozen=True, slots=True)
+class Language:
+    """What the matcher needs to know about words: synonyms, filler words, the parties."""
+
+    synonyms: Mapping[str, tuple[str, ...]]  # canonical -> variants (words or phrases)
+    case_sensitive: Mapping[str, tuple[str, ...]]  # canonical -> variants matched only as written
+    stopwords: frozenset[str]
+    actors: frozenset[str]  # canonical words naming parties; their order decides direction
+    passive_markers: frozenset[str]  # "by": the actor after it is the agent
+    answer_types: frozenset[str] = frozenset()  # who, when, where...: what a question asks for
+    roles: frozenset[str] = frozenset()  # titles that belong to someone ("prime minister of X")
+    speech: frozenset[str] = frozenset()  # verbs of "who said ...?" questions (say, warn, accuse)
+    generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
+    specific: frozenset[str] = frozenset()  # everyday words that always name a constraint
+    people: frozenset[str] = frozenset()  # the actors who are persons ("he" in a follow-up)
+
+
+@dataclass(frozen=True, slots=True)
+class Knowledge:
+    """Everything the engine serves, validated as a whole."""
+
+    directory: Path
+    article: Article
+    quotes: Mapping[str, Quote]
+    entries: Mapping[str, Entry]
+    language: Language
+    smalltalk: tuple[SmalltalkIntent, ...]
+    messages: Mapping[str, str]
+    examples: tuple[str, ...]  # entry ids offered as example questions
+    cited_paragraphs: frozenset[int]
+    warnings: tuple[str, ...] = ()
+    # Languages besides English, by code (knowledge/<code>.yaml; bot/engine/translations.py).
+    translations: Mapping[str, Translation] = field(default_factory=dict)
+    followups: Followups = field(default_factory=Followups)
+
+    @property
+    def coverage(self) -> tuple[int, int]:
+        body = {p.number for p in self.article.paragraphs}
+        return len(self.cited_paragraphs & body), len(body)
 
 
 class Kind(StrEnum):

@@ -14,6 +14,7 @@ MAX_FILE_BYTES = 1_000_000  # knowledge files are small; anything larger is a mi
 # libyaml when PyYAML was built with it (the wheels are): ten times faster than pure Python.
 MAX_DEPTH = 32
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_STR = "tag:yaml.org,2002:str"
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,6 +57,8 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: i
     if isinstance(node, yaml.SequenceNode):
         return Located([_wrap(item, name, scalars, depth + 1) for item in node.value], line)
     assert isinstance(node, yaml.ScalarNode)
+    if node.tag == _STR:
+        return Located(node.value, line)  # what the constructor returns for it, a third as slow
     # Resolve scalars with the safe constructor only: strings, numbers, booleans, null.
     try:
         value = scalars.construct_object(node, deep=True)
@@ -113,21 +116,33 @@ def _plain(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
     return at, f"malformed YAML: {problem or context or 'cannot be read'}"
 
 
+def _compose(text: str, name: str) -> yaml.Node | None:
+    """The document's node tree; YamlProblem if it has an anchor or an alias."""
+    if "&" not in text and "*" not in text:
+        # Written without '&' and '*', it has neither: no need to walk every parse event first.
+        # A text that does not compose is read again below, so its error is the one reported.
+        try:
+            return yaml.compose(text, Loader=_LOADER)
+        except yaml.YAMLError:
+            pass
+    for event in yaml.parse(text, Loader=_LOADER):
+        if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
+            raise YamlProblem(
+                KnowledgeError(
+                    name,
+                    event.start_mark.line + 1 if event.start_mark else 1,
+                    "YAML anchors and aliases are not allowed in knowledge files",
+                )
+            )
+    return yaml.compose(text, Loader=_LOADER)
+
+
 def parse_yaml(text: str, name: str) -> Located:
     """Parse one YAML document into ``Located`` values, or raise ``YamlProblem`` with its line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
         raise YamlProblem(KnowledgeError(name, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
     try:
-        for event in yaml.parse(text, Loader=_LOADER):
-            if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-                raise YamlProblem(
-                    KnowledgeError(
-                        name,
-                        event.start_mark.line + 1 if event.start_mark else 1,
-                        "YAML anchors and aliases are not allowed in knowledge files",
-                    )
-                )
-        node = yaml.compose(text, Loader=_LOADER)
+        node = _compose(text, name)
     except yaml.MarkedYAMLError as exc:
         line, message = _plain(exc)
         opened = _unclosed_quote(text, line)

@@ -21,28 +21,14 @@ import re
 from collections.abc import Callable, Mapping
 from pathlib import Path
 
-from bot.engine.fields import _check_fields, _Collector, _string, _strings, did_you_mean
+from bot.engine.fields import At, Problems, Record, did_you_mean, read_file, read_record
 from bot.engine.languages import READ, Lexicon
 from bot.engine.model import Entry, SmalltalkIntent, Translation
-from bot.engine.safeyaml import Located
+from bot.engine.schema import TRANSLATED_INTENT, translation
 
-FIELDS = {
-    "language": True,
-    "name": True,
-    "stopwords": False,
-    "words": True,
-    "labels": False,
-    "answers": False,
-    "messages": False,
-    "smalltalk": False,
-}
 _PLACEHOLDER = re.compile(r"\{[a-z]+\}")
 UNUSED = "(not used until fixed)"  # the end of a warning about a translation that is dropped
 _NUMBER = re.compile(r"\d[\d,.\s]*\d|\d")
-
-
-def file_name(code: str) -> str:
-    return f"{code}.yaml"
 
 
 def _numbers(text: str) -> list[str]:
@@ -50,15 +36,15 @@ def _numbers(text: str) -> list[str]:
     return sorted(re.sub(r"[,.\s]", "", n) for n in _NUMBER.findall(text))
 
 
-def _unused(c: _Collector, name: str, line: int, message: str) -> None:
+def _unused(c: Problems, name: str, line: int, message: str) -> None:
     c.warnings.append(f"{name}:{line}: {message} {UNUSED}")
 
 
 def _texts(
-    c: _Collector, name: str, data: dict[str, Located], key: str, known: Mapping[str, object]
+    c: Problems, name: str, data: Record, key: str, known: Mapping[str, object]
 ) -> dict[str, str]:
     """A mapping of id -> non-empty text, every id one of ``known``."""
-    node = data.get(key)
+    node = data.nodes.get(key)
     found: dict[str, str] = {}
     if node is None or node.value is None:
         return found
@@ -79,7 +65,7 @@ def _texts(
 
 
 def load_translations(
-    c: _Collector,
+    c: Problems,
     directory: Path,
     entries: Mapping[str, Entry],
     messages: Mapping[str, str],
@@ -94,97 +80,103 @@ def load_translations(
     """
     found: dict[str, Translation] = {}
     for code in READ:
-        name = file_name(code)
-        if not (directory / name).is_file():
+        spec = translation(code)
+        if not (directory / spec.name).is_file():
             continue
-        root = c.read(directory, name)
-        if root is None:
-            continue
-        data = _check_fields(c, name, root, FIELDS, "translation")
+        data = read_file(c, directory, spec)
         if data is None:
             continue
-        language = _string(c, name, data, "language", "translation")
-        if language is not None and language != code:
-            c.add(name, data["language"].line, f"'language' must be '{code}' in {name}")
-            continue
-        title = _string(c, name, data, "name", "translation")
-        stopwords = tuple(
-            s for s, _ in _strings(c, name, data, "stopwords", "translation", optional=True)
-        )
-        words: dict[str, str] = {}
-        node = data.get("words")
-        if node is not None and isinstance(node.value, dict):
-            for key, value in node.value.items():
-                if not isinstance(value.value, str) or not value.value.strip():
-                    c.add(name, value.line, f"words: '{key}' must map to English words")
-                    continue
-                words[str(key).casefold()] = value.value.strip().casefold()
-        elif node is not None:
-            c.add(name, node.line, "'words' must be a mapping of word: English words")
+        name, title = spec.name, data.text("name")
+        words: dict[str, str] = data.get("words", {})
         labels = _texts(c, name, data, "labels", entries)
         answers = _texts(c, name, data, "answers", entries)
-        said = _texts(c, name, data, "messages", messages)
-        message_nodes = data["messages"].value if "messages" in data else {}
-        for key, text in list(said.items()):
-            want, have = set(_PLACEHOLDER.findall(messages[key])), set(_PLACEHOLDER.findall(text))
-            if want != have:
-                line = message_nodes[key].line if isinstance(message_nodes, dict) else 1
-                _unused(
-                    c,
-                    name,
-                    line,
-                    f"messages: '{key}' must keep the placeholders {sorted(want) or 'none'} "
-                    f"(it has {sorted(have) or 'none'})",
-                )
-                del said[key]
-        small: list[SmalltalkIntent] = []
-        node = data.get("smalltalk")
-        english_intents = {i.id: i for i in intents}
-        if node is not None and isinstance(node.value, dict):
-            for ident, item in node.value.items():
-                if ident not in english_intents:
-                    c.add(
-                        name,
-                        item.line,
-                        f"smalltalk: unknown intent '{ident}'"
-                        + did_you_mean(ident, english_intents),
-                    )
-                    continue
-                fields = _check_fields(c, name, item, {"patterns": True, "reply": True}, "intent")
-                if fields is None:
-                    continue
-                patterns = _strings(c, name, fields, "patterns", f"intent '{ident}'")
-                reply = _string(c, name, fields, "reply", f"intent '{ident}'")
-                if patterns and reply:
-                    small.append(SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply))
-        elif node is not None:
-            c.add(name, node.line, "'smalltalk' must be a mapping of intent id: patterns, reply")
+        said = _messages(c, name, data, messages)
+        small = _smalltalk(c, name, data, intents)
         if title is None or not words:
             continue
-        translation = Translation(
-            code, title, stopwords, words, labels, answers, said, tuple(small)
-        )
-        for ident in _check_answers(c, name, data, translation, entries, actors, read_english):
+        stopwords = tuple(s for s, _ in data.texts("stopwords"))
+        translated = Translation(code, title, stopwords, words, labels, answers, said, small)
+        for ident in _check_answers(c, name, data, translated, entries, actors, read_english):
             del answers[ident]  # the English stands in for it
-        found[code] = translation
-        missing = [i for i in entries if i not in answers]
-        if missing:
-            c.warnings.append(
-                f"{name}: {len(entries) - len(missing)}/{len(entries)} answers translated "
-                f"(the English is shown for {', '.join(missing[:8])}"
-                + (", ..." if len(missing) > 8 else "")
-                + ")"
-            )
-        untold = [k for k in messages if k not in said]
-        if untold:
-            c.warnings.append(f"{name}: messages in English: {', '.join(untold)}")
+        found[code] = translated
+        _coverage_warnings(c, name, entries, answers, messages, said)
     return found
 
 
-def _check_answers(
-    c: _Collector,
+def _messages(c: Problems, name: str, data: Record, english: Mapping[str, str]) -> dict[str, str]:
+    """The bot's messages translated, each keeping the English one's placeholders."""
+    said = _texts(c, name, data, "messages", english)
+    node = data.nodes.get("messages")
+    for key, text in list(said.items()):
+        want, have = set(_PLACEHOLDER.findall(english[key])), set(_PLACEHOLDER.findall(text))
+        if want != have:
+            line = node.value[key].line if node is not None and isinstance(node.value, dict) else 1
+            _unused(
+                c,
+                name,
+                line,
+                f"messages: '{key}' must keep the placeholders {sorted(want) or 'none'} "
+                f"(it has {sorted(have) or 'none'})",
+            )
+            del said[key]
+    return said
+
+
+def _smalltalk(
+    c: Problems, name: str, data: Record, intents: tuple[SmalltalkIntent, ...]
+) -> tuple[SmalltalkIntent, ...]:
+    """The English small-talk intents' patterns and replies in this language, by intent id."""
+    node = data.nodes.get("smalltalk")
+    if node is None:
+        return ()
+    if not isinstance(node.value, dict):
+        c.add(name, node.line, "'smalltalk' must be a mapping of intent id: patterns, reply")
+        return ()
+    english = {i.id for i in intents}
+    small: list[SmalltalkIntent] = []
+    for ident, item in node.value.items():
+        if ident not in english:
+            c.add(
+                name,
+                item.line,
+                f"smalltalk: unknown intent '{ident}'" + did_you_mean(ident, english),
+            )
+            continue
+        intent = read_record(At(c, name, "intent"), item, TRANSLATED_INTENT, ident)
+        if intent is None:
+            continue
+        patterns, reply = intent.texts("patterns"), intent.text("reply")
+        if patterns and reply:
+            small.append(SmalltalkIntent(ident, tuple(p for p, _ in patterns), reply))
+    return tuple(small)
+
+
+def _coverage_warnings(
+    c: Problems,
     name: str,
-    data: dict[str, Located],
+    entries: Mapping[str, Entry],
+    answers: Mapping[str, str],
+    messages: Mapping[str, str],
+    said: Mapping[str, str],
+) -> None:
+    """What is still shown in English: a warning with the coverage, not an error."""
+    missing = [i for i in entries if i not in answers]
+    if missing:
+        c.warnings.append(
+            f"{name}: {len(entries) - len(missing)}/{len(entries)} answers translated "
+            f"(the English is shown for {', '.join(missing[:8])}"
+            + (", ..." if len(missing) > 8 else "")
+            + ")"
+        )
+    untold = [k for k in messages if k not in said]
+    if untold:
+        c.warnings.append(f"{name}: messages in English: {', '.join(untold)}")
+
+
+def _check_answers(
+    c: Problems,
+    name: str,
+    data: Record,
     translation: Translation,
     entries: Mapping[str, Entry],
     actors: frozenset[str],
@@ -193,7 +185,8 @@ def _check_answers(
     """The translated answers that do not give the English answer's numbers or name its
     parties (each reported): they are not used."""
     lexicon = Lexicon(translation)
-    lines = data["answers"].value if "answers" in data else {}
+    node = data.nodes.get("answers")
+    lines = node.value if node is not None else {}
     wrong = []
     for ident, text in translation.answers.items():
         english = entries[ident].answer

@@ -269,3 +269,101 @@ def test_a_quote_that_fails_its_check_is_reported_once_with_the_words_that_diffe
     [error] = found
     assert error.startswith(f"quotes.yaml:{line}: quote 'az-mod-shelling': text does not appear")
     assert "[Minister. \u2192 Ministry.]" in error
+
+
+# --- each file's shape (bot/engine/schema.py): conversation, synonyms, article, translations
+
+# (file, text as shipped, broken text, a line of the broken text, the problem reported there)
+CASES = [
+    pytest.param(
+        "conversation.yaml",
+        "  sides: [armenia, azerbaijan]",
+        "  sides: [armenia]",
+        "  sides: [armenia]",
+        "followups: 'sides' names the two sides",
+        id="followups-need-two-sides",
+    ),
+    pytest.param(
+        "conversation.yaml",
+        '    "2": [second',
+        '    "two": [second',
+        '    "two": [second',
+        "followups: ordinal 'two' must be a whole number (-1 for the last)",
+        id="ordinal-not-a-number",
+    ),
+    pytest.param(
+        "conversation.yaml",
+        '    "2": [second, 2nd, two, "2"]',
+        '    "2": []',
+        '    "2": []',
+        "ordinal 2: 'words' must be a non-empty list of strings",
+        id="ordinal-without-words",
+    ),
+    pytest.param(
+        "conversation.yaml",
+        "  - id: greeting\n",
+        "  - id: greeting\n    mood: cheerful\n",
+        "    mood: cheerful",
+        "intent: unknown field 'mood' (expected one of: id, patterns, reply)",
+        id="intent-unknown-field",
+    ),
+    pytest.param(
+        "synonyms.yaml",
+        "people: [aliyev,",
+        "people: [putin, aliyev,",
+        "people: [putin, aliyev,",
+        "people: 'putin' is not one of the actors",
+        id="person-not-an-actor",
+    ),
+    pytest.param(
+        "synonyms.yaml",
+        "stopwords: [a,",
+        "stopwords: [no, a,",
+        "stopwords: [no, a,",
+        "synonyms file: every item of 'stopwords' must be a string; "
+        "put quotes around False as written",
+        id="stopword-read-as-boolean",
+    ),
+    pytest.param(
+        "article.yaml",
+        "file: article.txt",
+        "file: ../article.txt",
+        "file: ../article.txt",
+        "article: 'file' must name a file in this folder",
+        id="article-file-outside-folder",
+    ),
+    pytest.param(
+        "quotes.yaml",
+        "  kind: fact\n",
+        "  kind: opinion\n",
+        "  kind: opinion",
+        "quote 'truce-violated-within-hours': kind must be one of quote, claim, fact, "
+        "not 'opinion'",
+        id="quote-kind",
+    ),
+    pytest.param(
+        "ru.yaml",
+        "\nwords:\n",
+        "\nwords:\n  хлебушек: ''\n",
+        "  хлебушек: ''",
+        "words: 'хлебушек' must map to English words",
+        id="translation-word-without-english",
+    ),
+]
+
+
+@pytest.mark.parametrize(("name", "old", "new", "at", "message"), CASES)
+def test_a_field_breaking_its_files_shape_is_reported_at_its_line(
+    knowledge_copy: Path, name: str, old: str, new: str, at: str, message: str
+) -> None:
+    path = knowledge_copy / name
+    edit(path, old, new)
+    assert f"{name}:{line_of(path, at)}: {message}" in problems(knowledge_copy)
+
+
+def test_a_translation_naming_another_language_is_not_read_further(knowledge_copy: Path) -> None:
+    ru = knowledge_copy / "ru.yaml"
+    edit(ru, "language: ru\nname: Русский", "language: tr\nname: ''")
+    found = [p for p in problems(knowledge_copy) if p.startswith("ru.yaml:")]
+    # The empty name is not reported: the file is not read as Russian at all.
+    assert found == [f"ru.yaml:{line_of(ru, 'language: tr')}: 'language' must be 'ru' in ru.yaml"]
