@@ -45,6 +45,7 @@ class Gap:
     strays: tuple[str, ...] = ()  # typed names of the question the entry does not cover
     speaker: str = ""  # typed speaker the question quotes, when the gap is in their words
     uncounted: bool = False  # a "how many" the entry gives no number for
+    doer: str = ""  # typed doer of a deed the article gives to someone else (action.py)
 
     def describe(
         self,
@@ -73,6 +74,8 @@ class Gap:
                 text = text.replace("{" + name + "}", value)
             return text
 
+        if self.doer:
+            return fill("gap_doer", doer=show(self.doer))
         if self.uncounted and not self.absent:
             asked = _HOW_MANY.search(question)
             if asked and asked.group(2).strip() and not typed:

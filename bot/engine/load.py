@@ -183,6 +183,9 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
     for person, line in data.texts("people"):
         if fold(person) not in actors:
             c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
+    for action, line in data.texts("actions"):
+        if fold(action) not in synonyms:
+            c.add(SYNONYMS, line, f"actions: '{action}' is not a word the synonyms define")
 
     def folded(key: str) -> frozenset[str]:
         return frozenset(fold(s) for s in lists[key])
@@ -199,6 +202,8 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
         generic=folded("generic"),
         specific=folded("specific"),
         people=frozenset(fold(p) for p, _ in data.texts("people")),
+        actions=folded("actions"),
+        source_markers=folded("source_markers"),
     )
 
 

@@ -9,6 +9,7 @@ Every number they use is in ``thresholds.py``.
 
 from __future__ import annotations
 
+from bot.engine.action import Actions
 from bot.engine.analyze import stem
 from bot.engine.cover import Cover, Gap
 from bot.engine.decide import Asked, Match, decide, decide_who_said
@@ -34,6 +35,7 @@ class Matcher:
         self.cover = Cover(self.index)
         self.who_said = WhoSaid(self.index, self.cover)
         self.speakers = Speakers(self.index, self.cover)
+        self.actions = Actions(self.index, self.cover)
         # Questions in the knowledge's other languages (bot/engine/languages.py).
         english = self.analyzer.english | self.analyzer.vocabulary | knowledge.language.stopwords
         self.readers = Readers(knowledge.translations, frozenset(english))
@@ -84,6 +86,7 @@ class Matcher:
             c.entry_id: _first(
                 self.cover.gap(analyzed, content, index.bags[c.entry_id], c.entry_id), unsaid
             )
+            or self.actions.gap(analyzed, c.entry_id)
             for c in ranked[: self.thresholds.clarify_options]
         }
         sentence_gap = None
@@ -91,7 +94,9 @@ class Matcher:
             stated = sentence.content
             citers = index.citing.get((sentence.paragraph, sentence.text), set())
             stated = stated.union(*(index.bags[e] for e in citers))
-            sentence_gap = _first(self.cover.gap(analyzed, content, stated, None), unsaid)
+            sentence_gap = _first(
+                self.cover.gap(analyzed, content, stated, None), unsaid
+            ) or self.actions.sentence_gap(analyzed, sentence.text, citers)
         unmentioned = self.cover.gap(analyzed, content, index.own_words, None)
         if unmentioned is not None and (
             not unmentioned.absent

@@ -149,6 +149,8 @@ class Language:
     generic: frozenset[str] = frozenset()  # words that name no constraint (the topic, "stance")
     specific: frozenset[str] = frozenset()  # everyday words that always name a constraint
     people: frozenset[str] = frozenset()  # the actors who are persons ("he" in a follow-up)
+    actions: frozenset[str] = frozenset()  # deeds someone does to someone ("broker", "shell")
+    source_markers: frozenset[str] = frozenset()  # "according": whose account, not who did it
 
 
 @dataclass(frozen=True, slots=True)

@@ -50,6 +50,7 @@ MESSAGE_KEYS = (
     "gap_pair",
     "gap_said_nothing",
     "gap_said_about",
+    "gap_doer",
     "gap_how_many",
     "gap_no_number",
     "or",
@@ -94,6 +95,8 @@ WORD_LISTS = (
     "generic",
     "specific",
     "people",
+    "actions",
+    "source_markers",
 )
 
 

@@ -406,3 +406,37 @@ def test_typo_correction_takes_the_closest_word_and_never_makes_a_contraction(
     assert not_read not in corrected_to, analyzed.corrected
     if read is not None:
         assert read in corrected_to, analyzed.corrected
+
+
+@pytest.mark.parametrize(
+    ("question", "doer"),
+    [
+        # Azerbaijan says Armenian troops shelled the villages, not the other way round.
+        ("Did Azerbaijan shell the villages in Terter?", "Azerbaijan"),
+        # Ankara is accused of arming the Azerbaijani side.
+        ("does azerbaijan arm turkey", "azerbaijan"),
+    ],
+)
+def test_a_deed_the_article_gives_to_someone_else_is_a_near_miss(
+    engine: Engine, question: str, doer: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is Kind.NEAR_MISS, (reply.kind, reply.entry)
+    assert reply.text.split("\n")[0].startswith(f"The article doesn't say {doer} did that.")
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        ("Did Armenian troops shell the villages in Terter?", "azerbaijan-accusations"),
+        ("does turkey arm azerbaijan", "turkey-nato"),
+        # Whose account it is, not who did it.
+        ("which regions did armenian troops shell according to azerbaijan", None),
+    ],
+)
+def test_the_deeds_doer_the_article_gives_is_answered(
+    engine: Engine, question: str, expected: str | None
+) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is Kind.ANSWER, (reply.kind, reply.text)
+    assert expected is None or reply.entry == expected

@@ -317,6 +317,14 @@ CASES = [
     ),
     pytest.param(
         "synonyms.yaml",
+        "actions: [broker,",
+        "actions: [bombard, broker,",
+        "actions: [bombard, broker,",
+        "actions: 'bombard' is not a word the synonyms define",
+        id="action-not-a-synonym",
+    ),
+    pytest.param(
+        "synonyms.yaml",
         "stopwords: [a,",
         "stopwords: [no, a,",
         "stopwords: [no, a,",
