@@ -33,6 +33,7 @@ from bot.tg.buttons import on_button
 from bot.tg.commands import ADMIN_COMMANDS, GROUP_COMMANDS, PRIVATE_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
 from bot.tg.errors import on_error
+from bot.tg.flood import UserRateLimit
 from bot.tg.groups import (
     MENTIONS_ME,
     REPLY_TO_ME,
@@ -43,7 +44,6 @@ from bot.tg.groups import (
 )
 from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
-from bot.tg.limits import BotApiLimiter, UserRateLimit
 from bot.tg.logs import install_logging
 from bot.tg.outbox import Outbox
 from bot.tg.private import (
@@ -54,6 +54,7 @@ from bot.tg.private import (
     on_text,
     on_unknown_command,
 )
+from bot.tg.ratelimit import BotApiLimiter
 from bot.tg.reliability import JournalingProcessor, PollingRequest, UpdateJournal, serve
 from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig

@@ -27,15 +27,9 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.engine import Engine
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.limits import (
-    MAX_TRACKED_KEYS,
-    SLOW_DOWN,
-    BotApiLimiter,
-    RecentEvents,
-    RetryPolicy,
-    SlidingWindow,
-)
+from bot.tg.flood import SLOW_DOWN, RecentEvents
 from bot.tg.outbox import BUSY
+from bot.tg.ratelimit import MAX_TRACKED_KEYS, BotApiLimiter, RetryPolicy, SlidingWindow
 from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
@@ -157,7 +151,7 @@ async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(start: Star
 async def test_permanent_errors_are_logged_once_and_not_retried(
     start: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.tg.limits")
+    caplog.set_level(logging.DEBUG, logger="bot.tg.ratelimit")
     fake, _ = await start(**FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
@@ -174,7 +168,7 @@ async def test_permanent_errors_are_logged_once_and_not_retried(
     # The two answers, once each: no retries, and no apology into a chat that cannot be reached.
     assert len(fake.calls_to("sendMessage")) == 2
     warnings = [
-        r for r in caplog.records if r.name == "bot.tg.limits" and r.levelno == logging.WARNING
+        r for r in caplog.records if r.name == "bot.tg.ratelimit" and r.levelno == logging.WARNING
     ]
     assert [r.getMessage().split()[3] for r in warnings] == ["42:", "43:"]  # once per chat
     assert "not retrying" in warnings[0].getMessage()
