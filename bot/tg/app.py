@@ -44,6 +44,7 @@ from bot.tg.groups import (
 )
 from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
+from bot.tg.journal import JournalingProcessor, PollingRequest, UpdateJournal
 from bot.tg.logs import install_logging
 from bot.tg.outbox import Outbox
 from bot.tg.private import (
@@ -55,7 +56,7 @@ from bot.tg.private import (
     on_unknown_command,
 )
 from bot.tg.ratelimit import BotApiLimiter
-from bot.tg.reliability import JournalingProcessor, PollingRequest, UpdateJournal, serve
+from bot.tg.run import serve
 from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig
 

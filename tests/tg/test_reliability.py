@@ -28,9 +28,10 @@ from bot.engine import Engine
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.flood import SLOW_DOWN, RecentEvents
+from bot.tg.journal import UpdateJournal
 from bot.tg.outbox import BUSY
 from bot.tg.ratelimit import MAX_TRACKED_KEYS, BotApiLimiter, RetryPolicy, SlidingWindow
-from bot.tg.reliability import UpdateJournal, serve
+from bot.tg.run import serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
 from .harness import buttons, running, settings_for
@@ -508,7 +509,7 @@ async def test_telegram_unreachable_at_start_is_waited_for(
     fake = FakeBotAPI()
     fake.fail_next("getMe", 502, "Bad Gateway", times=3)
     fake.fail_next("setMyCommands", 502, "Bad Gateway", times=3)
-    with caplog.at_level(logging.WARNING, logger="bot.tg.reliability"):
+    with caplog.at_level(logging.WARNING, logger="bot.tg.run"):
         await start(fake, send_retries=1, **FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
