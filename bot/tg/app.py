@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import sys
 
-from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    Update,
-)
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     ApplicationBuilder,
@@ -30,7 +25,7 @@ from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.tg import admin, deliverable, render
 from bot.tg.buttons import on_button
-from bot.tg.commands import ADMIN_COMMANDS, GROUP_COMMANDS, PRIVATE_COMMANDS
+from bot.tg.commands import ADMIN_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
 from bot.tg.errors import on_error
 from bot.tg.flood import UserRateLimit
@@ -87,9 +82,6 @@ def build_application(
         .concurrent_updates(JournalingProcessor(CONCURRENT_UPDATES, journal))
         .get_updates_request(PollingRequest(journal))
         .request(AiohttpRequest(CONNECTION_POOL_SIZE, pool_timeout=POOL_TIMEOUT))
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
     )
     limiter = BotApiLimiter.from_settings(settings) if rate_limited else None
     if limiter is not None:
@@ -172,31 +164,6 @@ def open_store(settings: Settings) -> Store | None:
     except (sqlite3.Error, OSError) as exc:
         log.warning("cannot open %s (%s): answering without recording statistics", path, exc)
         return None
-
-
-async def post_init(application: BotApplication) -> None:
-    """Register the command menus per chat type once the bot is known to Telegram."""
-    bot = application.bot
-    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
-    application.bot_data.watcher = asyncio.create_task(admin.watch_knowledge(application))
-    log.info("running as @%s", bot.username)
-
-
-async def post_stop(application: BotApplication) -> None:
-    """Stop watching the knowledge folder."""
-    watcher, application.bot_data.watcher = application.bot_data.watcher, None
-    if watcher is not None:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-
-
-async def post_shutdown(application: BotApplication) -> None:
-    """Stop the watcher if a failed start skipped post_stop; close the engine thread and store."""
-    await post_stop(application)
-    await application.bot_data.flush()
-    application.bot_data.close()
 
 
 def main(settings: Settings, engine: Engine, *, webhook: bool = False) -> int:

@@ -62,7 +62,6 @@ class BotData:
         "store",
         "topics",
         "triage",
-        "watcher",
     )
 
     def __init__(self) -> None:  # PTB builds bot_data with no arguments
@@ -79,7 +78,6 @@ class BotData:
         self.pending: dict[int, tuple[str, str, bytes]] = {}
         # Per admin, the misses /unanswered last offered with buttons (the buttons carry indexes).
         self.triage: dict[int, list[str]] = {}
-        self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
         # "chat:message" of a private answer -> the question it answers (see ANSWERS_REMEMBERED).
         self._answered: OrderedDict[str, str] = OrderedDict()
         # What each conversation is about, for follow-up questions (bot/tg/send.py keys it by

@@ -1,8 +1,13 @@
 """The run loop: start the bot, answer until SIGTERM or SIGINT, then stop losing nothing.
 
-:func:`serve` runs the bot until SIGTERM or SIGINT, then stops in the order that loses nothing:
-no new updates, every fetched update answered (PTB's ``Application.stop`` waits for running
-handlers), then shut down. A second signal stops at once; the journal (``bot/tg/journal.py``)
+:func:`serve` is the one owner of the bot's start and stop; PTB's ``run_polling`` and its
+``post_init`` / ``post_stop`` / ``post_shutdown`` hooks are not used, because the bot needs
+steps between PTB's (retry an unreachable Telegram, replay the journal, drain the groups'
+queues). In order: ``Application.initialize`` (getMe), the command menus, the knowledge
+watcher, the journal's replay, polling or the webhook, ``Application.start``; then, on SIGTERM
+or SIGINT: no new updates, every fetched update answered (``Application.stop`` waits for running
+handlers), the groups' queued replies sent, the watcher stopped, ``Application.shutdown``, and
+what was recorded written. A second signal stops at once; the journal (``bot/tg/journal.py``)
 keeps what was left.
 """
 
@@ -19,6 +24,8 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 
+from bot.tg.admin import watch_knowledge
+from bot.tg.commands import set_menus
 from bot.tg.context import BotApplication
 from bot.tg.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
 from bot.tg.journal import JournalingProcessor, UpdateJournal
@@ -52,18 +59,19 @@ async def serve(
     journal = processor.journal if isinstance(processor, JournalingProcessor) else None
     mode = "webhook" if webhook else "polling"
     beat: asyncio.Task[None] | None = None
+    watcher: asyncio.Task[None] | None = None
     failed = False
     assert application.updater
     try:
         # Telegram unreachable at start (a network outage, its API down): wait for it.
         if not await _until_reachable(application.initialize, stop, "connecting to Telegram"):
             return
-        if application.post_init and not await _until_reachable(
-            lambda: application.post_init(application),  # type: ignore[misc]
-            stop,
-            "registering the commands",
+        if not await _until_reachable(
+            lambda: set_menus(application.bot), stop, "registering the commands"
         ):
             return
+        log.info("running as @%s", application.bot.username)
+        watcher = asyncio.create_task(watch_knowledge(application))
         if isinstance(processor, JournalingProcessor):
             await processor.replay(application)
         if webhook is not None:
@@ -98,17 +106,19 @@ async def serve(
         raise
     finally:
         remove_handlers()
-        if beat is not None:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
-        await _stop(application, journal)
+        await _cancel(beat)
+        await _stop(application, journal, watcher)
         if health is not None and not failed:
             mark_stopped(health, mode)
 
 
-async def _stop(application: BotApplication, journal: UpdateJournal | None) -> None:
-    """Stop taking updates, answer every one fetched, then shut down (PTB's order)."""
+async def _stop(
+    application: BotApplication,
+    journal: UpdateJournal | None,
+    watcher: asyncio.Task[None] | None,
+) -> None:
+    """Stop taking updates, answer every one fetched, then shut down (PTB's order); each step
+    runs once, whether the start got that far or not."""
     assert application.updater
     if application.updater.running:
         await application.updater.stop()
@@ -121,11 +131,10 @@ async def _stop(application: BotApplication, journal: UpdateJournal | None) -> N
         processor = application.update_processor
         if isinstance(processor, JournalingProcessor):
             await processor.settle()
-        if application.post_stop:
-            await application.post_stop(application)
+    await _cancel(watcher)
     await application.shutdown()
-    if application.post_shutdown:
-        await application.post_shutdown(application)
+    await application.bot_data.flush()  # the questions recorded in the last second
+    application.bot_data.close()  # the engine thread and the store
     if journal is not None:
         journal.close()
         if len(journal):
@@ -133,6 +142,13 @@ async def _stop(application: BotApplication, journal: UpdateJournal | None) -> N
                 "%d update(s) stay in the journal; they are answered at the next start",
                 len(journal),
             )
+
+
+async def _cancel(task: asyncio.Task[None] | None) -> None:
+    if task is not None:
+        task.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await task
 
 
 START_RETRY_MAX = 60.0  # seconds: the longest wait between tries to reach Telegram at start
