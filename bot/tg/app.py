@@ -24,7 +24,7 @@ from bot.engine import Engine
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.tg import admin, deliverable, render
-from bot.tg.buttons import on_button
+from bot.tg.buttons import on_button, on_feedback
 from bot.tg.commands import ADMIN_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
 from bot.tg.errors import on_error
@@ -144,7 +144,7 @@ def build_application(
             MessageHandler(group_text & REPLY_TO_ME, on_reply_to_me),
             MessageHandler(group_text & MENTIONS_ME, on_mention),
             # Buttons under answers, and inline mode in any chat.
-            CallbackQueryHandler(admin.on_feedback, pattern=FEEDBACK_PATTERN),
+            CallbackQueryHandler(on_feedback, pattern=FEEDBACK_PATTERN),
             CallbackQueryHandler(admin.on_confirm, pattern=rf"^{admin.CONFIRM}:"),
             CallbackQueryHandler(admin.on_triage, pattern=rf"^{admin.TRIAGE}:"),
             CallbackQueryHandler(on_button),
