@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO, cast
 
+from bot import health
 from bot.engine import Engine, KnowledgeErrors, load_knowledge
 from bot.engine.evaluate import (
     OUT_OF_SCOPE,
@@ -25,7 +26,7 @@ from bot.engine.evaluate import (
 )
 from bot.engine.followup import Memory, Topic
 from bot.engine.model import Reply
-from bot.tg import deliverable, health
+from bot.tg import deliverable
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 

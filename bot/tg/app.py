@@ -21,6 +21,7 @@ from telegram.ext import (
 
 from bot.curation import Curator
 from bot.engine import Engine
+from bot.health import health_path
 from bot.settings import Settings, SettingsError
 from bot.store import Store
 from bot.tg import admin, deliverable, render
@@ -37,7 +38,6 @@ from bot.tg.groups import (
     on_mention,
     on_reply_to_me,
 )
-from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
 from bot.tg.journal import JournalingProcessor, PollingRequest, UpdateJournal
 from bot.tg.logs import install_logging

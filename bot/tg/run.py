@@ -24,10 +24,10 @@ from typing import Any
 from telegram import Update
 from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 
+from bot.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
 from bot.tg.admin import watch_knowledge
 from bot.tg.commands import set_menus
 from bot.tg.context import BotApplication
-from bot.tg.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
 from bot.tg.journal import JournalingProcessor, UpdateJournal
 from bot.tg.webhook import WebhookConfig, start_webhook
 
