@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import TextIO, cast
 
 from bot import health
-from bot.engine import Engine, KnowledgeErrors, load_knowledge
+from bot.engine import Engine, KnowledgeError, load_knowledge
 from bot.engine.evaluate import (
     OUT_OF_SCOPE,
     Case,
@@ -26,7 +26,8 @@ from bot.engine.evaluate import (
 )
 from bot.engine.followup import Memory, Topic
 from bot.engine.model import Reply
-from bot.settings import CONNECT_HINT, Settings, SettingsError, load_settings
+from bot.errors import SettingsError
+from bot.settings import CONNECT_HINT, Settings, load_settings
 from bot.tg import deliverable
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
@@ -59,9 +60,9 @@ def _engine(args: argparse.Namespace, settings: ReadSettings, err: TextIO) -> En
     directory = knowledge_dir(args.knowledge, settings)
     try:
         return Engine(load_knowledge(directory))
-    except KnowledgeErrors as exc:
+    except KnowledgeError as exc:
         print(f"Knowledge in {directory} is not valid:", file=err)
-        for error in exc.errors:
+        for error in exc.problems:
             print(f"  {error}", file=err)
         return None
 
@@ -157,10 +158,10 @@ def cmd_validate(args: argparse.Namespace, settings: ReadSettings, out: TextIO, 
     directory = knowledge_dir(args.directory or args.knowledge, settings)
     try:
         knowledge = load_knowledge(directory)
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
-        print(f"{len(exc.errors)} problem(s) in {directory}.", file=err)
+        print(f"{len(exc.problems)} problem(s) in {directory}.", file=err)
         return 1
     engine = Engine(knowledge)
     undeliverable = deliverable.problems(engine)
@@ -224,8 +225,8 @@ def cmd_diff_article(
     try:
         knowledge = load_knowledge(directory)
         new = load_article(directory, content)
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
         return 2
 
@@ -264,8 +265,8 @@ def cmd_eval(args: argparse.Namespace, settings: ReadSettings, out: TextIO, err:
         return 2
     try:
         loaded = load_set(Path(args.file))
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
         return 2
     if loaded and isinstance(loaded[0], Conversation):

@@ -1,7 +1,7 @@
 """How a question becomes an answer. No Telegram here: the CLI, the bot and the tests share it."""
 
 from bot.engine.engine import Engine
-from bot.engine.errors import KnowledgeError, KnowledgeErrors
 from bot.engine.load import Knowledge, load_knowledge
+from bot.errors import KnowledgeError, KnowledgeProblem
 
-__all__ = ["Engine", "Knowledge", "KnowledgeError", "KnowledgeErrors", "load_knowledge"]
+__all__ = ["Engine", "Knowledge", "KnowledgeError", "KnowledgeProblem", "load_knowledge"]

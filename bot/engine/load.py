@@ -12,7 +12,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine.errors import KnowledgeError, KnowledgeErrors
 from bot.engine.fields import (
     ID_RE,
     _check_fields,
@@ -37,6 +36,7 @@ from bot.engine.safeyaml import Located
 from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
 from bot.engine.translations import load_translations
 from bot.engine.verify import Verifier
+from bot.errors import KnowledgeError, KnowledgeProblem
 
 ARTICLE_META = "article.yaml"
 QUOTES = "quotes.yaml"
@@ -133,8 +133,8 @@ def load_article(directory: Path, text: bytes | None = None) -> Article:
     c = _Collector()
     article = _load_article(c, directory, text)
     if c.errors or article is None:
-        raise KnowledgeErrors(
-            c.errors or [KnowledgeError(ARTICLE_META, 1, "the article could not be read")]
+        raise KnowledgeError(
+            c.errors or [KnowledgeProblem(ARTICLE_META, 1, "the article could not be read")]
         )
     return article
 
@@ -687,10 +687,10 @@ def word_diff(text: str, passage: str, context: int = 3) -> str:
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    """Load and validate a knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
+    """Load and validate a knowledge folder, or raise ``KnowledgeError`` listing every problem."""
     c = _Collector()
     if not directory.is_dir():
-        raise KnowledgeErrors([KnowledgeError(str(directory), 1, "knowledge folder not found")])
+        raise KnowledgeError([KnowledgeProblem(str(directory), 1, "knowledge folder not found")])
     article = _load_article(c, directory)
     verifier = Verifier(article) if article is not None else None
     quotes = _load_quotes(c, directory, verifier)
@@ -719,8 +719,8 @@ def load_knowledge(directory: Path) -> Knowledge:
             c, directory, entries, messages, smalltalk, language.actors, _party_reader(language)
         )
     if c.errors or article is None or language is None:
-        raise KnowledgeErrors(
-            c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")]
+        raise KnowledgeError(
+            c.errors or [KnowledgeProblem(str(directory), 1, "knowledge incomplete")]
         )
     return Knowledge(
         directory=directory,

@@ -21,8 +21,9 @@ from telegram.ext import (
 
 from bot.curation import Curator
 from bot.engine import Engine
+from bot.errors import SettingsError
 from bot.health import health_path
-from bot.settings import Settings, SettingsError
+from bot.settings import Settings
 from bot.store import Store
 from bot.tg import admin, deliverable, render
 from bot.tg.buttons import on_button, on_feedback

@@ -3,14 +3,14 @@
 from __future__ import annotations
 
 from bot.curation import Outcome
-from bot.engine.errors import KnowledgeError
+from bot.errors import KnowledgeProblem
 from bot.tg import render
 from tests.fake_bot_api import parse_html
 
 
 def test_a_long_list_of_problems_is_split_into_valid_messages() -> None:
     message = "citation does not appear verbatim <b>&" + "x" * 300
-    errors = tuple(KnowledgeError("qa.yaml", n, message) for n in range(1, 61))
+    errors = tuple(KnowledgeProblem("qa.yaml", n, message) for n in range(1, 61))
     outcome = Outcome(False, "Not applied: 60 problems", errors=errors)
     messages = render.outcome_messages(outcome)
     assert len(messages) > 1

@@ -17,7 +17,8 @@ import pytest
 
 from bot import cli
 from bot.engine import Engine
-from bot.settings import SettingsError, load_settings
+from bot.errors import SettingsError
+from bot.settings import load_settings
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.run import serve
