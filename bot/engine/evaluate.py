@@ -31,7 +31,7 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class CaseOutcome:
     case: Case
     reply: Reply
     passed: bool
@@ -39,7 +39,7 @@ class Outcome:
 
 @dataclass
 class Report:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[CaseOutcome] = field(default_factory=list)
 
     def by_category(self) -> dict[str, tuple[int, int]]:
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -61,7 +61,7 @@ class Report:
         return 100.0 * passed / total if total else 100.0
 
     @property
-    def misses(self) -> list[Outcome]:
+    def misses(self) -> list[CaseOutcome]:
         return [o for o in self.outcomes if not o.passed]
 
 
@@ -159,7 +159,7 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
     report = Report()
     for case in cases:
         reply = engine.ask(case.question)
-        report.outcomes.append(Outcome(case, reply, passes(case, reply)))
+        report.outcomes.append(CaseOutcome(case, reply, passes(case, reply)))
     return report
 
 
