@@ -299,7 +299,10 @@ class Curator:
         *,
         confirmed: bool = False,
         strict: bool = False,
+        done: str | None = None,
     ) -> Outcome:
+        """Validate, evaluate and swap in the folder with ``replacements``; ``verb`` words the
+        refusals ("Not applied: ..."), ``done`` the success (default: "Applied.")."""
         old = self.engine.knowledge
         try:
             workdir, knowledge = self._candidate(replacements)
@@ -419,7 +422,11 @@ class Curator:
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
         return Outcome(
-            True, f"{verb.capitalize()}.", diff=change, evaluation=comparison, details=dropped
+            True,
+            done or f"{verb.capitalize()}.",
+            diff=change,
+            evaluation=comparison,
+            details=dropped,
         )
 
     def _backup(self, name: str, content: bytes | None) -> None:
@@ -692,7 +699,12 @@ class Curator:
                 if not backup.is_file():
                     return Outcome(False, f"Cannot roll back: backup {entry['backup']} is missing.")
                 restore[entry["file"]] = backup.read_bytes()
-            outcome = self._apply(restore, "rolled back")
+            names = " and ".join(restore)
+            outcome = self._apply(
+                restore,
+                "rolled back",
+                done=f"Rolled back {names} to the version before the last change.",
+            )
             if outcome.applied:
                 # Drop the entries undone and those _apply just wrote for the versions replaced,
                 # so a second /rollback goes one step further back.
@@ -700,13 +712,9 @@ class Curator:
                 self._journal.write_text(
                     "".join(json.dumps(e) + "\n" for e in remaining), encoding="utf-8"
                 )
-            names = " and ".join(restore)
             return Outcome(
                 outcome.applied,
-                outcome.message.replace(
-                    "Rolled back.",
-                    f"Rolled back {names} to the version before the last change.",
-                ),
+                outcome.message,
                 diff=outcome.diff,
                 errors=outcome.errors,
                 evaluation=outcome.evaluation,
