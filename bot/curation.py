@@ -52,10 +52,6 @@ class KnowledgeDiff:
     changed: tuple[str, ...]
     coverage: tuple[int, int]
 
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
     def lines(self) -> list[str]:
         out = []
         for label, ids in (

@@ -553,7 +553,7 @@ def _load_entries(
         answer = _string(c, QA, data, "answer", what)
         cites = _strings(c, QA, data, "cite", what)
         label = _string(c, QA, data, "label", what, optional=True)
-        tags = _strings(c, QA, data, "tags", what, optional=True)
+        _strings(c, QA, data, "tags", what, optional=True)  # the admins' own; checked, not kept
         followups = _strings(c, QA, data, "followups", what, optional=True)
         duplicate = ident is not None and ident in first_line
         if duplicate and ident is not None:
@@ -641,7 +641,6 @@ def _load_entries(
             questions=tuple(q for q, _ in questions),
             answer=answer,
             citations=tuple(citations),
-            tags=tuple(t for t, _ in tags),
             followups=tuple(f for f, _ in followups),
             label=label or "",
         )

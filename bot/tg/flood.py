@@ -82,7 +82,6 @@ class UserRateLimit:
         self._answered = RecentEvents(limit, period, clock)
         self._notified = RecentEvents(1, period, clock)
         self.enabled = limit > 0
-        self.refused = 0  # updates not answered (figures for tests and benchmarks)
 
     @classmethod
     def from_settings(cls, settings: Settings) -> UserRateLimit:
@@ -95,7 +94,6 @@ class UserRateLimit:
             return
         if not would_handle(context.application, update) or self._answered.take(user.id):
             return
-        self.refused += 1
         if self._notified.take(user.id):
             log.info("user %s is over %d questions", user.id, self._answered.limit)
             await _notify(update)

@@ -250,7 +250,6 @@ class BotApiLimiter(BaseRateLimiter[int]):
         self._rng = random.Random(seed)
         self.retried = 0  # transient failures retried (figures for tests and benchmarks)
         self.flood_waits = 0  # 429s waited out
-        self.typing_dropped = 0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BotApiLimiter:
@@ -282,7 +281,6 @@ class BotApiLimiter(BaseRateLimiter[int]):
         key = _chat_key(data)
         chat = None if key is None else self._chat(key)
         if endpoint == "sendChatAction" and chat is not None and chat.busy:
-            self.typing_dropped += 1
             return True  # what Telegram answers; the indicator would only show after the answer
         retries = RETRIES_FOR.get(endpoint, self.policy.retries)
         if rate_limit_args is not None:
