@@ -7,7 +7,7 @@ It prints:
   server to the moment the bot's reply has been accepted by it (long polling, handler, engine,
   rendering, sendMessage), one question at a time;
 * answers per second for a burst of N questions from N different users sent at once, with the
-  production rate limiter (bot/tg/limits.py: Telegram allows about 30 messages a second overall)
+  production rate limiter (bot/tg/ratelimit.py: Telegram allows about 30 messages a second overall)
   and without it (what the bot itself can do).
 
 The fake server runs in the same process and event loop as the bot, so the figures include its

@@ -42,7 +42,7 @@ from bot.engine.evaluate import load_cases
 from bot.store import Store
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.limits import SLOW_DOWN
+from bot.tg.flood import SLOW_DOWN
 from bot.tg.outbox import BUSY
 from bot.tg.render import SORRY
 from tests.fake_bot_api import FakeBotAPI, RecordedCall

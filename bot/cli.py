@@ -13,7 +13,8 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import TextIO, cast
 
-from bot.engine import Engine, KnowledgeErrors, load_knowledge
+from bot import health
+from bot.engine import Engine, KnowledgeError, load_knowledge
 from bot.engine.evaluate import (
     OUT_OF_SCOPE,
     Case,
@@ -25,33 +26,43 @@ from bot.engine.evaluate import (
 )
 from bot.engine.followup import Memory, Topic
 from bot.engine.model import Reply
-from bot.tg import deliverable, health
+from bot.errors import SettingsError
+from bot.settings import CONNECT_HINT, Settings, load_settings
+from bot.tg import deliverable
 
 REPO_KNOWLEDGE = Path(__file__).resolve().parent.parent / "knowledge"
 
 
-def knowledge_dir(explicit: str | None) -> Path:
+# The settings as read once, at the start of a command, or why they could not be: only the
+# commands that need them (run, health, diff-article --apply) report a bad value; trying the bot
+# should still work.
+ReadSettings = Settings | SettingsError
+
+
+def read_settings() -> ReadSettings:
+    """The environment and .env, read once per command."""
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        return exc
+
+
+def knowledge_dir(explicit: str | None, settings: ReadSettings) -> Path:
     """``--knowledge``, else ``KNOWLEDGE_DIR``, else the repository's ``knowledge/``."""
     if explicit:
         return Path(explicit)
-    from bot.settings import SettingsError, load_settings
-
-    try:
-        configured = load_settings().knowledge_dir  # KNOWLEDGE_DIR, from the environment or .env
-    except SettingsError:
-        configured = None  # `run` reports bad settings; trying the bot should still work
-    if configured is not None:
-        return configured
+    if isinstance(settings, Settings) and settings.knowledge_dir is not None:
+        return settings.knowledge_dir  # KNOWLEDGE_DIR, from the environment or .env
     return REPO_KNOWLEDGE if REPO_KNOWLEDGE.is_dir() else Path.cwd() / "knowledge"
 
 
-def _engine(args: argparse.Namespace, err: TextIO) -> Engine | None:
-    directory = knowledge_dir(args.knowledge)  # settings are read once
+def _engine(args: argparse.Namespace, settings: ReadSettings, err: TextIO) -> Engine | None:
+    directory = knowledge_dir(args.knowledge, settings)
     try:
         return Engine(load_knowledge(directory))
-    except KnowledgeErrors as exc:
+    except KnowledgeError as exc:
         print(f"Knowledge in {directory} is not valid:", file=err)
-        for error in exc.errors:
+        for error in exc.problems:
             print(f"  {error}", file=err)
         return None
 
@@ -67,8 +78,10 @@ def _print_reply(reply: Reply, as_json: bool, out: TextIO) -> None:
     out.flush()
 
 
-def cmd_ask(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    engine = _engine(args, err)
+def cmd_ask(
+    args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
+    engine = _engine(args, settings, err)
     if engine is None:
         return 2
     question = " ".join(args.question)
@@ -141,14 +154,14 @@ def _explain(engine: Engine, question: str) -> str:
 # --- validate ----------------------------------------------------------------------------------
 
 
-def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    directory = knowledge_dir(args.directory or args.knowledge)
+def cmd_validate(args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO) -> int:
+    directory = knowledge_dir(args.directory or args.knowledge, settings)
     try:
         knowledge = load_knowledge(directory)
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
-        print(f"{len(exc.errors)} problem(s) in {directory}.", file=err)
+        print(f"{len(exc.problems)} problem(s) in {directory}.", file=err)
         return 1
     engine = Engine(knowledge)
     undeliverable = deliverable.problems(engine)
@@ -194,7 +207,9 @@ def cmd_validate(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --- diff-article ------------------------------------------------------------------------------
 
 
-def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_diff_article(
+    args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO
+) -> int:
     """What a corrected article would change and break; with --apply, put it in place (quotes
     renumbered, a backup kept for /rollback) when nothing breaks. Exit 1 if citations break."""
     from bot.curation import Curator
@@ -202,7 +217,7 @@ def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     from bot.engine.load import load_article
     from bot.engine.schema import QA, QUOTES
 
-    directory = knowledge_dir(args.knowledge)
+    directory = knowledge_dir(args.knowledge, settings)
     try:
         content = Path(args.file).read_bytes()
     except OSError as exc:
@@ -211,8 +226,8 @@ def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     try:
         knowledge = load_knowledge(directory)
         new = load_article(directory, content)
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
         return 2
 
@@ -231,14 +246,10 @@ def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
         return 1
     if not args.apply:
         return 0
-    from bot.settings import SettingsError, load_settings
-
-    try:
-        data_dir = load_settings().data_dir
-    except SettingsError as exc:
-        print(exc, file=err)
+    if isinstance(settings, SettingsError):
+        print(settings, file=err)
         return 2
-    curator = Curator(Engine(knowledge), directory, data_dir, check=deliverable.problems)
+    curator = Curator(Engine(knowledge), directory, settings.data_dir, check=deliverable.problems)
     outcome = curator.upload(knowledge.article.file, content, confirmed=True)
     print(outcome.message, file=out if outcome.applied else err)
     for error in outcome.errors:
@@ -249,14 +260,14 @@ def cmd_diff_article(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
 # --- eval --------------------------------------------------------------------------------------
 
 
-def cmd_eval(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    engine = _engine(args, err)
+def cmd_eval(args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO) -> int:
+    engine = _engine(args, settings, err)
     if engine is None:
         return 2
     try:
         loaded = load_set(Path(args.file))
-    except KnowledgeErrors as exc:
-        for error in exc.errors:
+    except KnowledgeError as exc:
+        for error in exc.problems:
             print(error, file=err)
         return 2
     if loaded and isinstance(loaded[0], Conversation):
@@ -350,8 +361,10 @@ def _eval_conversations(
 # --- chat --------------------------------------------------------------------------------------
 
 
-def cmd_chat(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
-    engine = _engine(args, err)
+def cmd_chat(
+    args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
+    engine = _engine(args, settings, err)
     if engine is None:
         return 2
     article = engine.knowledge.article
@@ -406,21 +419,16 @@ def seed_knowledge(seed: Path, target: Path, err: TextIO) -> None:
         )
 
 
-def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
-    from bot.settings import SettingsError, load_settings
+def cmd_run(args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO) -> int:
     from bot.tg.app import main as run_bot
 
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=err)
+    if isinstance(settings, SettingsError):
+        print(f"error: {settings}", file=err)
         return 2
-    if args.knowledge is None and settings.knowledge_dir is not None:
-        args.knowledge = str(settings.knowledge_dir)
     if args.seed:
-        seed_knowledge(Path(args.seed), knowledge_dir(args.knowledge), err)
+        seed_knowledge(Path(args.seed), knowledge_dir(args.knowledge, settings), err)
     problems = io.StringIO()  # shown, and kept as the reason the health check gives
-    engine = _engine(args, problems)
+    engine = _engine(args, settings, problems)
     err.write(problems.getvalue())
     if engine is None:
         health.mark_failed(
@@ -432,36 +440,30 @@ def cmd_run(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
     return run_bot(settings, engine, webhook=getattr(args, "webhook", False))
 
 
-def cmd_health(args: argparse.Namespace, out: TextIO, err: TextIO) -> int:
+def cmd_health(args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO) -> int:
     """Exit 0 when the running bot's heartbeat is fresh and its knowledge loaded, else 1."""
-    from bot.settings import SettingsError, load_settings
-
-    try:
-        settings = load_settings()
-    except SettingsError as exc:
-        print(f"unhealthy: {exc}", file=err)
+    if isinstance(settings, SettingsError):
+        print(f"unhealthy: {settings}", file=err)
         return 1
     healthy, message = health.check(health.health_path(settings.data_dir), args.max_age)
     print(message, file=out if healthy else err)
     return 0 if healthy else 1
 
 
-def _default(args: argparse.Namespace, out: TextIO, err: TextIO, stdin: TextIO) -> int:
+def _default(
+    args: argparse.Namespace, settings: ReadSettings, out: TextIO, err: TextIO, stdin: TextIO
+) -> int:
     """No command: run the bot when a token is configured, else open the console chat."""
-    from bot.settings import CONNECT_HINT, SettingsError, token_configured
-
-    try:
-        configured = token_configured()
-    except SettingsError as exc:
-        print(f"error: {exc}", file=err)
+    if isinstance(settings, SettingsError):
+        print(f"error: {settings}", file=err)
         return 2
-    if configured:
-        return cmd_run(args, out, err)
+    if settings.token is not None:
+        return cmd_run(args, settings, out, err)
     print(
         f"No TELEGRAM_BOT_TOKEN set, so here is the console chat. {CONNECT_HINT}\n",
         file=out,
     )
-    return cmd_chat(args, out, err, stdin)
+    return cmd_chat(args, settings, out, err, stdin)
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -550,23 +552,24 @@ def main(
     args = build_parser().parse_args(argv)
     if not hasattr(args, "knowledge"):
         args.knowledge = None
+    settings = read_settings()
     match args.command:
         case "ask":
-            return cmd_ask(args, out, err, stdin)
+            return cmd_ask(args, settings, out, err, stdin)
         case "validate":
-            return cmd_validate(args, out, err)
+            return cmd_validate(args, settings, out, err)
         case "eval":
-            return cmd_eval(args, out, err)
+            return cmd_eval(args, settings, out, err)
         case "diff-article":
-            return cmd_diff_article(args, out, err)
+            return cmd_diff_article(args, settings, out, err)
         case "chat":
-            return cmd_chat(args, out, err, stdin)
+            return cmd_chat(args, settings, out, err, stdin)
         case "run":
-            return cmd_run(args, out, err)
+            return cmd_run(args, settings, out, err)
         case "health":
-            return cmd_health(args, out, err)
+            return cmd_health(args, settings, out, err)
         case _:
-            return _default(args, out, err, stdin)
+            return _default(args, settings, out, err, stdin)
 
 
 __all__ = ["OUT_OF_SCOPE", "main"]

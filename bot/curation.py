@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine import Engine, KnowledgeError, KnowledgeErrors, load_knowledge
+from bot.engine import Engine, KnowledgeError, KnowledgeProblem, load_knowledge
 from bot.engine.correction import correct, renumbered
 from bot.engine.evaluate import Report, evaluate, load_cases
 from bot.engine.languages import READ
@@ -53,10 +53,6 @@ class KnowledgeDiff:
     changed: tuple[str, ...]
     coverage: tuple[int, int]
 
-    @property
-    def empty(self) -> bool:
-        return not (self.added or self.removed or self.changed)
-
     def lines(self) -> list[str]:
         out = []
         for label, ids in (
@@ -74,7 +70,7 @@ class KnowledgeDiff:
 
 # Checks a candidate engine (and the folder its files were validated in) for what the chat front
 # end could not deliver.
-Check = Callable[[Engine, Path], list[KnowledgeError]]
+Check = Callable[[Engine, Path], list[KnowledgeProblem]]
 
 
 def diff(old: Knowledge, new: Knowledge) -> KnowledgeDiff:
@@ -113,7 +109,7 @@ class Outcome:
     applied: bool
     message: str
     diff: KnowledgeDiff | None = None
-    errors: tuple[KnowledgeError, ...] = ()
+    errors: tuple[KnowledgeProblem, ...] = ()
     evaluation: EvalComparison | None = None
     details: list[str] = field(default_factory=list)
     # Not applied only because it needs the admin's confirmation (they may confirm it as is).
@@ -210,10 +206,10 @@ def _compare(old: Engine, new: Engine, cases_path: Path) -> EvalComparison | Non
     return EvalComparison(before.accuracy(), after.accuracy(), failing, passing)
 
 
-def _as_error(warning: str) -> KnowledgeError:
+def _as_error(warning: str) -> KnowledgeProblem:
     """``file:line: message`` back into its parts."""
     name, line, message = [*warning.split(":", 2), "", ""][:3]
-    return KnowledgeError(name, int(line) if line.isdigit() else 1, message.strip())
+    return KnowledgeProblem(name, int(line) if line.isdigit() else 1, message.strip())
 
 
 def _atomic_write(path: Path, content: bytes) -> None:
@@ -300,16 +296,19 @@ class Curator:
         *,
         confirmed: bool = False,
         strict: bool = False,
+        done: str | None = None,
     ) -> Outcome:
+        """Validate, evaluate and swap in the folder with ``replacements``; ``verb`` words the
+        refusals ("Not applied: ..."), ``done`` the success (default: "Applied.")."""
         old = self.engine.knowledge
         try:
             workdir, knowledge = self._candidate(replacements)
-        except KnowledgeErrors as exc:
+        except KnowledgeError as exc:
             return Outcome(
                 False,
-                f"Not {verb}: the knowledge has {len(exc.errors)} problem(s); "
+                f"Not {verb}: the knowledge has {len(exc.problems)} problem(s); "
                 "the current knowledge keeps serving.",
-                errors=tuple(exc.errors),
+                errors=tuple(exc.problems),
             )
         # A translation file sent with a translation that fails its checks is refused at its
         # line; when the English changed instead, those translations fall back to the English
@@ -337,12 +336,12 @@ class Curator:
                     errors=tuple(undeliverable),
                 )
             comparison = _compare(self.engine, candidate, workdir / "knowledge" / EVAL_FILE)
-        except KnowledgeErrors as exc:  # a broken eval.yaml must not block every change
+        except KnowledgeError as exc:  # a broken eval.yaml must not block every change
             return Outcome(
                 False,
                 f"Not {verb}: {EVAL_FILE} cannot be read; fix it first. The "
                 "current knowledge keeps serving.",
-                errors=tuple(KnowledgeError(EVAL_FILE, e.line, e.message) for e in exc.errors),
+                errors=tuple(KnowledgeProblem(EVAL_FILE, e.line, e.message) for e in exc.problems),
             )
         finally:
             shutil.rmtree(workdir, ignore_errors=True)
@@ -420,7 +419,11 @@ class Curator:
         self._good = self._snapshot()
         self._prints = _fingerprint(self.directory)
         return Outcome(
-            True, f"{verb.capitalize()}.", diff=change, evaluation=comparison, details=dropped
+            True,
+            done or f"{verb.capitalize()}.",
+            diff=change,
+            evaluation=comparison,
+            details=dropped,
         )
 
     def _backup(self, name: str, content: bytes | None) -> None:
@@ -462,13 +465,13 @@ class Curator:
             knowledge = load_knowledge(self.directory)
             engine = Engine(knowledge)
             undeliverable = self.check(engine, self.directory) if self.check else []
-        except KnowledgeErrors as exc:
+        except KnowledgeError as exc:
             self._prints = _fingerprint(self.directory)  # report a broken save once, not forever
             return Outcome(
                 False,
-                f"Not {verb}: the knowledge on disk has {len(exc.errors)} "
+                f"Not {verb}: the knowledge on disk has {len(exc.problems)} "
                 "problem(s); the previous knowledge keeps serving.",
-                errors=tuple(exc.errors),
+                errors=tuple(exc.problems),
             )
         if undeliverable:  # valid, but Telegram would refuse some of its messages
             self._prints = _fingerprint(self.directory)
@@ -564,12 +567,12 @@ class Curator:
         name = self.engine.knowledge.article.file
         try:
             new = load_article(self.directory, content)
-        except KnowledgeErrors as exc:
+        except KnowledgeError as exc:
             return Outcome(
                 False,
-                f"Not applied: the new {name} has {len(exc.errors)} problem(s); the current "
+                f"Not applied: the new {name} has {len(exc.problems)} problem(s); the current "
                 "knowledge keeps serving.",
-                errors=tuple(exc.errors),
+                errors=tuple(exc.problems),
             )
         quotes = self._good.get(QUOTES, b"").decode("utf-8", "replace")
         qa = self._good.get(QA_FILE, b"").decode("utf-8", "replace")
@@ -613,12 +616,12 @@ class Curator:
             return {**files, QUOTES: updated.encode("utf-8")}
         return files
 
-    def _problems(self, replacements: dict[str, bytes]) -> list[KnowledgeError]:
+    def _problems(self, replacements: dict[str, bytes]) -> list[KnowledgeProblem]:
         """What validation says of the folder with ``replacements`` (nothing is written)."""
         try:
             workdir, _ = self._candidate(replacements)
-        except KnowledgeErrors as exc:
-            return list(exc.errors)
+        except KnowledgeError as exc:
+            return list(exc.problems)
         shutil.rmtree(workdir, ignore_errors=True)
         return []
 
@@ -637,7 +640,7 @@ class Curator:
         article = self.engine.knowledge.article.file
         try:
             new = load_article(self.directory, waiting[article])
-        except (KnowledgeErrors, KeyError):  # article.yaml changed since: it no longer fits
+        except (KnowledgeError, KeyError):  # article.yaml changed since: it no longer fits
             self._corrections.pop(who or 0, None)
             return self._apply({name: content}, "applied", confirmed=confirmed)
         files = self._renumbered({**waiting, name: content}, new)
@@ -693,7 +696,12 @@ class Curator:
                 if not backup.is_file():
                     return Outcome(False, f"Cannot roll back: backup {entry['backup']} is missing.")
                 restore[entry["file"]] = backup.read_bytes()
-            outcome = self._apply(restore, "rolled back")
+            names = " and ".join(restore)
+            outcome = self._apply(
+                restore,
+                "rolled back",
+                done=f"Rolled back {names} to the version before the last change.",
+            )
             if outcome.applied:
                 # Drop the entries undone and those _apply just wrote for the versions replaced,
                 # so a second /rollback goes one step further back.
@@ -701,13 +709,9 @@ class Curator:
                 self._journal.write_text(
                     "".join(json.dumps(e) + "\n" for e in remaining), encoding="utf-8"
                 )
-            names = " and ".join(restore)
             return Outcome(
                 outcome.applied,
-                outcome.message.replace(
-                    "Rolled back.",
-                    f"Rolled back {names} to the version before the last change.",
-                ),
+                outcome.message,
                 diff=outcome.diff,
                 errors=outcome.errors,
                 evaluation=outcome.evaluation,

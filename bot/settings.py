@@ -10,6 +10,8 @@ from typing import Annotated
 from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from bot.errors import MissingTokenError, SettingsError
+
 DEFAULT_BASE_URL = "https://api.telegram.org/bot"
 DEFAULT_BASE_FILE_URL = "https://api.telegram.org/file/bot"
 # What Telegram allows in X-Telegram-Bot-Api-Secret-Token (setWebhook's secret_token).
@@ -20,21 +22,6 @@ CONNECT_HINT = (
     "To connect this bot to Telegram, get a token from @BotFather, set TELEGRAM_BOT_TOKEN "
     "(see .env.example) and run `python -m bot run`."
 )
-
-
-class SettingsError(Exception):
-    """A setting is missing or malformed; ``str()`` is one line naming the variable."""
-
-
-class MissingToken(SettingsError):
-    """TELEGRAM_BOT_TOKEN is not set, so the bot cannot connect to Telegram."""
-
-    def __init__(self) -> None:
-        super().__init__(
-            "TELEGRAM_BOT_TOKEN is not set: get one from @BotFather and put it in the "
-            "environment or in .env (see .env.example), or try the bot without Telegram "
-            "with `python -m bot chat`."
-        )
 
 
 class Settings(BaseSettings):
@@ -183,9 +170,9 @@ class Settings(BaseSettings):
         return self.webhook_url, self.webhook_secret
 
     def require_token(self) -> SecretStr:
-        """The bot token, or :class:`MissingToken` when it is not configured."""
+        """The bot token, or :class:`MissingTokenError` when it is not configured."""
         if self.token is None:
-            raise MissingToken()
+            raise MissingTokenError()
         return self.token
 
 

@@ -84,7 +84,6 @@ def entry_reply(
     entry: Entry,
     question: str,
     score: float = 1.0,
-    matched: str | None = None,
     wording: Wording | None = None,
 ) -> Reply:
     """The reply for one curated entry, with its citations and follow-ups."""
@@ -98,7 +97,6 @@ def entry_reply(
         score=score,
         source=_source(knowledge),
         followups=_followups(knowledge, entry, wording),
-        matched=matched,
         language=wording.language,
     )
 
@@ -121,7 +119,6 @@ def _related(
     citations: tuple[Citation, ...],
     related: str | None,
     score: float,
-    matched: str,
     wording: Wording,
 ) -> Reply:
     """A near miss shown in full: what the article does not say, then, labelled as related,
@@ -134,7 +131,6 @@ def _related(
         score=score,
         source=_source(knowledge),
         related=related,
-        matched=matched,
         language=wording.language,
     )
 
@@ -186,14 +182,11 @@ def compose(
             entry=None,
             score=match.score,
             source=_source(knowledge),
-            matched=sentence,
             language=wording.language,
         )
     if match.decision is Kind.ANSWER:
         top = match.candidates[0]
-        return entry_reply(
-            knowledge, knowledge.entries[top.entry_id], question, top.score, top.phrasing, wording
-        )
+        return entry_reply(knowledge, knowledge.entries[top.entry_id], question, top.score, wording)
     if match.decision is Kind.NEAR_MISS and match.gap is not None and match.candidates:
         return near_miss_reply(knowledge, question, match, wording, read)
     if match.decision is Kind.CLARIFY:
@@ -245,7 +238,6 @@ def near_miss_reply(
             entry.citations,
             entry.id,
             match.score,
-            related.phrasing,
             wording,
         )
     return Reply(
@@ -281,7 +273,6 @@ def said_reply(knowledge: Knowledge, question: str, match: Match, wording: Wordi
             (citation,),
             said.entry_id,
             match.score,
-            quote.text,
             wording,
         )
     return Reply(
@@ -293,7 +284,6 @@ def said_reply(knowledge: Knowledge, question: str, match: Match, wording: Wordi
         score=match.score,
         source=_source(knowledge),
         followups=_followups(knowledge, knowledge.entries.get(said.entry_id or ""), wording),
-        matched=quote.text,
         language=wording.language,
     )
 

@@ -8,9 +8,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot.engine.engine import Engine
-from bot.engine.errors import KnowledgeError, KnowledgeErrors
 from bot.engine.model import Kind, Reply
-from bot.engine.safeyaml import Located, YamlProblem, read_yaml
+from bot.engine.safeyaml import Located, read_yaml
+from bot.errors import KnowledgeError, KnowledgeProblem, YamlError
 
 OUT_OF_SCOPE = "out_of_scope"
 TRAP = "trap"  # a real person or event of the article plus something it does not say
@@ -31,7 +31,7 @@ class Case:
 
 
 @dataclass(frozen=True, slots=True)
-class Outcome:
+class CaseOutcome:
     case: Case
     reply: Reply
     passed: bool
@@ -39,7 +39,7 @@ class Outcome:
 
 @dataclass
 class Report:
-    outcomes: list[Outcome] = field(default_factory=list)
+    outcomes: list[CaseOutcome] = field(default_factory=list)
 
     def by_category(self) -> dict[str, tuple[int, int]]:
         counts: dict[str, list[int]] = defaultdict(lambda: [0, 0])
@@ -61,30 +61,30 @@ class Report:
         return 100.0 * passed / total if total else 100.0
 
     @property
-    def misses(self) -> list[Outcome]:
+    def misses(self) -> list[CaseOutcome]:
         return [o for o in self.outcomes if not o.passed]
 
 
 def _read_list(path: Path, what: str) -> list[Located]:
-    """An evaluation file's items, or ``KnowledgeErrors`` saying why it is not a list."""
+    """An evaluation file's items, or ``KnowledgeError`` saying why it is not a list."""
     try:
         root = read_yaml(path, str(path))
-    except YamlProblem as problem:
-        raise KnowledgeErrors([problem.error]) from problem
+    except YamlError as problem:
+        raise KnowledgeError([problem.problem]) from problem
     if not isinstance(root.value, list):
-        raise KnowledgeErrors([KnowledgeError(str(path), root.line, f"must be a list of {what}")])
+        raise KnowledgeError([KnowledgeProblem(str(path), root.line, f"must be a list of {what}")])
     return root.value
 
 
 def _unknown_keys(
     file: str, data: dict[str, Located], known: frozenset[str]
-) -> list[KnowledgeError]:
+) -> list[KnowledgeProblem]:
     """A problem per key not in ``known``, with the likely intended key."""
     problems = []
     for key in sorted(set(data) - known):
         close = difflib.get_close_matches(key, sorted(known), n=1)
         hint = f"; did you mean '{close[0]}'?" if close else f" (known: {', '.join(sorted(known))})"
-        problems.append(KnowledgeError(file, data[key].line, f"unknown key '{key}'{hint}"))
+        problems.append(KnowledgeProblem(file, data[key].line, f"unknown key '{key}'{hint}"))
     return problems
 
 
@@ -103,12 +103,12 @@ def load_cases(path: Path) -> list[Case]:
 
 
 def _cases(path: Path, items: list[Located]) -> list[Case]:
-    errors: list[KnowledgeError] = []
+    errors: list[KnowledgeProblem] = []
     cases: list[Case] = []
     for node in items:
         data = node.value
         if not isinstance(data, dict) or not isinstance(data.get("q", Located(None, 0)).value, str):
-            errors.append(KnowledgeError(str(path), node.line, "each case needs a 'q' string"))
+            errors.append(KnowledgeProblem(str(path), node.line, "each case needs a 'q' string"))
             continue
         unknown = _unknown_keys(str(path), data, _KEYS)
         if unknown:
@@ -123,7 +123,7 @@ def _cases(path: Path, items: list[Located]) -> list[Case]:
             expect = tuple(str(x.value) for x in raw)
         else:
             errors.append(
-                KnowledgeError(
+                KnowledgeProblem(
                     str(path),
                     data["expect"].line,
                     "'expect' must be an entry id, a list of ids, or null",
@@ -137,11 +137,11 @@ def _cases(path: Path, items: list[Located]) -> list[Case]:
             else ("in_scope" if expect else OUT_OF_SCOPE)
         )
         if any(k in data and not isinstance(data[k].value, str | None) for k in _NOTES):
-            errors.append(KnowledgeError(str(path), node.line, "'answer' and 'note' are text"))
+            errors.append(KnowledgeProblem(str(path), node.line, "'answer' and 'note' are text"))
             continue
         cases.append(Case(str(data["q"].value), expect, category, node.line))
     if errors:
-        raise KnowledgeErrors(errors)
+        raise KnowledgeError(errors)
     return cases
 
 
@@ -159,15 +159,15 @@ def evaluate(engine: Engine, cases: list[Case]) -> Report:
     report = Report()
     for case in cases:
         reply = engine.ask(case.question)
-        report.outcomes.append(Outcome(case, reply, passes(case, reply)))
+        report.outcomes.append(CaseOutcome(case, reply, passes(case, reply)))
     return report
 
 
-def unknown_expectations(engine: Engine, cases: list[Case]) -> list[KnowledgeError]:
+def unknown_expectations(engine: Engine, cases: list[Case]) -> list[KnowledgeProblem]:
     """Cases naming entries the knowledge does not have (a renamed id would silently fail)."""
     known = engine.knowledge.entries
     return [
-        KnowledgeError("eval", c.line, f"expected entry '{e}' does not exist")
+        KnowledgeProblem("eval", c.line, f"expected entry '{e}' does not exist")
         for c in cases
         for e in c.expect
         if e not in known
@@ -246,14 +246,16 @@ def load_conversations(path: Path) -> list[Conversation]:
 
 def _conversations(path: Path, items: list[Located]) -> list[Conversation]:
     file = str(path)
-    errors: list[KnowledgeError] = []
+    errors: list[KnowledgeProblem] = []
     found: list[Conversation] = []
     for node in items:
         data = node.value
         if not isinstance(data, dict) or not isinstance(
             data.get("turns", Located(0, 0)).value, list
         ):
-            errors.append(KnowledgeError(file, node.line, "each conversation needs a 'turns' list"))
+            errors.append(
+                KnowledgeProblem(file, node.line, "each conversation needs a 'turns' list")
+            )
             continue
         errors.extend(_unknown_keys(file, data, _CONVERSATION_KEYS))
         turns: list[Turn] = []
@@ -262,7 +264,7 @@ def _conversations(path: Path, items: list[Located]) -> list[Conversation]:
             if not isinstance(turn, dict) or not isinstance(
                 turn.get("q", Located(0, 0)).value, str
             ):
-                errors.append(KnowledgeError(file, item.line, "each turn needs a 'q' string"))
+                errors.append(KnowledgeProblem(file, item.line, "each turn needs a 'q' string"))
                 continue
             errors.extend(_unknown_keys(file, turn, _TURN_KEYS))
             answerable = turn.get("answerable", Located(True, item.line)).value
@@ -274,7 +276,7 @@ def _conversations(path: Path, items: list[Located]) -> list[Conversation]:
                 or not all(isinstance(p, int) and not isinstance(p, bool) for p in paragraphs)
             ):
                 errors.append(
-                    KnowledgeError(
+                    KnowledgeProblem(
                         file, item.line, "'answerable' is true or false; 'paragraphs' numbers"
                     )
                 )
@@ -287,7 +289,7 @@ def _conversations(path: Path, items: list[Located]) -> list[Conversation]:
         if turns:
             found.append(Conversation(str(ident), str(kind), tuple(turns), node.line))
     if errors:
-        raise KnowledgeErrors(errors)
+        raise KnowledgeError(errors)
     return found
 
 

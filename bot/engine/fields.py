@@ -15,8 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from bot.engine.errors import KnowledgeError
-from bot.engine.safeyaml import Located, YamlProblem, read_yaml
+from bot.engine.safeyaml import Located, read_yaml
+from bot.errors import KnowledgeProblem, YamlError
 
 ID_RE = re.compile(r"^[a-z0-9][a-z0-9-]{0,39}$")  # short enough for 64-byte callback data
 Lines = list[tuple[str, int]]  # strings with the line each stands on
@@ -26,20 +26,20 @@ class Problems:
     """Accumulates problems so one run reports all of them."""
 
     def __init__(self) -> None:
-        self.errors: list[KnowledgeError] = []
+        self.errors: list[KnowledgeProblem] = []
         self.warnings: list[str] = []
         # Quote ids quotes.yaml defines, valid or not: an entry citing one that failed its own
         # check is not reported again (the quote's error says what is wrong).
         self.defined_quotes: set[str] = set()
 
     def add(self, file: str, line: int, message: str) -> None:
-        self.errors.append(KnowledgeError(file, line, message))
+        self.errors.append(KnowledgeProblem(file, line, message))
 
     def read(self, directory: Path, name: str) -> Located | None:
         try:
             return read_yaml(directory / name, name)
-        except YamlProblem as problem:
-            self.errors.append(problem.error)
+        except YamlError as problem:
+            self.errors.append(problem.problem)
             return None
 
 

@@ -14,7 +14,6 @@ from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from bot.engine.errors import KnowledgeError, KnowledgeErrors
 from bot.engine.fields import ID_RE, Problems, Record, did_you_mean, read_file, read_list
 from bot.engine.model import (
     Article,
@@ -46,6 +45,7 @@ from bot.engine.schema import (
 from bot.engine.text import fold, normalize_for_verify, strip_outer_quotes, words
 from bot.engine.translations import load_translations
 from bot.engine.verify import Verifier
+from bot.errors import KnowledgeError, KnowledgeProblem
 
 # --- the article -----------------------------------------------------------------------------
 
@@ -56,8 +56,8 @@ def load_article(directory: Path, text: bytes | None = None) -> Article:
     c = Problems()
     article = _load_article(c, directory, text)
     if c.errors or article is None:
-        raise KnowledgeErrors(
-            c.errors or [KnowledgeError(ARTICLE_META, 1, "the article could not be read")]
+        raise KnowledgeError(
+            c.errors or [KnowledgeProblem(ARTICLE_META, 1, "the article could not be read")]
         )
     return article
 
@@ -406,7 +406,6 @@ def _cross_check(
             questions=tuple(q for q, _ in r.texts("questions")),
             answer=answer,
             citations=citations,
-            tags=tuple(t for t, _ in r.texts("tags")),
             followups=tuple(f for f, _ in r.texts("followups")),
             label=r.text("label") or "",
         )
@@ -508,10 +507,10 @@ def word_diff(text: str, passage: str, context: int = 3) -> str:
 
 
 def load_knowledge(directory: Path) -> Knowledge:
-    """Load and validate a knowledge folder, or raise ``KnowledgeErrors`` listing every problem."""
+    """Load and validate a knowledge folder, or raise ``KnowledgeError`` listing every problem."""
     c = Problems()
     if not directory.is_dir():
-        raise KnowledgeErrors([KnowledgeError(str(directory), 1, "knowledge folder not found")])
+        raise KnowledgeError([KnowledgeProblem(str(directory), 1, "knowledge folder not found")])
     article = _load_article(c, directory)
     verifier = Verifier(article) if article is not None else None
     quotes = _load_quotes(c, directory, verifier)
@@ -532,8 +531,8 @@ def load_knowledge(directory: Path) -> Knowledge:
             _party_reader(language),
         )
     if c.errors or article is None or language is None:
-        raise KnowledgeErrors(
-            c.errors or [KnowledgeError(str(directory), 1, "knowledge incomplete")]
+        raise KnowledgeError(
+            c.errors or [KnowledgeProblem(str(directory), 1, "knowledge incomplete")]
         )
     return Knowledge(
         directory=directory,

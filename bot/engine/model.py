@@ -74,7 +74,6 @@ class Entry:
     questions: tuple[str, ...]
     answer: str
     citations: tuple[Citation, ...]
-    tags: tuple[str, ...] = ()
     followups: tuple[str, ...] = ()
     label: str = ""  # short question shown on buttons; defaults to the first phrasing
     # Which article the entry is about: "" for the knowledge's own. Word weights are computed
@@ -217,7 +216,6 @@ class Reply:
     score: float = 0.0
     source: Source | None = None
     followups: tuple[Option, ...] = field(default=())
-    matched: str | None = None  # the curated phrasing (or article sentence) that matched
     related: str | None = None  # near miss: the entry shown as related (it does not answer)
     language: str = "en"  # the language it is worded in ("ru", "tr", "az", "hy")
     # The English question it answers, when that is not the text asked: a question in another

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import yaml
 
-from bot.engine.errors import KnowledgeError
+from bot.errors import KnowledgeProblem, YamlError
 
 MAX_FILE_BYTES = 1_000_000  # knowledge files are small; anything larger is a mistake or an attack
 # libyaml when PyYAML was built with it (the wheels are): ten times faster than pure Python.
@@ -25,12 +25,6 @@ class Located:
     line: int
 
 
-class YamlProblem(Exception):
-    def __init__(self, error: KnowledgeError) -> None:
-        self.error = error
-        super().__init__(str(error))
-
-
 class _ScalarConstructor(yaml.constructor.SafeConstructor):
     """The safe constructor, used for scalars only (mappings and lists are walked by hand)."""
 
@@ -39,19 +33,19 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: i
     """Convert a composed node to plain Python, keeping line numbers in ``Located`` wrappers."""
     line = node.start_mark.line + 1
     if depth > MAX_DEPTH:  # knowledge is a few levels deep; deeper is a mistake or an attack
-        raise YamlProblem(KnowledgeError(name, line, f"nested deeper than {MAX_DEPTH} levels"))
+        raise YamlError(KnowledgeProblem(name, line, f"nested deeper than {MAX_DEPTH} levels"))
     if isinstance(node, yaml.MappingNode):
         result: dict[str, Located] = {}
         for key_node, value_node in node.value:
             key = _to_python(key_node, name, scalars, depth + 1)
             if not isinstance(key, Located) or not isinstance(key.value, str):
-                raise YamlProblem(
-                    KnowledgeError(
+                raise YamlError(
+                    KnowledgeProblem(
                         name, key_node.start_mark.line + 1, "mapping keys must be plain strings"
                     )
                 )
             if key.value in result:
-                raise YamlProblem(KnowledgeError(name, key.line, f"duplicate key '{key.value}'"))
+                raise YamlError(KnowledgeProblem(name, key.line, f"duplicate key '{key.value}'"))
             result[key.value] = _wrap(value_node, name, scalars, depth + 1)
         return Located(result, line)
     if isinstance(node, yaml.SequenceNode):
@@ -63,7 +57,7 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: i
     try:
         value = scalars.construct_object(node, deep=True)
     except yaml.constructor.ConstructorError as exc:
-        raise YamlProblem(KnowledgeError(name, line, f"unsupported value: {exc.problem}")) from exc
+        raise YamlError(KnowledgeProblem(name, line, f"unsupported value: {exc.problem}")) from exc
     if not isinstance(value, str | int | float | bool | type(None)):
         # Timestamps and binary are legal YAML but not knowledge; keep the text as written.
         value = str(node.value)
@@ -117,7 +111,7 @@ def _plain(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
 
 
 def _compose(text: str, name: str) -> yaml.Node | None:
-    """The document's node tree; YamlProblem if it has an anchor or an alias."""
+    """The document's node tree; YamlError if it has an anchor or an alias."""
     if "&" not in text and "*" not in text:
         # Written without '&' and '*', it has neither: no need to walk every parse event first.
         # A text that does not compose is read again below, so its error is the one reported.
@@ -127,8 +121,8 @@ def _compose(text: str, name: str) -> yaml.Node | None:
             pass
     for event in yaml.parse(text, Loader=_LOADER):
         if isinstance(event, yaml.AliasEvent) or getattr(event, "anchor", None):
-            raise YamlProblem(
-                KnowledgeError(
+            raise YamlError(
+                KnowledgeProblem(
                     name,
                     event.start_mark.line + 1 if event.start_mark else 1,
                     "YAML anchors and aliases are not allowed in knowledge files",
@@ -138,9 +132,9 @@ def _compose(text: str, name: str) -> yaml.Node | None:
 
 
 def parse_yaml(text: str, name: str) -> Located:
-    """Parse one YAML document into ``Located`` values, or raise ``YamlProblem`` with its line."""
+    """Parse one YAML document into ``Located`` values, or raise ``YamlError`` with its line."""
     if len(text.encode("utf-8", "surrogatepass")) > MAX_FILE_BYTES:
-        raise YamlProblem(KnowledgeError(name, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
+        raise YamlError(KnowledgeProblem(name, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
     try:
         node = _compose(text, name)
     except yaml.MarkedYAMLError as exc:
@@ -148,9 +142,9 @@ def parse_yaml(text: str, name: str) -> Located:
         opened = _unclosed_quote(text, line)
         if opened is not None:
             line, message = opened, "this quoted text is never closed: add the closing quote"
-        raise YamlProblem(KnowledgeError(name, line, message)) from exc
+        raise YamlError(KnowledgeProblem(name, line, message)) from exc
     except yaml.YAMLError as exc:
-        raise YamlProblem(KnowledgeError(name, 1, f"malformed YAML: {exc}")) from exc
+        raise YamlError(KnowledgeProblem(name, 1, f"malformed YAML: {exc}")) from exc
     if node is None:
         return Located(None, 1)
     return _wrap(node, name, _ScalarConstructor())  # one per file: it caches what it built
@@ -161,14 +155,14 @@ def read_yaml(path: Path, name: str | None = None) -> Located:
     try:
         data = path.read_bytes()
     except FileNotFoundError as exc:
-        raise YamlProblem(KnowledgeError(label, 1, "file not found")) from exc
+        raise YamlError(KnowledgeProblem(label, 1, "file not found")) from exc
     except OSError as exc:  # a directory, no permission, an I/O error: still one clear line
-        problem = KnowledgeError(label, 1, f"cannot read the file: {exc.strerror}")
-        raise YamlProblem(problem) from exc
+        problem = KnowledgeProblem(label, 1, f"cannot read the file: {exc.strerror}")
+        raise YamlError(problem) from exc
     if len(data) > MAX_FILE_BYTES:
-        raise YamlProblem(KnowledgeError(label, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
+        raise YamlError(KnowledgeProblem(label, 1, f"file is larger than {MAX_FILE_BYTES} bytes"))
     try:
         text = data.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise YamlProblem(KnowledgeError(label, 1, "file is not valid UTF-8")) from exc
+        raise YamlError(KnowledgeProblem(label, 1, "file is not valid UTF-8")) from exc
     return parse_yaml(text, label)

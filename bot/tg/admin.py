@@ -1,22 +1,22 @@
 """Admins keep the knowledge current from Telegram: reload, upload, rollback, export, misses.
 
-Every handler here is reached only through the admin filter built in ``app.py``
-(``filters.User(user_id=BOT_ADMIN_IDS)``); everyone else gets ``cmd_refuse``. The work itself is
-``bot.curation.Curator`` and ``bot.store.Store``: no Telegram there.
+The commands and admins' files are reached only through the admin filter built in ``app.py``
+(``filters.User(user_id=BOT_ADMIN_IDS)``); everyone else gets ``cmd_refuse`` or
+``on_document_refused``. The buttons under admins' messages (``on_confirm``, ``on_triage``)
+cannot be filtered that way, since anyone who sees the message can press them: they check the
+presser themselves (``_admin_press``). The work itself is ``bot.curation.Curator`` and
+``bot.store.Store``, the texts ``bot.tg.render``: no Telegram in the first two, no handler logic
+in the last.
 """
 
 from __future__ import annotations
 
 import asyncio
 import dataclasses
-import html
 import io
 import logging
 import secrets
-import time
-import unicodedata
 from collections.abc import Callable
-from functools import partial
 from typing import cast
 
 from telegram import (
@@ -33,7 +33,6 @@ from telegram.constants import ParseMode
 from telegram.error import TelegramError
 
 from bot.curation import EDITABLE, MAX_UPLOAD_BYTES, Curator, Outcome
-from bot.store import DISLIKED
 from bot.tg import render
 from bot.tg.commands import ADMIN_COMMANDS, PRIVATE_COMMANDS
 from bot.tg.context import BotApplication, Context
@@ -45,37 +44,6 @@ log = logging.getLogger(__name__)
 WATCH_EVERY = 2.0  # seconds between looks at the knowledge folder
 REFUSED = "Sorry, that is only for the bot's admins."
 REFUSED_DOCUMENT = "Only the bot's admins can send files. Please type your question instead."
-MAX_LINES = 40  # of an outcome shown in one message; the rest is summarised
-
-
-def _pre(text: str) -> str:
-    """Plain text as a monospace block (errors and diffs line up), escaped."""
-    return f"<pre>{html.escape(text, quote=False)}</pre>"
-
-
-def printable(text: str) -> str:
-    """Users' text as shown to admins: control and format characters (a bell, a right-to-left
-    override) made visible as "\ufffd" instead of acting on the admin's screen."""
-    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
-
-
-def pre_messages(body: str, head: str = "") -> list[str]:
-    """Plain text as monospace blocks, each message within Telegram's limit and each block whole
-    (never split through a tag); ``head`` (HTML) opens the first message."""
-    chunks = render.split_text(body, render.MAX_CHARS - 40 - len(head)) if body.strip() else []
-    messages = [_pre(chunk) for chunk in chunks] or [""]
-    messages[0] = f"{head}{messages[0]}".rstrip()
-    return messages
-
-
-def outcome_messages(outcome: Outcome) -> list[str]:
-    """An admin's result: a bold first line (✅ or ⚠️), then the details as monospace blocks."""
-    lines = outcome.text().splitlines()
-    if len(lines) > MAX_LINES:
-        lines = [*lines[:MAX_LINES], f"… and {len(lines) - MAX_LINES} more lines"]
-    head, *rest = lines
-    mark = "\u2705" if outcome.applied else "\u26a0\ufe0f"
-    return pre_messages("\n".join(rest), f"{mark} <b>{html.escape(head, quote=False)}</b>\n")
 
 
 async def _curate(context: Context, work: Callable[[Curator], Outcome]) -> Outcome | None:
@@ -97,15 +65,14 @@ async def _reply_outcome(
     if outcome is None:
         await send_html(message, render.esc("Knowledge editing is not configured."))
         return
-    texts = outcome_messages(outcome)
+    texts = render.outcome_messages(outcome)
     for i, text in enumerate(texts):
         await message.reply_html(text, reply_markup=keyboard if i == len(texts) - 1 else None)
     by = by or message.from_user
     if outcome.applied and context is not None and by is not None:
         # Every other admin learns of the change, who made it and what it changed: two admins
         # editing in turn see each other's work.
-        who = html.escape(by.full_name, quote=False)
-        texts[0] = f"<i>By {who}:</i>\n{texts[0]}"
+        texts[0] = render.changed_by(by.full_name, texts[0])
         application = cast(BotApplication, context.application)
         await notify_admins(application, texts, skip=by.id)
 
@@ -281,17 +248,7 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
     if not misses:
         await send_html(update.message, render.esc("No unanswered questions in the last 30 days."))
         return
-    lines = ["Most frequent unanswered questions (last 30 days):"]
-    for m in misses:
-        when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
-        what = {
-            "no_answer": "no answer",
-            "near_miss": "near miss",
-            DISLIKED: f"\U0001f44e on the answer {m.got or 'quoted from the article'}",
-        }.get(m.kind, "clarified")
-        lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
-    lines.append("Tap below to add the top ones as phrasings, or edit qa.yaml and send it back.")
-    for text in pre_messages("\n".join(lines)):
+    for text in render.unanswered_messages(misses):
         await update.message.reply_html(text)
     user = update.message.from_user
     if user is None:
@@ -323,7 +280,7 @@ async def cmd_unanswered(update: Update, context: Context) -> None:
             ]
         )
         await update.message.reply_html(
-            f"\u201c{html.escape(printable(question), quote=False)}\u201d",
+            render.quoted_question(question),
             reply_markup=InlineKeyboardMarkup(rows),
         )
 
@@ -373,45 +330,8 @@ async def cmd_stats(update: Update, context: Context) -> None:
     if store is None:
         await send_html(update.message, render.esc(STATS_UNAVAILABLE))
         return
-    out = []
-    for w in await asyncio.to_thread(store.stats):
-        c = w.counts
-        out.append(
-            f"{w.label}: {w.total} questions — {c.get('answer', 0)} answered, "
-            f"{c.get('no_answer', 0)} not covered, {c.get('near_miss', 0)} near misses, "
-            f"{c.get('clarify', 0)} clarified, "
-            f"{c.get('smalltalk', 0)} small talk; feedback 👍 {w.up} 👎 {w.down}"
-        )
-        if w.top_entries:
-            out.append("  top answers: " + ", ".join(f"{e} ({n})" for e, n in w.top_entries))
-        if w.top_misses:
-            out.append(
-                "  top misses: " + "; ".join(f"{printable(q)} ({n})" for q, n in w.top_misses)
-            )
-    for text in pre_messages("\n".join(out)):
+    for text in render.stats_messages(await asyncio.to_thread(store.stats)):
         await update.message.reply_html(text)
-
-
-async def on_feedback(update: Update, context: Context) -> None:
-    """👍 / 👎 under an answer: one vote per user per answer (a later press changes it)."""
-    query = update.callback_query
-    assert query
-    parsed = render.parse_feedback(query.data)
-    message = query.message if isinstance(query.message, Message) else None
-    store = context.bot_data.store
-    if parsed is None or message is None or store is None:
-        await query.answer()
-        return
-    vote, entry_id = parsed
-    if entry_id is not None and entry_id not in context.bot_data.engine.knowledge.entries:
-        await query.answer()  # forged, or an entry removed since: nothing to count
-        return
-    key = f"{message.chat_id}:{message.message_id}"
-    question = context.bot_data.question_of(key)
-    changed = await asyncio.to_thread(
-        partial(store.vote, key, query.from_user.id, entry_id, vote, question=question)
-    )
-    await query.answer("Thanks for the feedback!" if changed else "Your vote is already counted.")
 
 
 # --- watching the folder ---------------------------------------------------------------------
@@ -439,7 +359,7 @@ async def watch_knowledge(application: BotApplication) -> None:
             "%s",
             outcome.text().replace("\n", "; "),
         )
-        await notify_admins(application, outcome_messages(outcome))
+        await notify_admins(application, render.outcome_messages(outcome))
 
 
 async def notify_admins(

@@ -3,16 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import sqlite3
 import sys
 
-from telegram import (
-    BotCommandScopeAllGroupChats,
-    BotCommandScopeAllPrivateChats,
-    Update,
-)
+from telegram import Update
 from telegram.error import InvalidToken, NetworkError
 from telegram.ext import (
     ApplicationBuilder,
@@ -26,13 +21,16 @@ from telegram.ext import (
 
 from bot.curation import Curator
 from bot.engine import Engine
-from bot.settings import Settings, SettingsError
+from bot.errors import SettingsError
+from bot.health import health_path
+from bot.settings import Settings
 from bot.store import Store
 from bot.tg import admin, deliverable, render
-from bot.tg.buttons import on_button
-from bot.tg.commands import ADMIN_COMMANDS, GROUP_COMMANDS, PRIVATE_COMMANDS
+from bot.tg.buttons import on_button, on_feedback
+from bot.tg.commands import ADMIN_COMMANDS
 from bot.tg.context import CONTEXT_TYPES, BotApplication
 from bot.tg.errors import on_error
+from bot.tg.flood import UserRateLimit
 from bot.tg.groups import (
     MENTIONS_ME,
     REPLY_TO_ME,
@@ -41,9 +39,8 @@ from bot.tg.groups import (
     on_mention,
     on_reply_to_me,
 )
-from bot.tg.health import health_path
 from bot.tg.inline import on_inline_query
-from bot.tg.limits import BotApiLimiter, UserRateLimit
+from bot.tg.journal import JournalingProcessor, PollingRequest, UpdateJournal
 from bot.tg.logs import install_logging
 from bot.tg.outbox import Outbox
 from bot.tg.private import (
@@ -54,7 +51,8 @@ from bot.tg.private import (
     on_text,
     on_unknown_command,
 )
-from bot.tg.reliability import JournalingProcessor, PollingRequest, UpdateJournal, serve
+from bot.tg.ratelimit import BotApiLimiter
+from bot.tg.run import serve
 from bot.tg.transport import AiohttpRequest
 from bot.tg.webhook import WebhookConfig
 
@@ -85,9 +83,6 @@ def build_application(
         .concurrent_updates(JournalingProcessor(CONCURRENT_UPDATES, journal))
         .get_updates_request(PollingRequest(journal))
         .request(AiohttpRequest(CONNECTION_POOL_SIZE, pool_timeout=POOL_TIMEOUT))
-        .post_init(post_init)
-        .post_stop(post_stop)
-        .post_shutdown(post_shutdown)
     )
     limiter = BotApiLimiter.from_settings(settings) if rate_limited else None
     if limiter is not None:
@@ -150,7 +145,7 @@ def build_application(
             MessageHandler(group_text & REPLY_TO_ME, on_reply_to_me),
             MessageHandler(group_text & MENTIONS_ME, on_mention),
             # Buttons under answers, and inline mode in any chat.
-            CallbackQueryHandler(admin.on_feedback, pattern=FEEDBACK_PATTERN),
+            CallbackQueryHandler(on_feedback, pattern=FEEDBACK_PATTERN),
             CallbackQueryHandler(admin.on_confirm, pattern=rf"^{admin.CONFIRM}:"),
             CallbackQueryHandler(admin.on_triage, pattern=rf"^{admin.TRIAGE}:"),
             CallbackQueryHandler(on_button),
@@ -170,31 +165,6 @@ def open_store(settings: Settings) -> Store | None:
     except (sqlite3.Error, OSError) as exc:
         log.warning("cannot open %s (%s): answering without recording statistics", path, exc)
         return None
-
-
-async def post_init(application: BotApplication) -> None:
-    """Register the command menus per chat type once the bot is known to Telegram."""
-    bot = application.bot
-    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
-    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())
-    application.bot_data.watcher = asyncio.create_task(admin.watch_knowledge(application))
-    log.info("running as @%s", bot.username)
-
-
-async def post_stop(application: BotApplication) -> None:
-    """Stop watching the knowledge folder."""
-    watcher, application.bot_data.watcher = application.bot_data.watcher, None
-    if watcher is not None:
-        watcher.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await watcher
-
-
-async def post_shutdown(application: BotApplication) -> None:
-    """Stop the watcher if a failed start skipped post_stop; close the engine thread and store."""
-    await post_stop(application)
-    await application.bot_data.flush()
-    application.bot_data.close()
 
 
 def main(settings: Settings, engine: Engine, *, webhook: bool = False) -> int:

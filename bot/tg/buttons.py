@@ -1,7 +1,9 @@
-"""Handler for pressed question buttons (clarify candidates, suggestions, examples, follow-ups)."""
+"""Handlers for the buttons under answers: questions (clarify candidates, suggestions,
+examples, follow-ups) and feedback (👍 / 👎)."""
 
 from __future__ import annotations
 
+import asyncio
 from functools import partial
 
 from telegram import Message, Update
@@ -58,3 +60,25 @@ async def on_button(update: Update, context: Context) -> None:
         )
     # Answered last, so that if showing the answer fails the error handler can still answer it.
     await query.answer()
+
+
+async def on_feedback(update: Update, context: Context) -> None:
+    """👍 / 👎 under an answer: one vote per user per answer (a later press changes it)."""
+    query = update.callback_query
+    assert query
+    parsed = render.parse_feedback(query.data)
+    message = query.message if isinstance(query.message, Message) else None
+    store = context.bot_data.store
+    if parsed is None or message is None or store is None:
+        await query.answer()
+        return
+    vote, entry_id = parsed
+    if entry_id is not None and entry_id not in context.bot_data.engine.knowledge.entries:
+        await query.answer()  # forged, or an entry removed since: nothing to count
+        return
+    key = f"{message.chat_id}:{message.message_id}"
+    question = context.bot_data.question_of(key)
+    changed = await asyncio.to_thread(
+        partial(store.vote, key, query.from_user.id, entry_id, vote, question=question)
+    )
+    await query.answer("Thanks for the feedback!" if changed else "Your vote is already counted.")

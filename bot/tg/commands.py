@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from telegram import BotCommand
+from typing import Any
+
+from telegram import BotCommand, BotCommandScopeAllGroupChats, BotCommandScopeAllPrivateChats
+from telegram.ext import ExtBot
 
 PRIVATE_COMMANDS = [
     BotCommand("start", "What I know, with example questions"),
@@ -22,3 +25,9 @@ ADMIN_COMMANDS = [
     BotCommand("unanswered", "Questions I could not answer"),
     BotCommand("stats", "Questions, answers and feedback"),
 ]
+
+
+async def set_menus(bot: ExtBot[Any]) -> None:
+    """Register the command menus per chat type (once the bot is known to Telegram)."""
+    await bot.set_my_commands(PRIVATE_COMMANDS, scope=BotCommandScopeAllPrivateChats())
+    await bot.set_my_commands(GROUP_COMMANDS, scope=BotCommandScopeAllGroupChats())

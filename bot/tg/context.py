@@ -28,7 +28,7 @@ Thread = tuple[str, int] | tuple[str, int, int]
 log = logging.getLogger(__name__)
 
 
-INLINE_UNDER = 0.002  # seconds: engine calls typically faster than this run on the event loop
+ON_LOOP_UNDER = 0.002  # seconds: engine calls typically faster than this run on the event loop
 _SMOOTHING = 0.1  # weight of the newest call in the typical duration
 RECORD_WITHIN = 1.0  # seconds: questions handled are written to the store this soon
 # Private answers whose question is remembered (in memory only), so that a thumbs down can keep
@@ -39,7 +39,7 @@ ANSWERS_REMEMBERED = 5_000
 class BotData:
     """The engine every handler asks, and where its calls run.
 
-    A call typically faster than ``INLINE_UNDER`` runs right on the event loop: handing a
+    A call typically faster than ``ON_LOOP_UNDER`` runs right on the event loop: handing a
     sub-millisecond match to a thread and back costs more than the match, and while that thread
     holds the GIL the loop waits anyway (benchmarks: about a third more answers per second).
     Slower calls (a huge knowledge base, a slow machine) run on one engine thread, so the bot
@@ -62,7 +62,6 @@ class BotData:
         "store",
         "topics",
         "triage",
-        "watcher",
     )
 
     def __init__(self) -> None:  # PTB builds bot_data with no arguments
@@ -79,7 +78,6 @@ class BotData:
         self.pending: dict[int, tuple[str, str, bytes]] = {}
         # Per admin, the misses /unanswered last offered with buttons (the buttons carry indexes).
         self.triage: dict[int, list[str]] = {}
-        self.watcher: asyncio.Task[None] | None = None  # picks up knowledge edits on disk
         # "chat:message" of a private answer -> the question it answers (see ANSWERS_REMEMBERED).
         self._answered: OrderedDict[str, str] = OrderedDict()
         # What each conversation is about, for follow-up questions (bot/tg/send.py keys it by
@@ -99,13 +97,14 @@ class BotData:
         self._engine = engine
 
     @property
-    def inline(self) -> bool:
+    def on_event_loop(self) -> bool:
         """True when engine calls are fast enough to run on the event loop."""
-        return self._typical < INLINE_UNDER
+        return self._typical < ON_LOOP_UNDER
 
     async def run(self, work: Callable[[], R]) -> R:
-        """Run ``work`` (an engine call) inline when calls are fast, else on the engine thread."""
-        if self.inline:
+        """Run ``work`` (an engine call) on the event loop when calls are fast, else on the
+        engine thread."""
+        if self.on_event_loop:
             return self._timed(work)
         return await asyncio.get_running_loop().run_in_executor(self._worker, self._timed, work)
 

@@ -17,7 +17,7 @@ import re
 from pathlib import Path
 
 from bot.engine import Engine
-from bot.engine.errors import KnowledgeError
+from bot.errors import KnowledgeProblem
 from bot.tg import render
 
 MAX_PARTS = 3  # messages one answer may take
@@ -25,17 +25,17 @@ QA = "qa.yaml"
 CONVERSATION = "conversation.yaml"
 
 
-def problems(engine: Engine, directory: Path | None = None) -> list[KnowledgeError]:
+def problems(engine: Engine, directory: Path | None = None) -> list[KnowledgeProblem]:
     """What Telegram would refuse, or what would flood a chat, as ``file:line: message``.
     ``directory`` holds the files as validated (a candidate's copy), for the line numbers."""
     knowledge = engine.knowledge
     folder = directory or knowledge.directory
-    found: list[KnowledgeError] = []
+    found: list[KnowledgeProblem] = []
     for key, text in knowledge.messages.items():
         size = len(render.esc(text))
         if size > render.MAX_CHARS:
             found.append(
-                KnowledgeError(
+                KnowledgeProblem(
                     CONVERSATION,
                     _line(folder / CONVERSATION, rf"^\s*{re.escape(key)}\s*:"),
                     f"message '{key}' is {size} characters; Telegram sends at most "
@@ -57,7 +57,7 @@ def problems(engine: Engine, directory: Path | None = None) -> list[KnowledgeErr
         )
         if parts > MAX_PARTS:
             found.append(
-                KnowledgeError(
+                KnowledgeProblem(
                     QA,
                     _line(
                         knowledge.directory / QA, rf"^\s*-?\s*id:\s*['\"]?{re.escape(entry_id)}\b"

@@ -9,7 +9,7 @@ from telegram.error import NetworkError, TelegramError
 
 from bot.tg import render
 from bot.tg.context import Context
-from bot.tg.limits import is_unreachable
+from bot.tg.ratelimit import is_unreachable
 
 log = logging.getLogger(__name__)
 
@@ -24,7 +24,7 @@ async def on_error(update: object, context: Context) -> None:
         return
     if isinstance(context.error, TelegramError) and is_unreachable(context.error):
         # Blocked by the user, removed from the group, chat gone: nobody to tell, nothing to fix,
-        # and the limiter has logged it once already (bot/tg/limits.py).
+        # and the limiter has logged it once already (bot/tg/ratelimit.py).
         return
     log.error("failed to handle %s", describe(update), exc_info=context.error)
     if not isinstance(update, Update):

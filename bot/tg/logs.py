@@ -1,8 +1,9 @@
 """Logging for the bot process, with the token redacted from every record.
 
-httpx logs request URLs, and Bot API URLs contain the token; PTB puts the token in the
-message of an InvalidToken. Records are redacted as they are created, so no handler, formatter
-or test capture ever sees the secret, whatever the level.
+Bot API URLs contain the token, and PTB logs them at DEBUG ("Set Bot API URL: ...") and puts
+the token in the message of an InvalidToken. The bot's own HTTP client (aiohttp,
+``bot/tg/transport.py``) logs no requests. Records are redacted as they are created, so no
+handler, formatter or test capture ever sees the secret, whatever the level.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ from typing import Any
 
 REDACTED = "<token>"
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
-# Libraries that log every request URL at INFO or DEBUG.
+# PTB's default HTTP client, which logs every request URL at INFO or DEBUG: the bot replaces it
+# with aiohttp, but PTB still imports it, and anything built on PTB's defaults would use it.
 QUIET_LOGGERS = ("httpx", "httpcore")
 
 

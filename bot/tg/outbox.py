@@ -18,7 +18,7 @@ What a busy group gets, as its members would want it:
   question, and no answer: a growing queue would answer questions long after anyone cares, and
   still starve the group's newer questions.
 - **Nothing lost below the bound.** An update counts as handled (and leaves the update journal,
-  ``reliability.py``) only once its reply was sent or given up on, so a crash or a stop with
+  ``journal.py``) only once its reply was sent or given up on, so a crash or a stop with
   replies still queued answers them at the next start. Stopping waits for the queues to drain,
   up to ``DRAIN_TIMEOUT``.
 """

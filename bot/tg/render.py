@@ -1,4 +1,4 @@
-"""Turn engine replies into Telegram HTML messages and inline keyboards (pure functions).
+"""Engine replies and admins' results as Telegram HTML messages and keyboards (pure functions).
 
 Every piece of user or knowledge text goes through :func:`esc`. Messages are built from blocks
 (a paragraph of the answer, one citation, the source line) and split only between blocks, so a
@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import html
 import re
+import time
 import unicodedata
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -18,7 +19,9 @@ from functools import lru_cache
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.constants import InlineKeyboardButtonLimit, MessageLimit
 
+from bot.curation import Outcome
 from bot.engine.model import HEADLINE, Article, Citation, Kind, Option, Quote, Reply
+from bot.store import DISLIKED, Miss, WindowStats
 
 MAX_CHARS = MessageLimit.MAX_TEXT_LENGTH  # 4096, counted after entity parsing
 MAX_CALLBACK_BYTES = InlineKeyboardButtonLimit.MAX_CALLBACK_DATA  # 64
@@ -39,6 +42,7 @@ GROUP_NO_ANSWER = "The article doesn't answer that, so I won't guess."
 SORRY = "Sorry, something went wrong on my side. Please try again."
 UNKNOWN_COMMAND = "I don't know that command. Send /help to see how to ask."
 GONE = "That answer is no longer available. Please ask again."
+MAX_OUTCOME_LINES = 40  # of an admin's outcome shown in one message; the rest is summarised
 _EMPTY = "I have nothing to add to that."
 
 _BLOCK_SEPARATOR = "\n\n"
@@ -285,6 +289,87 @@ def ask_usage(example: str | None) -> str:
 
 
 # --- splitting -------------------------------------------------------------------------------
+
+
+# --- admins' messages ---------------------------------------------------------------------
+
+
+def _pre(text: str) -> str:
+    """Plain text as a monospace block (errors and diffs line up), escaped."""
+    return f"<pre>{html.escape(text, quote=False)}</pre>"
+
+
+def printable(text: str) -> str:
+    """Users' text as shown to admins: control and format characters (a bell, a right-to-left
+    override) made visible as "\ufffd" instead of acting on the admin's screen."""
+    return "".join("\ufffd" if unicodedata.category(ch) in ("Cc", "Cf") else ch for ch in text)
+
+
+def pre_messages(body: str, head: str = "") -> list[str]:
+    """Plain text as monospace blocks, each message within Telegram's limit and each block whole
+    (never split through a tag); ``head`` (HTML) opens the first message."""
+    chunks = split_text(body, MAX_CHARS - 40 - len(head)) if body.strip() else []
+    messages = [_pre(chunk) for chunk in chunks] or [""]
+    messages[0] = f"{head}{messages[0]}".rstrip()
+    return messages
+
+
+def outcome_messages(outcome: Outcome) -> list[str]:
+    """An admin's result: a bold first line (✅ or ⚠️), then the details as monospace blocks."""
+    lines = outcome.text().splitlines()
+    if len(lines) > MAX_OUTCOME_LINES:
+        lines = [*lines[:MAX_OUTCOME_LINES], f"… and {len(lines) - MAX_OUTCOME_LINES} more lines"]
+    head, *rest = lines
+    mark = "\u2705" if outcome.applied else "\u26a0\ufe0f"
+    return pre_messages("\n".join(rest), f"{mark} <b>{html.escape(head, quote=False)}</b>\n")
+
+
+def changed_by(name: str, message: str) -> str:
+    """An admin's change as the other admins are told of it: who made it, then the outcome."""
+    return f"<i>By {html.escape(name, quote=False)}:</i>\n{message}"
+
+
+def unanswered_messages(misses: Iterable[Miss]) -> list[str]:
+    """/unanswered: each miss with how often it was asked, what it got, and when last."""
+    lines = ["Most frequent unanswered questions (last 30 days):"]
+    for m in misses:
+        when = time.strftime("%Y-%m-%d", time.gmtime(m.last_seen))
+        what = {
+            "no_answer": "no answer",
+            "near_miss": "near miss",
+            DISLIKED: f"\U0001f44e on the answer {m.got or 'quoted from the article'}",
+        }.get(m.kind, "clarified")
+        lines.append(f"{m.count:>3}\u00d7  {printable(m.question)}  ({what}, last {when})")
+    lines.append("Tap below to add the top ones as phrasings, or edit qa.yaml and send it back.")
+    return pre_messages("\n".join(lines))
+
+
+def quoted_question(question: str) -> str:
+    """A user's question in quotation marks, above the buttons that triage it."""
+    return f"\u201c{html.escape(printable(question), quote=False)}\u201d"
+
+
+def stats_messages(windows: Iterable[WindowStats]) -> list[str]:
+    """/stats: per window, the questions by outcome, the feedback, the top answers and misses."""
+    out = []
+    for w in windows:
+        c = w.counts
+        out.append(
+            f"{w.label}: {w.total} questions — {c.get('answer', 0)} answered, "
+            f"{c.get('no_answer', 0)} not covered, {c.get('near_miss', 0)} near misses, "
+            f"{c.get('clarify', 0)} clarified, "
+            f"{c.get('smalltalk', 0)} small talk; feedback 👍 {w.up} 👎 {w.down}"
+        )
+        if w.top_entries:
+            out.append("  top answers: " + ", ".join(f"{e} ({n})" for e, n in w.top_entries))
+        if w.top_misses:
+            out.append(
+                "  top misses: " + "; ".join(f"{printable(q)} ({n})" for q, n in w.top_misses)
+            )
+    return pre_messages("\n".join(out))
+
+
+# --- splitting into messages ---------------------------------------------------------------
 
 
 def pack(blocks: Iterable[_Block], limit: int = MAX_CHARS) -> tuple[str, ...]:

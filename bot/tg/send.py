@@ -58,7 +58,7 @@ def in_group(message: Message) -> bool:
 
 async def think(context: Context, chat_id: int, work: Callable[[], R]) -> R:
     """Run an engine call, showing "typing" while it takes noticeable time."""
-    if context.bot_data.inline:  # done before any "typing" could show
+    if context.bot_data.on_event_loop:  # done before any "typing" could show
         return await context.bot_data.run(work)
     task = asyncio.ensure_future(context.bot_data.run(work))
     timeout = TYPING_AFTER

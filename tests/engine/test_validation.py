@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from bot.cli import main
-from bot.engine import KnowledgeErrors, load_knowledge
+from bot.engine import KnowledgeError, load_knowledge
 
 
 def edit(path: Path, old: str, new: str) -> None:
@@ -25,9 +25,9 @@ def line_of(path: Path, needle: str) -> int:
 
 
 def problems(directory: Path) -> list[str]:
-    with pytest.raises(KnowledgeErrors) as caught:
+    with pytest.raises(KnowledgeError) as caught:
         load_knowledge(directory)
-    return [str(e) for e in caught.value.errors]
+    return [str(e) for e in caught.value.problems]
 
 
 def validate(directory: Path) -> tuple[int, str, str]:

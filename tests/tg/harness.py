@@ -13,7 +13,7 @@ from bot.engine import Engine
 from bot.settings import Settings
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.reliability import serve
+from bot.tg.run import serve
 from tests.fake_bot_api import FakeBotAPI
 
 POLL_TIMEOUT = 1  # seconds a getUpdates call waits: keeps stopping quick

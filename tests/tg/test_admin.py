@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from bot.engine import Engine, load_knowledge
-from bot.tg import admin
+from bot.tg import admin, render
 from tests.fake_bot_api import FakeBotAPI
 
 from .harness import buttons, running
@@ -253,7 +253,7 @@ async def test_a_forged_feedback_entry_is_not_stored_and_a_failed_download_is_ex
 
 
 def test_users_control_characters_are_shown_harmlessly_to_admins() -> None:
-    assert admin.printable("who\u202e is\u0007 putin") == "who\ufffd is\ufffd putin"
+    assert render.printable("who\u202e is\u0007 putin") == "who\ufffd is\ufffd putin"
 
 
 async def test_an_upload_that_would_undo_another_admins_change_waits_for_confirmation(

@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 from bot.curation import Outcome
-from bot.engine.errors import KnowledgeError
-from bot.tg import admin, render
+from bot.errors import KnowledgeProblem
+from bot.tg import render
 from tests.fake_bot_api import parse_html
 
 
 def test_a_long_list_of_problems_is_split_into_valid_messages() -> None:
     message = "citation does not appear verbatim <b>&" + "x" * 300
-    errors = tuple(KnowledgeError("qa.yaml", n, message) for n in range(1, 61))
+    errors = tuple(KnowledgeProblem("qa.yaml", n, message) for n in range(1, 61))
     outcome = Outcome(False, "Not applied: 60 problems", errors=errors)
-    messages = admin.outcome_messages(outcome)
+    messages = render.outcome_messages(outcome)
     assert len(messages) > 1
     shown = []
     for html in messages:
@@ -21,4 +21,4 @@ def test_a_long_list_of_problems_is_split_into_valid_messages() -> None:
         shown.append(text)
     assert shown[0].startswith("\u26a0\ufe0f Not applied: 60 problems")
     assert "qa.yaml:1: citation does not appear verbatim <b>&" in shown[0]
-    assert "more lines" in shown[-1]  # past MAX_LINES the rest is summarised
+    assert "more lines" in shown[-1]  # past MAX_OUTCOME_LINES the rest is summarised

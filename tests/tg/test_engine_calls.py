@@ -10,7 +10,7 @@ from pathlib import Path
 
 from bot.engine.model import Kind, Reply
 from bot.store import Store
-from bot.tg.context import INLINE_UNDER, RECORD_WITHIN, BotData
+from bot.tg.context import ON_LOOP_UNDER, RECORD_WITHIN, BotData
 
 
 async def test_fast_calls_run_inline_and_a_slow_one_moves_them_to_the_thread() -> None:
@@ -21,18 +21,18 @@ async def test_fast_calls_run_inline_and_a_slow_one_moves_them_to_the_thread() -
         return threading.get_ident()
 
     def slow() -> int:
-        time.sleep(INLINE_UNDER * 3)
+        time.sleep(ON_LOOP_UNDER * 3)
         return threading.get_ident()
 
     try:
         assert await data.run(fast) != loop_thread  # nothing known yet: the thread
         assert await data.run(fast) == loop_thread  # fast: inline from now on
         assert await data.run(slow) == loop_thread  # (it could not know in advance)
-        assert not data.inline
+        assert not data.on_event_loop
         assert await data.run(fast) != loop_thread  # after a slow call: the thread again
         for _ in range(50):
             await data.run(fast)
-        assert data.inline  # fast calls bring it back
+        assert data.on_event_loop  # fast calls bring it back
     finally:
         data.close()
 

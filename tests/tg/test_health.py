@@ -13,9 +13,9 @@ import pytest
 
 from bot import cli
 from bot.engine import Engine
+from bot.health import check, health_path, write_health
 from bot.tg.app import build_application
-from bot.tg.health import check, health_path, write_health
-from bot.tg.reliability import serve
+from bot.tg.run import serve
 from tests.fake_bot_api import FakeBotAPI
 
 from .harness import settings_for

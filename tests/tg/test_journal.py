@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.tg.reliability import UpdateJournal
+from bot.tg.journal import UpdateJournal
 
 
 def update(update_id: int, text: str = "Who brokered the truce?") -> dict[str, object]:

@@ -27,16 +27,11 @@ from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, Time
 from bot.engine import Engine
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.limits import (
-    MAX_TRACKED_KEYS,
-    SLOW_DOWN,
-    BotApiLimiter,
-    RecentEvents,
-    RetryPolicy,
-    SlidingWindow,
-)
+from bot.tg.flood import SLOW_DOWN, RecentEvents
+from bot.tg.journal import UpdateJournal
 from bot.tg.outbox import BUSY
-from bot.tg.reliability import UpdateJournal, serve
+from bot.tg.ratelimit import MAX_TRACKED_KEYS, BotApiLimiter, RetryPolicy, SlidingWindow
+from bot.tg.run import serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
 from .harness import buttons, running, settings_for
@@ -157,7 +152,7 @@ async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(start: Star
 async def test_permanent_errors_are_logged_once_and_not_retried(
     start: Start, caplog: pytest.LogCaptureFixture
 ) -> None:
-    caplog.set_level(logging.DEBUG, logger="bot.tg.limits")
+    caplog.set_level(logging.DEBUG, logger="bot.tg.ratelimit")
     fake, _ = await start(**FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
@@ -174,7 +169,7 @@ async def test_permanent_errors_are_logged_once_and_not_retried(
     # The two answers, once each: no retries, and no apology into a chat that cannot be reached.
     assert len(fake.calls_to("sendMessage")) == 2
     warnings = [
-        r for r in caplog.records if r.name == "bot.tg.limits" and r.levelno == logging.WARNING
+        r for r in caplog.records if r.name == "bot.tg.ratelimit" and r.levelno == logging.WARNING
     ]
     assert [r.getMessage().split()[3] for r in warnings] == ["42:", "43:"]  # once per chat
     assert "not retrying" in warnings[0].getMessage()
@@ -514,7 +509,7 @@ async def test_telegram_unreachable_at_start_is_waited_for(
     fake = FakeBotAPI()
     fake.fail_next("getMe", 502, "Bad Gateway", times=3)
     fake.fail_next("setMyCommands", 502, "Bad Gateway", times=3)
-    with caplog.at_level(logging.WARNING, logger="bot.tg.reliability"):
+    with caplog.at_level(logging.WARNING, logger="bot.tg.run"):
         await start(fake, send_retries=1, **FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)

@@ -236,7 +236,7 @@ async def test_a_user_who_blocked_the_bot_gets_no_apology_attempt(
     assert len(fake.injected_faults) == 1  # the answer; no apology sent into a blocked chat
     # Logged once, by the limiter that saw it (tests/tg/test_reliability.py); not again here.
     assert [r.levelname for r in caplog.records if r.name == "bot.tg.errors"] == []
-    assert [r.levelname for r in caplog.records if r.name == "bot.tg.limits"] == ["WARNING"]
+    assert [r.levelname for r in caplog.records if r.name == "bot.tg.ratelimit"] == ["WARNING"]
     assert fake.errors == []
 
 

@@ -7,12 +7,11 @@ from typing import Any
 
 import pytest
 
+from bot.errors import MissingTokenError, SettingsError
 from bot.settings import (
     DEFAULT_BASE_FILE_URL,
     DEFAULT_BASE_URL,
-    MissingToken,
     Settings,
-    SettingsError,
     load_settings,
     token_configured,
 )
@@ -82,7 +81,7 @@ def test_env_example_as_is_loads_and_documents_every_variable() -> None:
 
 
 def test_missing_token_is_one_line_naming_it_and_the_console_chat() -> None:
-    with pytest.raises(MissingToken) as caught:
+    with pytest.raises(MissingTokenError) as caught:
         load_settings().require_token()
     message = str(caught.value)
     assert "\n" not in message

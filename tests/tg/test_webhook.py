@@ -17,10 +17,11 @@ import pytest
 
 from bot import cli
 from bot.engine import Engine
-from bot.settings import SettingsError, load_settings
+from bot.errors import SettingsError
+from bot.settings import load_settings
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.reliability import serve
+from bot.tg.run import serve
 from bot.tg.webhook import WebhookConfig
 from tests.fake_bot_api import FakeBotAPI, JSONDict
 

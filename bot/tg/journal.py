@@ -1,4 +1,4 @@
-"""Losing no update: a journal of what was fetched, and a run loop that stops gracefully.
+"""Losing no update: a journal of what was fetched, until its answer is sent.
 
 Telegram counts an update as delivered as soon as the next ``getUpdates`` asks for a higher
 offset, which PTB does right after fetching, long before the answer is sent. A crash, an
@@ -7,9 +7,10 @@ being answered at that moment. So each update is appended to ``BOT_DATA_DIR/jour
 is fetched (before PTB can confirm it) and marked done once its handlers are done; at start,
 whatever is left open there is answered first.
 
-:func:`serve` runs the bot until SIGTERM or SIGINT, then stops in the order that loses nothing:
-no new updates, every fetched update answered (PTB's ``Application.stop`` waits for running
-handlers), then shut down. A second signal stops at once; the journal keeps what was left.
+Three pieces, one concern: :class:`UpdateJournal` (the file), :class:`PollingRequest` (the
+``getUpdates`` transport, which writes each batch before PTB can confirm it) and
+:class:`JournalingProcessor` (which marks each update done once answered). The run loop that
+starts and stops the bot is ``bot/tg/run.py``.
 """
 
 from __future__ import annotations
@@ -19,26 +20,19 @@ import contextlib
 import inspect
 import json
 import logging
-import signal
 import time
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
 from telegram import Update
-from telegram.error import BadRequest, InvalidToken, NetworkError, TelegramError, TimedOut
 from telegram.ext import SimpleUpdateProcessor
 
 from bot.tg.context import BotApplication
-from bot.tg.health import HEARTBEAT_EVERY, heartbeat, mark_failed, mark_stopped
 from bot.tg.outbox import deliveries
 from bot.tg.transport import AiohttpRequest
-from bot.tg.webhook import WebhookConfig, start_webhook
 
 log = logging.getLogger(__name__)
-
-POLL_TIMEOUT = 10  # seconds a getUpdates call waits for updates (PTB's default)
-STOP_SIGNALS = (signal.SIGTERM, signal.SIGINT)
 
 
 class UpdateJournal:
@@ -293,172 +287,3 @@ class JournalingProcessor(SimpleUpdateProcessor):
         if count:
             log.info("answering %d update(s) a previous run left unanswered", count)
         return count
-
-
-async def serve(
-    application: BotApplication,
-    *,
-    webhook: WebhookConfig | None = None,
-    health: Path | None = None,
-    stop: asyncio.Event | None = None,
-    poll_timeout: int = POLL_TIMEOUT,
-    heartbeat_every: float = HEARTBEAT_EVERY,
-) -> None:
-    """Run the bot until ``stop`` is set (by default: on SIGTERM or SIGINT), then stop cleanly.
-
-    Polling, or the webhook server when ``webhook`` is given. ``health`` is the heartbeat file.
-    """
-    if stop is None:
-        stop = asyncio.Event()
-        remove_handlers = _stop_on_signals(stop)
-    else:
-        remove_handlers = _nothing
-    processor = application.update_processor
-    journal = processor.journal if isinstance(processor, JournalingProcessor) else None
-    mode = "webhook" if webhook else "polling"
-    beat: asyncio.Task[None] | None = None
-    failed = False
-    assert application.updater
-    try:
-        # Telegram unreachable at start (a network outage, its API down): wait for it.
-        if not await _until_reachable(application.initialize, stop, "connecting to Telegram"):
-            return
-        if application.post_init and not await _until_reachable(
-            lambda: application.post_init(application),  # type: ignore[misc]
-            stop,
-            "registering the commands",
-        ):
-            return
-        if isinstance(processor, JournalingProcessor):
-            await processor.replay(application)
-        if webhook is not None:
-            await start_webhook(application, webhook)
-        else:
-            await application.updater.start_polling(
-                poll_interval=0,
-                timeout=poll_timeout,
-                # Every update type, nothing dropped: what came while the bot was down gets
-                # answered.
-                allowed_updates=Update.ALL_TYPES,
-                drop_pending_updates=False,
-                bootstrap_retries=-1,  # deleteWebhook until Telegram answers
-                error_callback=lambda exc: _report_polling_error(application, exc),
-            )
-        await application.start()
-        if health is not None:
-            beat = asyncio.create_task(
-                heartbeat(
-                    health,
-                    mode,
-                    lambda: journal.last_fetch if journal is not None else None,
-                    heartbeat_every,
-                )
-            )
-        log.info("answering by %s; SIGTERM or Ctrl+C stops after the answers in progress", mode)
-        await stop.wait()
-    except BaseException as exc:
-        failed = True
-        if health is not None:
-            mark_failed(health, _describe(exc, application.bot.token))
-        raise
-    finally:
-        remove_handlers()
-        if beat is not None:
-            beat.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await beat
-        await _stop(application, journal)
-        if health is not None and not failed:
-            mark_stopped(health, mode)
-
-
-async def _stop(application: BotApplication, journal: UpdateJournal | None) -> None:
-    """Stop taking updates, answer every one fetched, then shut down (PTB's order)."""
-    assert application.updater
-    if application.updater.running:
-        await application.updater.stop()
-    if application.running:
-        log.info("stopping: finishing the answers in progress")
-        await application.stop()  # waits for every queued update and running handler
-        left = await application.bot_data.outbox.drain()  # then for the groups' queued replies
-        if left:
-            log.warning("%d group reply(ies) unsent; answered at the next start", left)
-        processor = application.update_processor
-        if isinstance(processor, JournalingProcessor):
-            await processor.settle()
-        if application.post_stop:
-            await application.post_stop(application)
-    await application.shutdown()
-    if application.post_shutdown:
-        await application.post_shutdown(application)
-    if journal is not None:
-        journal.close()
-        if len(journal):
-            log.warning(
-                "%d update(s) stay in the journal; they are answered at the next start",
-                len(journal),
-            )
-
-
-START_RETRY_MAX = 60.0  # seconds: the longest wait between tries to reach Telegram at start
-
-
-async def _until_reachable(
-    step: Callable[[], Awaitable[Any]], stop: asyncio.Event, what: str
-) -> bool:
-    """Run ``step`` until Telegram answers it, waiting longer each time (1 s doubling to a
-    minute); False if asked to stop meanwhile. A refused token is not retried."""
-    delay = 1.0
-    while True:
-        try:
-            await step()
-            return True
-        except (NetworkError, TimedOut) as exc:
-            if isinstance(exc, BadRequest):
-                raise
-            log.warning("%s failed (%s); trying again in %.0f s", what, exc, delay)
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(stop.wait(), delay)
-        if stop.is_set():
-            return False
-        delay = min(START_RETRY_MAX, delay * 2)
-
-
-def _report_polling_error(application: BotApplication, exc: TelegramError) -> None:
-    """Send polling failures to the error handler, as ``run_polling`` does."""
-    application.create_task(application.process_error(update=None, error=exc))
-
-
-def _stop_on_signals(stop: asyncio.Event) -> Callable[[], None]:
-    """Set ``stop`` on the first SIGTERM or SIGINT; the next one gets Python's default."""
-    loop = asyncio.get_running_loop()
-
-    def remove() -> None:
-        for sig in STOP_SIGNALS:
-            with contextlib.suppress(NotImplementedError, RuntimeError):
-                loop.remove_signal_handler(sig)
-
-    def on_signal(sig: signal.Signals) -> None:
-        log.info("%s: stopping after the answers in progress (again to stop now)", sig.name)
-        stop.set()
-        remove()
-
-    try:
-        for sig in STOP_SIGNALS:
-            loop.add_signal_handler(sig, on_signal, sig)
-    except NotImplementedError:  # not on this platform's event loop: Ctrl+C still works
-        pass
-    return remove
-
-
-def _nothing() -> None:
-    return None
-
-
-def _describe(exc: BaseException, token: str) -> str:
-    """Why the bot stopped, for the health file (no token in it)."""
-    if isinstance(exc, InvalidToken):
-        return "Telegram rejected TELEGRAM_BOT_TOKEN"
-    if isinstance(exc, asyncio.CancelledError | KeyboardInterrupt):
-        return "interrupted"
-    return f"{type(exc).__name__}: {exc}".replace(token, "<token>")

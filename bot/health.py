@@ -114,7 +114,7 @@ def check(path: Path, max_age: float = MAX_AGE, now: float | None = None) -> tup
     if record.get("mode") == "polling":
         last_poll = record.get("last_poll")
         if not isinstance(last_poll, int | float):
-            return _fresh(record, now, max_age, "no successful getUpdates yet")
+            return _fresh(record, now, max_age, "no successful getUpdates yet", healthy=False)
         age = now - last_poll
         if age > max_age:
             return False, f"unhealthy: no successful getUpdates for {age:.0f} s"
@@ -137,10 +137,12 @@ def _gone(record: dict[str, Any]) -> bool:
     return False
 
 
-def _fresh(record: dict[str, Any], now: float, max_age: float, what: str) -> tuple[bool, str]:
+def _fresh(
+    record: dict[str, Any], now: float, max_age: float, what: str, *, healthy: bool = True
+) -> tuple[bool, str]:
+    """``healthy`` and ``what`` when the heartbeat is fresh; unhealthy whatever they say if not
+    (a stale beat is the more telling reason)."""
     beat = record.get("heartbeat")
     if not isinstance(beat, int | float) or now - beat > max_age:
         return False, "unhealthy: the heartbeat stopped (the bot hangs or was killed)"
-    if what.startswith("no "):
-        return False, f"unhealthy: {what}"
-    return True, f"healthy: {what}"
+    return healthy, f"{'healthy' if healthy else 'unhealthy'}: {what}"
