@@ -450,7 +450,11 @@ async def test_an_added_paragraph_is_applied_once_confirmed_with_quotes_renumber
     assert "Apply anyway" in label
     pressed = fake.press_button(report, data, boss)
     await fake.wait_for(lambda: pressed in fake.callback_answers)
-    await fake.wait_for(lambda: (knowledge / "article.txt").read_bytes() != article)
+    # The admin is told once the new knowledge serves (the files are written before the swap).
+    await fake.wait_for(
+        lambda: [m for m in fake.sent(chat["id"]) if (m["text"] or "").startswith("✅ Applied.")]
+    )
+    assert (knowledge / "article.txt").read_bytes() != article
     assert "paragraph: 9" in (knowledge / "quotes.yaml").read_text("utf-8")
     fake.send_text(chat, boss, "Who brokered the truce?")
     answer = await fake.wait_for(
