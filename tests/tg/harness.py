@@ -13,7 +13,7 @@ from bot.engine import Engine
 from bot.settings import Settings
 from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.reliability import serve
+from bot.tg.reliability import JournalingProcessor, UpdateJournal, serve
 from tests.fake_bot_api import FakeBotAPI
 
 POLL_TIMEOUT = 1  # seconds a getUpdates call waits: keeps stopping quick
@@ -52,8 +52,23 @@ async def _running(
     application = build_application(
         settings_for(fake, **settings), engine, rate_limited=rate_limited
     )
+    report_handled(application, fake)
     async with polling(application):
         yield application
+
+
+def report_handled(application: BotApplication, fake: FakeBotAPI) -> None:
+    """Tell ``fake`` when the bot has handled each update, for ``fake.wait_handled``."""
+    processor = application.update_processor
+    assert isinstance(processor, JournalingProcessor)
+    processor.on_handled.append(fake.report_handled)
+
+
+def journal_of(application: BotApplication) -> UpdateJournal:
+    """The bot's journal of the updates it has fetched and not handled yet."""
+    processor = application.update_processor
+    assert isinstance(processor, JournalingProcessor)
+    return processor.journal
 
 
 @asynccontextmanager
@@ -63,7 +78,7 @@ async def polling(application: BotApplication) -> AsyncIterator[BotApplication]:
     stop = asyncio.Event()
     task = asyncio.create_task(serve(application, stop=stop, poll_timeout=POLL_TIMEOUT))
     try:
-        while not application.running:  # started: polling and handling updates
+        while not application.running:  # started (PTB sets a flag, no event): polling, handling
             if task.done():
                 task.result()  # it failed to start: raise why
             await asyncio.sleep(0.005)

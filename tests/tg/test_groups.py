@@ -13,8 +13,6 @@ from tests.fake_bot_api import FakeBotAPI, JSONDict
 from .conftest import Launch
 from .harness import buttons, entity_texts
 
-QUIET = 0.3  # seconds with no API traffic before concluding the bot stays silent
-
 
 async def group_with_alice(fake: FakeBotAPI) -> tuple[JSONDict, JSONDict]:
     alice = fake.user(42, "Alice", "alice")
@@ -24,7 +22,7 @@ async def group_with_alice(fake: FakeBotAPI) -> tuple[JSONDict, JSONDict]:
 
 
 async def assert_silent(fake: FakeBotAPI, chat_id: int) -> None:
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.sent(chat_id) == []
     assert fake.errors == []
 
@@ -165,7 +163,7 @@ async def test_unaddressed_chatter_gets_silence_even_when_the_bot_reads_everythi
     fake.send_text(group, alice, "KarabakhNewsBot is great")
     fake.send_sticker(group, alice)
     fake.send_photo(group, alice, caption="@KarabakhNewsBot what is this?")
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     [pointer] = fake.sent(group["id"])
     assert pointer["reply_to_message_id"] == start["message_id"] and "/ask" in pointer["text"]
     assert fake.errors == []
@@ -178,6 +176,6 @@ async def test_edited_group_question_is_not_answered_again(
     asked = fake.send_text(group, alice, "/ask " + question_of_kind(Kind.ANSWER))
     await fake.wait_sent(group["id"])
     fake.edit_text(asked, "/ask " + question_of_kind(Kind.NO_ANSWER))
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.sent(group["id"])) == 1
     assert fake.errors == []

@@ -39,11 +39,10 @@ from bot.tg.outbox import BUSY
 from bot.tg.reliability import UpdateJournal, serve
 from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
 
-from .harness import buttons, running, settings_for
+from .harness import buttons, report_handled, running, settings_for
 
 # Backoff scaled down so that tests stay fast; the production values only change the waits.
 FAST_RETRIES: dict[str, Any] = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
-QUIET = 0.3
 
 # PTB's own RetryAfter warns about its future type when built; nothing here reads it.
 pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
@@ -109,7 +108,7 @@ async def test_a_quarter_of_sends_failing_with_502_loses_no_answer(
     await fake.wait_for(
         lambda: all(fake.sent(c) for c in chats), timeout=60, what="an answer in all 200 chats"
     )
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     failed = [f for f in fake.injected_faults if f.method == "sendMessage"]
     attempts = len(fake.calls_to("sendMessage"))
     print(f"\n200 questions, {len(failed)}/{attempts} sendMessage calls answered 502, 0 lost")
@@ -132,7 +131,7 @@ async def test_resets_timeouts_and_gateway_errors_are_retried(start: Start) -> N
     fake.fail_next("sendMessage", 503, "Service Unavailable", json_body=True)
     fake.send_text(chat, alice, "Who brokered the truce?")
     replies = await fake.wait_sent(chat["id"])
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.sent(chat["id"])) == len(replies) >= 1
     assert len(fake.injected_faults) == 5
     assert limiter_of(app).retried == 5
@@ -148,7 +147,7 @@ async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(start: Star
     fake.drop_connection_next("sendMessage", after_processing=True)
     fake.send_text(chat, alice, "hello")
     await fake.wait_sent(chat["id"], 2)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     first, second = fake.sent(chat["id"])
     assert first["text"] == second["text"]  # the accepted cost: one duplicate, nothing lost
     assert fake.errors == []
@@ -164,13 +163,13 @@ async def test_permanent_errors_are_logged_once_and_not_retried(
     fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     fake.send_text(chat, alice, "Who brokered the truce?")
     await fake.wait_for(lambda: fake.injected_faults)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     bob = fake.user(43, "Bob")
     bob_chat = fake.private_chat(bob)
     fake.fail_next("sendMessage", 400, "Bad Request: chat not found")
     fake.send_text(bob_chat, bob, "Who brokered the truce?")
     await fake.wait_for(lambda: len(fake.injected_faults) == 2)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     # The two answers, once each: no retries, and no apology into a chat that cannot be reached.
     assert len(fake.calls_to("sendMessage")) == 2
     warnings = [
@@ -266,7 +265,8 @@ async def test_retry_after_pauses_that_chat_only_and_is_honoured() -> None:
     first = asyncio.create_task(
         through(limiter, call("a1", RetryAfter(timedelta(milliseconds=200))), chat_id=1)
     )
-    await asyncio.sleep(0.01)  # the 429 is in
+    while limiter.flood_waits == 0:  # until the 429 is in and the chat paused
+        await asyncio.sleep(0)
     second = asyncio.create_task(through(limiter, call("a2"), chat_id=1))  # same chat
     other = asyncio.create_task(through(limiter, call("b"), chat_id=2))  # another chat
     await asyncio.gather(first, second, other)
@@ -282,7 +282,7 @@ async def test_a_sliding_window_never_lets_more_than_its_limit_through_in_a_peri
     async def call() -> None:
         async with window.slot():
             began = time.monotonic()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # not a wait: the call takes a moment
             spans.append((began, time.monotonic()))
 
     await asyncio.gather(*(call() for _ in range(17)))
@@ -372,7 +372,7 @@ async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_mos
         for i in range(40)
     ]
     await fake.wait_for(lambda: answered_or_named(fake, group["id"], asked), timeout=20)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     print(f"\n40 questions in one group: 40 answered, {len(fake.flood_errors)} 429")
     assert answered_or_named(fake, group["id"], asked)
     assert fake.flood_errors == [group["id"]]  # the first reply only
@@ -393,7 +393,7 @@ async def test_many_chats_at_once_stay_within_the_overall_limit(
         chats.append(chat["id"])
         fake.send_text(chat, user, eval_questions[n])
     await fake.wait_for(lambda: all(fake.sent(c) for c in chats), timeout=20)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.flood_errors == []
     assert fake.errors == []
 
@@ -545,7 +545,7 @@ async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffecte
     fake.send_text(bob_chat, bob, question)  # Bob asks while Alice floods
     await fake.wait_sent(bob_chat["id"], 2 * parts)
     await fake.wait_sent(chat["id"], 20 * parts + 1, timeout=10)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     texts = [m["text"] for m in fake.sent(chat["id"])]
     assert texts.count(SLOW_DOWN) == 1  # one notice, then silence
     assert len(texts) == 20 * parts + 1
@@ -574,7 +574,7 @@ async def test_admins_are_not_limited(start: Start) -> None:
     for _ in range(6):
         fake.send_text(chat, admin, "Who brokered the truce?")
     await fake.wait_sent(chat["id"], 6)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert SLOW_DOWN not in [m["text"] for m in fake.sent(chat["id"])]
 
 
@@ -587,7 +587,7 @@ async def test_group_chatter_does_not_count_towards_the_limit(start: Start) -> N
         fake.send_text(group, alice, f"just chatting {n}")
     asked = [fake.send_text(group, alice, "/ask who brokered the truce?")["message_id"]]
     await fake.wait_for(lambda: answered_once(fake, group["id"], asked))
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert SLOW_DOWN not in [m["text"] for m in fake.sent(group["id"])]
 
 
@@ -640,6 +640,7 @@ async def serving(
 ) -> AsyncIterator[tuple[BotApplication, asyncio.Event, asyncio.Task[None]]]:
     """The bot run by ``serve`` as ``python -m bot run`` does; setting the event is SIGTERM."""
     app = build_application(settings_for(fake, data_dir=data_dir, **settings), engine)
+    report_handled(app, fake)
     stop = asyncio.Event()
     task = asyncio.create_task(serve(app, stop=stop, poll_timeout=1, health=data_dir / "h.json"))
     try:
@@ -691,7 +692,7 @@ async def test_updates_left_in_the_journal_are_answered_once_at_the_next_start(
         async with serving(fake, engine, tmp_path):
             await fake.wait_sent(chat["id"], 2)
             await fake.wait_for(lambda: not fake.pending_updates)  # Telegram's copy fetched too
-            await fake.wait_idle(quiet=QUIET)
+            await fake.wait_handled()
         texts = [m["text"] for m in fake.sent(chat["id"])]
         assert len(texts) >= 2 and len(texts) == len(set(texts))  # each answered, once
         assert journal(tmp_path) == []
@@ -776,7 +777,8 @@ async def test_a_kill_while_answering_loses_nothing(tmp_path: Path) -> None:
         restarted = await bot_process(fake, tmp_path)
         try:
             await fake.wait_sent(chat["id"], timeout=30)
-            await fake.wait_idle(quiet=QUIET)
+            # The restarted process empties its journal once the update is handled.
+            await fake.wait_for(lambda: journal(tmp_path) == [], timeout=30, what="no update open")
         finally:
             restarted.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(restarted.communicate(), timeout=30)
