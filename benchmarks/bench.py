@@ -7,7 +7,7 @@ Reports:
 * knowledge load and validation, and building the matcher;
 * matching latency p50 / p99 over a few hundred varied questions (the two evaluation sets:
   in scope, misspelled, keyword-only, out of scope) on the shipped knowledge and on synthetic
-  knowledge of 1,000, 10,000 and 100,000 entries built from it (benchmarks/synthetic.py), with
+  knowledge of 1,000, 10,000 and 100,000 entries built from it (tests/support/synthetic.py), with
   the evaluation accuracy at each size (in scope, and out of scope: abstained) and how many of
   the other articles' entries their own phrasings still find, next to a naive full scan
   (rapidfuzz ``process.extractOne`` over every phrasing) as the reference;
@@ -36,13 +36,13 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from benchmarks.synthetic import synthetic
 from bot.engine import Engine, load_knowledge
 from bot.engine.evaluate import evaluate, load_cases
 from bot.engine.load import Knowledge
 from bot.engine.model import Kind
 from bot.engine.text import words
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.synthetic import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"

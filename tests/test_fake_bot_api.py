@@ -36,7 +36,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from tests.fake_bot_api import (
+from tests.support.fake_bot_api import (
     DEFAULT_TOKEN,
     EntityParseError,
     FakeBotAPI,

@@ -8,10 +8,10 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.model import Kind
-from tests.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.harness import buttons, entity_texts
 
 from .conftest import Launch
-from .harness import buttons, entity_texts
 
 
 async def group_with_alice(fake: FakeBotAPI) -> tuple[JSONDict, JSONDict]:
@@ -124,7 +124,7 @@ async def test_chatter_is_not_even_delivered_in_privacy_mode(fake: FakeBotAPI) -
 async def test_mentions_are_answered_when_the_bot_reads_the_group(
     launch: Launch, question_of_kind: Callable[[Kind], str]
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     question = question_of_kind(Kind.ANSWER)
     asked = fake.send_text(group, alice, f"@KarabakhNewsBot {question}")
@@ -140,7 +140,7 @@ async def test_mentions_are_answered_when_the_bot_reads_the_group(
 async def test_mention_in_the_middle_is_taken_out_of_the_question(
     launch: Launch, engine: Engine, question_of_kind: Callable[[Kind], str]
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     question = question_of_kind(Kind.ANSWER)
     fake.send_text(group, alice, f"\U0001f600 hey @KarabakhNewsBot, {question}")
@@ -152,7 +152,7 @@ async def test_mention_in_the_middle_is_taken_out_of_the_question(
 async def test_unaddressed_chatter_gets_silence_even_when_the_bot_reads_everything(
     launch: Launch,
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     bob = fake.user(43, "Bob", "bob")
     said = fake.send_text(group, bob, "Who brokered the truce?")

@@ -10,10 +10,10 @@ from bot.engine import Engine
 from bot.engine.followup import Topic
 from bot.engine.model import Kind, Reply
 from bot.tg import render
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import buttons, entity_texts
 
 from .conftest import Launch
-from .harness import buttons, entity_texts
 
 
 async def test_start_names_the_article_and_its_example_buttons_ask(

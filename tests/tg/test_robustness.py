@@ -12,10 +12,10 @@ from bot.engine import Engine, load_knowledge
 from bot.engine.model import Citation, Kind
 from bot.tg import admin, render
 from tests.conftest import KNOWLEDGE
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import entity_texts
 
 from .conftest import Launch
-from .harness import entity_texts
 from .test_groups import group_with_alice
 
 # What the bot says to a message that is not text (conversation.yaml, English users).

@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.tg.logs import install_logging, uninstall_redaction
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
 
 from .conftest import Launch
 

@@ -16,7 +16,7 @@ from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.tg.transport import AiohttpRequest
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
 
 JSONDict = dict[str, Any]
 

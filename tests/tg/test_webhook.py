@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -18,15 +16,11 @@ import pytest
 from bot import cli
 from bot.engine import Engine
 from bot.settings import SettingsError, load_settings
-from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.reliability import serve
 from bot.tg.webhook import WebhookConfig
-from tests.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.harness import ROOT, bot_process, journal_of, serving
 
-from .harness import journal_of, report_handled, settings_for
-
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret_Token-for-tests"
 PUBLIC_URL = "https://bot.example.com/telegram/hook"
 WEBHOOK_VARIABLES = ("WEBHOOK_URL", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET")
@@ -45,17 +39,8 @@ async def webhook_bot(
     """The bot in webhook mode on 127.0.0.1; yields it and the local URL Telegram would post to."""
     port = free_port()
     config = WebhookConfig(PUBLIC_URL, "127.0.0.1", port, SECRET)
-    app = build_application(settings_for(fake, data_dir=data_dir), engine)
-    report_handled(app, fake)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, webhook=config, stop=stop))
-    try:
-        await fake.wait_for(lambda: app.running or task.done(), timeout=10)
-        assert not task.done(), task.exception()
-        yield app, f"http://127.0.0.1:{port}/telegram/hook"
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+    async with serving(fake, engine, webhook=config, data_dir=data_dir) as bot:
+        yield bot.app, f"http://127.0.0.1:{port}/telegram/hook"
 
 
 async def post(url: str, update: JSONDict, secret: str | None) -> int:
@@ -162,30 +147,15 @@ def test_run_webhook_without_url_and_secret_says_what_to_set(
 async def test_python_m_bot_run_webhook_answers_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     async with FakeBotAPI() as fake:
-        environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "WEB"))
-        }
-        environment.update(
-            TELEGRAM_BOT_TOKEN=fake.token,
-            TELEGRAM_BASE_URL=fake.base_url,
-            TELEGRAM_BASE_FILE_URL=fake.base_file_url,
-            BOT_DATA_DIR=str(tmp_path),
+        process = await bot_process(
+            fake,
+            tmp_path,
+            "--webhook",
             WEBHOOK_URL=PUBLIC_URL,
             WEBHOOK_LISTEN="127.0.0.1",
             WEBHOOK_PORT=str(port),
             WEBHOOK_SECRET=SECRET,
             LOG_LEVEL="DEBUG",
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--webhook",
-            cwd=ROOT,
-            env=environment,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
         )
         alice = fake.user(42, "Alice")
         chat = fake.private_chat(alice)

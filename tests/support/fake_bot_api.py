@@ -9,7 +9,7 @@ where we know them, the same error strings.  Point a real python-telegram-bot ``
 Quick start::
 
     from telegram import Bot
-    from tests.fake_bot_api import FakeBotAPI
+    from tests.support.fake_bot_api import FakeBotAPI
 
     async def test_echo() -> None:
         async with FakeBotAPI() as fake:
