@@ -444,7 +444,9 @@ async def test_an_added_paragraph_is_applied_once_confirmed_with_quotes_renumber
     assert "Apply anyway" in label
     pressed = fake.press_button(report, data, boss)
     await fake.wait_for(lambda: pressed in fake.callback_answers)
-    await fake.wait_for(lambda: (knowledge / "article.txt").read_bytes() != article)
+    # Handled: saved and swapped in. The files change before the knowledge serving does.
+    await fake.wait_handled(timeout=30)
+    assert (knowledge / "article.txt").read_bytes() != article
     assert "paragraph: 9" in (knowledge / "quotes.yaml").read_text("utf-8")
     fake.send_text(chat, boss, "Who brokered the truce?")
     answer = await fake.wait_for(
