@@ -184,6 +184,7 @@ def followups() -> None:
     engine = Engine(load_knowledge(KNOWLEDGE))
     qs = questions()
     _, topic = engine.converse("Who is Hikmet Hajiyev?")
+    assert topic is not None  # an answer starts a topic
     alone = latencies(engine.ask, qs)
     after = latencies(lambda q: engine.converse(q, None, topic), qs)
     print(f"\nfollow-ups: {len(qs)} questions asked with no topic, then right after an answer")
@@ -194,7 +195,7 @@ def followups() -> None:
     )
     # Follow-up turns as they come, each after the turns before it (conversation sets).
     sets = sorted((ROOT / "tests" / "eval").glob("conversations_*.yaml"))
-    turns: list[tuple[str, Topic | None]] = []
+    turns: list[tuple[str, Topic]] = []
     for conversation in (c for path in sets for c in load_conversations(path)):
         before: Topic | None = None
         for turn in conversation.turns:
@@ -203,7 +204,8 @@ def followups() -> None:
             _, before = engine.converse(turn.question, None, before)
     if turns:
         followed = latencies(
-            lambda i: engine.converse(*turns[int(i)]), list(map(str, range(len(turns))))
+            lambda i: engine.converse(turns[int(i)][0], None, turns[int(i)][1]),
+            list(map(str, range(len(turns)))),
         )
         print(
             f"  {len(turns)} follow-up turns (read against the turns before; a follow-up may be "
@@ -211,7 +213,7 @@ def followups() -> None:
             f"p99 {ms(percentile(followed, 0.99))}"
         )
     # Memory: 100,000 chats, each with a topic; the store keeps the most recently active.
-    samples = [t for _, t in turns if t is not None] or [topic]
+    samples = [t for _, t in turns] or [topic]
     tracemalloc.start()
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     memory: Memory[tuple[str, int]] = Memory()
