@@ -256,10 +256,10 @@ def test_a_message_telegram_would_refuse_is_refused_at_its_line(
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
     # Saved on disk instead of uploaded: refused the same way, and the old message keeps serving.
     (knowledge_copy / "conversation.yaml").write_text(too_long)
-    outcome = curator.changed_on_disk()
-    assert outcome is not None and not outcome.applied
-    assert "could not be sent on Telegram" in outcome.message
-    assert [(e.file, e.line) for e in outcome.errors] == [("conversation.yaml", line)]
+    on_disk = curator.changed_on_disk()
+    assert on_disk is not None and not on_disk.applied
+    assert "could not be sent on Telegram" in on_disk.message
+    assert [(e.file, e.line) for e in on_disk.errors] == [("conversation.yaml", line)]
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
     assert curator.changed_on_disk() is None  # reported once, not at every look
 

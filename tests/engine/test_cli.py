@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +149,9 @@ def test_chat_answers_and_a_number_picks_a_suggestion() -> None:
     assert replies[1].startswith("The truce was agreed and announced on Sunday")  # first follow-up
 
 
-def test_no_command_without_a_token_opens_the_console_chat(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_command_without_a_token_opens_the_console_chat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.chdir(ROOT / "tests")  # no .env here
     code, out, _ = run([], stdin="hello\n\n")

@@ -1830,10 +1830,11 @@ class FakeBotAPI:
             self.undelivered.append({"kind": kind, "message": copy.deepcopy(msg), "reason": reason})
 
     def _enqueue(self, kind: str, payload: JSONDict) -> JSONDict:
-        update = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
+        update_id = self._next_update_id
+        update = {"update_id": update_id, kind: copy.deepcopy(payload)}
         self._next_update_id += 1
         self._updates.append(update)
-        self._queued_ids.append(update["update_id"])
+        self._queued_ids.append(update_id)
         self._wake()
         return update
 

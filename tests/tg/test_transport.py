@@ -50,6 +50,7 @@ async def test_an_answer_arrives_as_sent_and_comes_back_parsed(
         # The chat shows the text with its formatting and the button; the bot gets the same back.
         [shown] = fake.sent(dm["id"])
         assert shown["text"] == sent.text
+        assert sent.text is not None
         assert sent.text.startswith("Who brokered the truce?\n«Ceasefire» — Բաքու, Bakı, Баку 🕊")
         assert {e.type for e in sent.entities} == {
             MessageEntityType.BOLD, MessageEntityType.BLOCKQUOTE, MessageEntityType.TEXT_LINK}
