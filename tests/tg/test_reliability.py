@@ -39,9 +39,6 @@ from .conftest import Launch
 # Backoff scaled down so that tests stay fast; the production values only change the waits.
 FAST_RETRIES: dict[str, Any] = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
 
-# PTB's own RetryAfter warns about its future type when built; nothing here reads it.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
-
 
 def limiter_of(app: BotApplication) -> BotApiLimiter:
     limiter = app.bot.rate_limiter
