@@ -113,9 +113,13 @@ def test_an_empty_volume_is_seeded_and_an_upload_is_saved_by_the_images_user(
         for path in (tmp_path, volume, data):
             os.chown(path, UID, UID)
 
+    # The seed as the image has it (COPY knowledge ./knowledge.dist): root's and readable by all,
+    # which a checkout in a private folder (mktemp -d) is not to the image's user.
+    seed = shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge.dist")
+
     def start_and_upload() -> str:
         err = io.StringIO()
-        seed_knowledge(ROOT / "knowledge", volume, err)  # what `run --seed` does first
+        seed_knowledge(seed, volume, err)  # what `run --seed` does first
         curator = Curator(Engine(load_knowledge(volume)), volume, data)
         outcome = curator.upload("qa.yaml", (volume / "qa.yaml").read_bytes() + ENTRY)
         return err.getvalue() + ("applied" if outcome.applied else outcome.text())
