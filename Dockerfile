@@ -14,12 +14,13 @@ ENV PYTHONDONTWRITEBYTECODE=1 \
 
 WORKDIR /app
 
-# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml changes,
-# not on every edit of the code or the knowledge.
-COPY pyproject.toml ./
+# Dependencies first, in their own layer: it is rebuilt only when pyproject.toml or the lockfile
+# changes, not on every edit of the code or the knowledge. The runtime dependencies only, each at
+# the version requirements.lock pins: the versions CI tested.
+COPY pyproject.toml requirements.lock ./
 RUN python -c "import tomllib; print('\n'.join(tomllib.load(open('pyproject.toml', 'rb'))['project']['dependencies']))" \
         > /tmp/requirements.txt \
-    && pip install -r /tmp/requirements.txt \
+    && pip install -r /tmp/requirements.txt --constraint requirements.lock \
     && rm /tmp/requirements.txt
 
 # A user without a login shell or root rights runs the bot; it owns the two folders it writes.

@@ -7,7 +7,7 @@ Reports:
 * knowledge load and validation, and building the matcher;
 * matching latency p50 / p99 over a few hundred varied questions (the two evaluation sets:
   in scope, misspelled, keyword-only, out of scope) on the shipped knowledge and on synthetic
-  knowledge of 1,000, 10,000 and 100,000 entries built from it (benchmarks/synthetic.py), with
+  knowledge of 1,000, 10,000 and 100,000 entries built from it (tests/support/synthetic.py), with
   the evaluation accuracy at each size (in scope, and out of scope: abstained) and how many of
   the other articles' entries their own phrasings still find, next to a naive full scan
   (rapidfuzz ``process.extractOne`` over every phrasing) as the reference;
@@ -36,12 +36,12 @@ from pathlib import Path
 
 from rapidfuzz import fuzz, process
 
-from benchmarks.synthetic import synthetic
 from bot.engine import Engine, load_knowledge
 from bot.engine.evaluate import evaluate, load_cases
 from bot.engine.model import Kind, Knowledge
 from bot.engine.text import words
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.synthetic import synthetic
 
 ROOT = Path(__file__).resolve().parent.parent
 KNOWLEDGE = ROOT / "knowledge"
@@ -183,6 +183,7 @@ def followups() -> None:
     engine = Engine(load_knowledge(KNOWLEDGE))
     qs = questions()
     _, topic = engine.converse("Who is Hikmet Hajiyev?")
+    assert topic is not None  # an answer starts a topic
     alone = latencies(engine.ask, qs)
     after = latencies(lambda q: engine.converse(q, None, topic), qs)
     print(f"\nfollow-ups: {len(qs)} questions asked with no topic, then right after an answer")
@@ -193,7 +194,7 @@ def followups() -> None:
     )
     # Follow-up turns as they come, each after the turns before it (conversation sets).
     sets = sorted((ROOT / "tests" / "eval").glob("conversations_*.yaml"))
-    turns: list[tuple[str, Topic | None]] = []
+    turns: list[tuple[str, Topic]] = []
     for conversation in (c for path in sets for c in load_conversations(path)):
         before: Topic | None = None
         for turn in conversation.turns:
@@ -202,7 +203,8 @@ def followups() -> None:
             _, before = engine.converse(turn.question, None, before)
     if turns:
         followed = latencies(
-            lambda i: engine.converse(*turns[int(i)]), list(map(str, range(len(turns))))
+            lambda i: engine.converse(turns[int(i)][0], None, turns[int(i)][1]),
+            list(map(str, range(len(turns)))),
         )
         print(
             f"  {len(turns)} follow-up turns (read against the turns before; a follow-up may be "
@@ -210,7 +212,7 @@ def followups() -> None:
             f"p99 {ms(percentile(followed, 0.99))}"
         )
     # Memory: 100,000 chats, each with a topic; the store keeps the most recently active.
-    samples = [t for _, t in turns if t is not None] or [topic]
+    samples = [t for _, t in turns] or [topic]
     tracemalloc.start()
     start_rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     memory: Memory[tuple[str, int]] = Memory()

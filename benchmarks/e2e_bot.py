@@ -24,8 +24,8 @@ from pathlib import Path
 
 from bot.engine import Engine, load_knowledge
 from bot.engine.evaluate import load_cases
-from tests.fake_bot_api import FakeBotAPI, RecordedCall
-from tests.tg.harness import running
+from tests.support.fake_bot_api import FakeBotAPI, RecordedCall
+from tests.support.harness import running
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -45,10 +45,10 @@ from bot.tg.context import BotApplication
 from bot.tg.flood import SLOW_DOWN
 from bot.tg.outbox import BUSY
 from bot.tg.render import SORRY
-from tests.fake_bot_api import FakeBotAPI, RecordedCall
-from tests.test_properties import QUESTIONS, check_reply
-from tests.tg.harness import polling, running, settings_for
-from tests.tg.test_reliability import FloodControlledFake, bot_process
+from tests.support.fake_bot_api import FakeBotAPI, RecordedCall
+from tests.support.flood import FloodControlledFake
+from tests.support.harness import bot_process, polling, running, settings_for
+from tests.support.replies import QUESTIONS, check_reply
 
 ROOT = Path(__file__).resolve().parent.parent
 

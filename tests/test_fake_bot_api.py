@@ -36,7 +36,7 @@ from telegram.error import (
 )
 from telegram.ext import ApplicationBuilder, CommandHandler, ContextTypes
 
-from tests.fake_bot_api import (
+from tests.support.fake_bot_api import (
     DEFAULT_TOKEN,
     EntityParseError,
     FakeBotAPI,
@@ -246,7 +246,8 @@ async def test_invalid_and_wrong_tokens(fake: FakeBotAPI, bot: Bot) -> None:
     broken = Bot("no-token-here", base_url=fake.base_url)
     with pytest.raises(InvalidToken):
         await broken.get_me()
-    await broken.shutdown()
+    # Never initialized, so shutdown() would skip it: close its HTTP client, or a socket leaks.
+    await broken.request.shutdown()
     assert [e.description for e in fake.errors][-1] == "Unauthorized: invalid token specified"
 
 

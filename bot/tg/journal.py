@@ -21,7 +21,7 @@ import inspect
 import json
 import logging
 import time
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from pathlib import Path
 from typing import Any, BinaryIO
 
@@ -226,6 +226,9 @@ class JournalingProcessor(SimpleUpdateProcessor):
         self._replaying: set[int] = set()
         self._replayed: set[int] = set()
         self._waiting: set[asyncio.Future[Any]] = set()  # updates waiting for queued replies
+        # Called with each update id once it is handled and its queued replies are sent or
+        # dropped: what the tests await to prove that the bot stayed silent.
+        self.on_handled: list[Callable[[int], None]] = []
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         if not isinstance(update, Update):
@@ -239,7 +242,7 @@ class JournalingProcessor(SimpleUpdateProcessor):
             log.info("update %s was answered from the journal already", update_id)
             if inspect.iscoroutine(coroutine):
                 coroutine.close()
-            self.journal.done(update_id)
+            self._handled(update_id)
             return
         if update_id not in self.journal:  # polling journals updates as they are fetched
             self.journal.record(update_id, update.to_dict())
@@ -249,10 +252,10 @@ class JournalingProcessor(SimpleUpdateProcessor):
             try:
                 await coroutine
             except BaseException:
-                self.journal.done(update_id)
+                self._handled(update_id)
                 raise
         if not posted:
-            self.journal.done(update_id)
+            self._handled(update_id)
             return
         waiting = asyncio.gather(*posted)
         self._waiting.add(waiting)
@@ -267,7 +270,12 @@ class JournalingProcessor(SimpleUpdateProcessor):
     def _delivered(self, update_id: int, sent: asyncio.Future[Any]) -> None:
         self._waiting.discard(sent)
         if not sent.cancelled():  # cancelled: stopped with it unsent, answered at the next start
-            self.journal.done(update_id)
+            self._handled(update_id)
+
+    def _handled(self, update_id: int) -> None:
+        self.journal.done(update_id)
+        for listener in self.on_handled:
+            listener(update_id)
 
     async def replay(self, application: BotApplication) -> int:
         """Queue what a previous run left unanswered; the number of updates queued."""

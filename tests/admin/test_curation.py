@@ -11,7 +11,6 @@ import pytest
 
 from bot.curation import Curator
 from bot.engine import Engine, load_knowledge
-from bot.engine.model import Kind
 from bot.tg import deliverable
 
 NEW_ENTRY = """
@@ -124,27 +123,46 @@ def test_questions_during_a_swap_get_old_or_new_answers_never_errors(
 ) -> None:
     curator = curator_for(knowledge_copy, tmp_path)
     original = (knowledge_copy / "qa.yaml").read_bytes()
+    # Only the new knowledge's lachin-region entry answers this; the old one answers it with
+    # another entry, so every reply tells which knowledge served it.
+    question = "lachin region villages"
+    old = curator.engine.ask(question).entry
+    assert old is not None and old != "lachin-region"
     errors: list[BaseException] = []
-    kinds: set[Kind] = set()
+    served: list[str | None] = []
+    seen_new = threading.Event()
+    seen_old = threading.Event()
     stop = threading.Event()
 
     def ask() -> None:
         while not stop.is_set():
             try:
-                kinds.add(curator.engine.ask("who brokered the truce").kind)
+                entry = curator.engine.ask(question).entry
             except BaseException as exc:  # the point of the test: nothing may escape
                 errors.append(exc)
+                return
+            served.append(entry)
+            (seen_new if entry == "lachin-region" else seen_old).set()
+            # A pause between questions: askers that never yield the GIL starve the swap.
+            stop.wait(0.005)
 
     threads = [threading.Thread(target=ask) for _ in range(2)]
     for t in threads:
         t.start()
-    for _ in range(3):
-        assert curator.upload("qa.yaml", original + NEW_ENTRY.encode()).applied
-        assert curator.rollback().applied
-    stop.set()
-    for t in threads:
-        t.join()
-    assert errors == [] and kinds == {Kind.ANSWER}
+    try:
+        for _ in range(3):
+            seen_new.clear()
+            assert curator.upload("qa.yaml", original + NEW_ENTRY.encode()).applied
+            assert seen_new.wait(10), "the new knowledge never answered"
+            seen_old.clear()
+            assert curator.rollback().applied
+            assert seen_old.wait(10), "the old knowledge never answered after the rollback"
+    finally:
+        stop.set()
+        for t in threads:
+            t.join()
+    assert errors == []
+    assert set(served) == {old, "lachin-region"}
 
 
 def test_export_returns_the_files_served(knowledge_copy: Path, tmp_path: Path) -> None:
@@ -238,10 +256,10 @@ def test_a_message_telegram_would_refuse_is_refused_at_its_line(
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
     # Saved on disk instead of uploaded: refused the same way, and the old message keeps serving.
     (knowledge_copy / "conversation.yaml").write_text(too_long)
-    outcome = curator.changed_on_disk()
-    assert outcome is not None and not outcome.applied
-    assert "could not be sent on Telegram" in outcome.message
-    assert [(e.file, e.line) for e in outcome.errors] == [("conversation.yaml", line)]
+    on_disk = curator.changed_on_disk()
+    assert on_disk is not None and not on_disk.applied
+    assert "could not be sent on Telegram" in on_disk.message
+    assert [(e.file, e.line) for e in on_disk.errors] == [("conversation.yaml", line)]
     assert curator.engine.knowledge.messages["no_answer_group"] == "The article doesn't cover that."
     assert curator.changed_on_disk() is None  # reported once, not at every look
 

@@ -9,10 +9,13 @@ import os
 import re
 import shutil
 import tempfile
+import tomllib
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
+from packaging.requirements import Requirement
+from packaging.utils import canonicalize_name
 
 from bot.cli import seed_knowledge
 from bot.curation import Curator
@@ -79,6 +82,26 @@ def test_the_dockerfile_runs_as_that_user_and_seeds_the_knowledge_volume() -> No
     assert '"/app/knowledge"' in dockerfile.split("VOLUME", 1)[1].split("\n", 1)[0]
 
 
+def test_the_image_installs_the_runtime_at_the_versions_the_lockfile_pins() -> None:
+    dockerfile = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^COPY pyproject.toml requirements.lock ./$", dockerfile, re.MULTILINE)
+    assert "pip install -r /tmp/requirements.txt --constraint requirements.lock" in dockerfile
+    lines = (ROOT / "requirements.lock").read_text().splitlines()
+    pins = [line for line in lines if line and not line.startswith((" ", "#"))]
+    pinned = dict(line.split("==") for line in pins)
+    assert len(pinned) == len(pins)  # every line an exact version
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    extras = project["optional-dependencies"]
+    for line in [*project["dependencies"], *extras["test"], *extras["dev"]]:
+        requirement = Requirement(line)
+        if requirement.name == project["name"]:
+            continue  # dev includes the test extra
+        # Each dependency is pinned, at a version pyproject.toml allows: the lock is not stale.
+        version = pinned.get(canonicalize_name(requirement.name))
+        assert version is not None, f"{requirement.name} is not in requirements.lock"
+        assert requirement.specifier.contains(version), f"{requirement} but {version} pinned"
+
+
 def test_an_empty_volume_is_seeded_and_an_upload_is_saved_by_the_images_user(
     scratch: Path,
 ) -> None:
@@ -90,9 +113,13 @@ def test_an_empty_volume_is_seeded_and_an_upload_is_saved_by_the_images_user(
         for path in (tmp_path, volume, data):
             os.chown(path, UID, UID)
 
+    # The seed as the image has it (COPY knowledge ./knowledge.dist): root's and readable by all,
+    # which a checkout in a private folder (mktemp -d) is not to the image's user.
+    seed = shutil.copytree(ROOT / "knowledge", tmp_path / "knowledge.dist")
+
     def start_and_upload() -> str:
         err = io.StringIO()
-        seed_knowledge(ROOT / "knowledge", volume, err)  # what `run --seed` does first
+        seed_knowledge(seed, volume, err)  # what `run --seed` does first
         curator = Curator(Engine(load_knowledge(volume)), volume, data)
         outcome = curator.upload("qa.yaml", (volume / "qa.yaml").read_bytes() + ENTRY)
         return err.getvalue() + ("applied" if outcome.applied else outcome.text())

@@ -8,6 +8,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from bot.cli import main
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,21 +75,21 @@ def test_ask_json_for_each_kind_keeps_the_same_shape() -> None:
 
 def test_ask_json_stdin_gives_one_object_per_line_flushed_as_it_goes() -> None:
     # A real pipe: the first answer must arrive before the second question is written.
-    proc = subprocess.Popen(
+    with subprocess.Popen(
         [sys.executable, "-m", "bot", "ask", "--json", "-"],
         cwd=ROOT,
         stdin=subprocess.PIPE,
         stdout=subprocess.PIPE,
         text=True,
-    )
-    assert proc.stdin is not None and proc.stdout is not None
-    proc.stdin.write("who brokered the truce\n")
-    proc.stdin.flush()
-    first = json.loads(proc.stdout.readline())
-    proc.stdin.write("\nwhat did lavrov say\n")
-    proc.stdin.close()
-    rest = [json.loads(line) for line in proc.stdout]
-    assert proc.wait(timeout=30) == 0
+    ) as proc:
+        assert proc.stdin is not None and proc.stdout is not None
+        proc.stdin.write("who brokered the truce\n")
+        proc.stdin.flush()
+        first = json.loads(proc.stdout.readline())
+        proc.stdin.write("\nwhat did lavrov say\n")
+        proc.stdin.close()
+        rest = [json.loads(line) for line in proc.stdout]
+        assert proc.wait(timeout=30) == 0
     assert first["entry"] == "who-brokered"
     assert [r["question"] for r in rest] == ["", "what did lavrov say"]
     assert rest[0]["kind"] == "no_answer" and rest[1]["entry"] == "lavrov"
@@ -147,7 +149,9 @@ def test_chat_answers_and_a_number_picks_a_suggestion() -> None:
     assert replies[1].startswith("The truce was agreed and announced on Sunday")  # first follow-up
 
 
-def test_no_command_without_a_token_opens_the_console_chat(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_no_command_without_a_token_opens_the_console_chat(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.delenv("TELEGRAM_BOT_TOKEN", raising=False)
     monkeypatch.chdir(ROOT / "tests")  # no .env here
     code, out, _ = run([], stdin="hello\n\n")

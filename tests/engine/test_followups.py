@@ -34,7 +34,8 @@ def speakers(engine: Engine, reply: Reply) -> set[str | None]:
     """Who said each cited quotation (quotes.yaml), as the reply shows or its quote records."""
     quotes = engine.knowledge.quotes
     return {
-        quotes[c.quote_id].speaker if c.quote_id in quotes else c.speaker for c in reply.citations
+        quotes[c.quote_id].speaker if c.quote_id is not None and c.quote_id in quotes else c.speaker
+        for c in reply.citations
     }
 
 

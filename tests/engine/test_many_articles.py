@@ -10,9 +10,9 @@ from dataclasses import replace
 
 import pytest
 
-from benchmarks.synthetic import synthetic
 from bot.engine import Engine
 from bot.engine.model import Entry, Kind
+from tests.support.synthetic import synthetic
 
 
 @pytest.fixture(scope="module")

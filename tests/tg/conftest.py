@@ -14,9 +14,8 @@ from bot.engine.evaluate import load_cases
 from bot.engine.followup import Topic
 from bot.engine.model import Kind, Reply
 from bot.tg.context import BotApplication
-from tests.fake_bot_api import FakeBotAPI
-
-from .harness import running
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import running
 
 TESTS = Path(__file__).resolve().parents[1]
 
@@ -25,15 +24,16 @@ Launch = Callable[..., Awaitable[tuple[FakeBotAPI, BotApplication]]]
 
 @pytest.fixture
 async def launch(engine: Engine) -> AsyncIterator[Launch]:
-    """Start a fake server (with the given options) and the bot polling it; stop both after."""
+    """Start a fake server (a new one, or ``fake``) and the bot polling it, with ``engine``
+    (by default the shipped knowledge's) and ``settings`` overridden; stop both after."""
     async with AsyncExitStack() as stack:
 
         async def start(
-            bot_engine: Engine | None = None, **fake_options: Any
+            bot_engine: Engine | None = None, *, fake: FakeBotAPI | None = None, **settings: Any
         ) -> tuple[FakeBotAPI, BotApplication]:
-            fake = await stack.enter_async_context(FakeBotAPI(**fake_options))
-            app = await stack.enter_async_context(running(fake, bot_engine or engine))
-            return fake, app
+            server = await stack.enter_async_context(fake or FakeBotAPI())
+            app = await stack.enter_async_context(running(server, bot_engine or engine, **settings))
+            return server, app
 
         yield start
 

@@ -2,8 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack
+from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,9 +10,10 @@ import pytest
 
 from bot.engine import Engine, load_knowledge
 from bot.tg import admin, render
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import buttons, running
 
-from .harness import buttons, running
+from .conftest import Launch
 
 ADMIN = 1001
 NEW_ENTRY = b"""
@@ -30,26 +30,20 @@ Start = Callable[..., Awaitable[tuple[FakeBotAPI, Path]]]
 
 
 @pytest.fixture
-async def start(knowledge_copy: Path, tmp_path: Path) -> AsyncIterator[Start]:
+def start(launch: Launch, knowledge_copy: Path, tmp_path: Path) -> Start:
     """The bot with ADMIN as its admin, serving a writable copy of the knowledge."""
-    async with AsyncExitStack() as stack:
 
-        async def launch(
-            data_dir: Path | None = None, admins: frozenset[int] = frozenset({ADMIN})
-        ) -> tuple[FakeBotAPI, Path]:
-            fake = await stack.enter_async_context(FakeBotAPI())
-            engine = Engine(load_knowledge(knowledge_copy))
-            await stack.enter_async_context(
-                running(
-                    fake,
-                    engine,
-                    admin_ids=admins,
-                    data_dir=data_dir or tmp_path / "data",
-                )
-            )
-            return fake, knowledge_copy
+    async def start_admin(
+        data_dir: Path | None = None, admins: frozenset[int] = frozenset({ADMIN})
+    ) -> tuple[FakeBotAPI, Path]:
+        fake, _ = await launch(
+            Engine(load_knowledge(knowledge_copy)),
+            admin_ids=admins,
+            data_dir=data_dir or tmp_path / "data",
+        )
+        return fake, knowledge_copy
 
-        yield launch
+    return start_admin
 
 
 async def ask(
@@ -450,10 +444,8 @@ async def test_an_added_paragraph_is_applied_once_confirmed_with_quotes_renumber
     assert "Apply anyway" in label
     pressed = fake.press_button(report, data, boss)
     await fake.wait_for(lambda: pressed in fake.callback_answers)
-    # The admin is told once the new knowledge serves (the files are written before the swap).
-    await fake.wait_for(
-        lambda: [m for m in fake.sent(chat["id"]) if (m["text"] or "").startswith("✅ Applied.")]
-    )
+    # Handled: saved and swapped in. The files change before the knowledge serving does.
+    await fake.wait_handled(timeout=30)
     assert (knowledge / "article.txt").read_bytes() != article
     assert "paragraph: 9" in (knowledge / "quotes.yaml").read_text("utf-8")
     fake.send_text(chat, boss, "Who brokered the truce?")

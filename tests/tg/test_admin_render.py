@@ -5,7 +5,7 @@ from __future__ import annotations
 from bot.curation import Outcome
 from bot.errors import KnowledgeProblem
 from bot.tg import render
-from tests.fake_bot_api import parse_html
+from tests.support.fake_bot_api import parse_html
 
 
 def test_a_long_list_of_problems_is_split_into_valid_messages() -> None:

@@ -21,7 +21,7 @@ async def test_fast_calls_run_inline_and_a_slow_one_moves_them_to_the_thread() -
         return threading.get_ident()
 
     def slow() -> int:
-        time.sleep(ON_LOOP_UNDER * 3)
+        time.sleep(ON_LOOP_UNDER * 3)  # not a wait: this is the slow call's work
         return threading.get_ident()
 
     try:
@@ -45,6 +45,8 @@ async def test_questions_handled_are_written_within_a_second(tmp_path: Path) -> 
         data.record(Reply("who is putin", Kind.NO_ANSWER, "not covered"), "private")
         data.record(Reply("who brokered it", Kind.ANSWER, "…", entry="who-brokered"), "group")
         deadline = time.monotonic() + RECORD_WITHIN + 2
+        # Another connection sees the write only by reading: no event crosses to it, so it
+        # polls, until the deadline, for what the bot writes on its own within RECORD_WITHIN.
         while not elsewhere_counts(elsewhere) and time.monotonic() < deadline:
             await asyncio.sleep(0.05)
         assert elsewhere_counts(elsewhere) == {"no_answer": 1, "answer": 1}

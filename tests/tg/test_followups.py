@@ -5,9 +5,8 @@ from __future__ import annotations
 
 from bot.engine import Engine
 from bot.tg import render
-from tests.fake_bot_api import FakeBotAPI, JSONDict
-
-from .harness import buttons, entity_texts
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.harness import buttons, entity_texts
 
 FIRST = "What did Aliyev threaten?"
 MORE = "what else did he say?"

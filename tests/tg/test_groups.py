@@ -8,12 +8,10 @@ import pytest
 
 from bot.engine import Engine
 from bot.engine.model import Kind
-from tests.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.harness import buttons, entity_texts
 
 from .conftest import Launch
-from .harness import buttons, entity_texts
-
-QUIET = 0.3  # seconds with no API traffic before concluding the bot stays silent
 
 
 async def group_with_alice(fake: FakeBotAPI) -> tuple[JSONDict, JSONDict]:
@@ -24,7 +22,7 @@ async def group_with_alice(fake: FakeBotAPI) -> tuple[JSONDict, JSONDict]:
 
 
 async def assert_silent(fake: FakeBotAPI, chat_id: int) -> None:
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.sent(chat_id) == []
     assert fake.errors == []
 
@@ -126,7 +124,7 @@ async def test_chatter_is_not_even_delivered_in_privacy_mode(fake: FakeBotAPI) -
 async def test_mentions_are_answered_when_the_bot_reads_the_group(
     launch: Launch, question_of_kind: Callable[[Kind], str]
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     question = question_of_kind(Kind.ANSWER)
     asked = fake.send_text(group, alice, f"@KarabakhNewsBot {question}")
@@ -142,7 +140,7 @@ async def test_mentions_are_answered_when_the_bot_reads_the_group(
 async def test_mention_in_the_middle_is_taken_out_of_the_question(
     launch: Launch, engine: Engine, question_of_kind: Callable[[Kind], str]
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     question = question_of_kind(Kind.ANSWER)
     fake.send_text(group, alice, f"\U0001f600 hey @KarabakhNewsBot, {question}")
@@ -154,7 +152,7 @@ async def test_mention_in_the_middle_is_taken_out_of_the_question(
 async def test_unaddressed_chatter_gets_silence_even_when_the_bot_reads_everything(
     launch: Launch,
 ) -> None:
-    fake, _ = await launch(can_read_all_group_messages=True)
+    fake, _ = await launch(fake=FakeBotAPI(can_read_all_group_messages=True))
     group, alice = await group_with_alice(fake)
     bob = fake.user(43, "Bob", "bob")
     said = fake.send_text(group, bob, "Who brokered the truce?")
@@ -165,7 +163,7 @@ async def test_unaddressed_chatter_gets_silence_even_when_the_bot_reads_everythi
     fake.send_text(group, alice, "KarabakhNewsBot is great")
     fake.send_sticker(group, alice)
     fake.send_photo(group, alice, caption="@KarabakhNewsBot what is this?")
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     [pointer] = fake.sent(group["id"])
     assert pointer["reply_to_message_id"] == start["message_id"] and "/ask" in pointer["text"]
     assert fake.errors == []
@@ -178,6 +176,6 @@ async def test_edited_group_question_is_not_answered_again(
     asked = fake.send_text(group, alice, "/ask " + question_of_kind(Kind.ANSWER))
     await fake.wait_sent(group["id"])
     fake.edit_text(asked, "/ask " + question_of_kind(Kind.NO_ANSWER))
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.sent(group["id"])) == 1
     assert fake.errors == []

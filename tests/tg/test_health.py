@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
 import subprocess
 import sys
@@ -14,11 +13,8 @@ import pytest
 from bot import cli
 from bot.engine import Engine
 from bot.health import check, health_path, write_health
-from bot.tg.app import build_application
-from bot.tg.run import serve
-from tests.fake_bot_api import FakeBotAPI
-
-from .harness import settings_for
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import serving
 
 
 def record(path: Path, **fields: object) -> None:
@@ -66,24 +62,18 @@ def test_no_file_or_a_garbled_one_is_unhealthy(tmp_path: Path) -> None:
 
 async def test_unhealthy_when_the_bot_stops_polling(engine: Engine, tmp_path: Path) -> None:
     path = health_path(tmp_path)
-    async with FakeBotAPI() as fake:
-        app = build_application(settings_for(fake, data_dir=tmp_path), engine)
-        stop = asyncio.Event()
-        task = asyncio.create_task(
-            serve(app, stop=stop, health=path, poll_timeout=1, heartbeat_every=0.05)
-        )
-        try:
-            await fake.wait_for(lambda: fake.is_long_polling)
-            fake.delay("getUpdates", 60)  # the next poll hangs (a dead connection, a stuck loop)
-            alice = fake.user(42, "Alice")
-            fake.send_text(fake.private_chat(alice), alice, "hello")  # this poll returns
-            await fake.wait_for(lambda: check(path, max_age=1.5)[0], what="healthy")
-            await fake.wait_for(lambda: not check(path, max_age=1.5)[0], timeout=10)
-            assert "no successful getUpdates" in check(path, max_age=1.5)[1]
-            fake.delay("getUpdates", 0)
-        finally:
-            stop.set()
-            await asyncio.wait_for(task, 30)
+    async with (
+        FakeBotAPI() as fake,
+        serving(fake, engine, data_dir=tmp_path, health=path, heartbeat_every=0.05),
+    ):
+        await fake.wait_for(lambda: fake.is_long_polling)
+        fake.delay("getUpdates", 60)  # the next poll hangs (a dead connection, a stuck loop)
+        alice = fake.user(42, "Alice")
+        fake.send_text(fake.private_chat(alice), alice, "hello")  # this poll returns
+        await fake.wait_for(lambda: check(path, max_age=1.5)[0], what="healthy")
+        await fake.wait_for(lambda: not check(path, max_age=1.5)[0], timeout=10)
+        assert "no successful getUpdates" in check(path, max_age=1.5)[1]
+        fake.delay("getUpdates", 0)
     ok, message = check(path)
     assert not ok and "stopped" in message
 

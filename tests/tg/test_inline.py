@@ -9,7 +9,7 @@ import pytest
 from bot.engine import Engine
 from bot.engine.model import Kind
 from bot.tg.inline import MAX_RESULTS
-from tests.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
 
 from .conftest import Launch
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -19,20 +20,38 @@ def response(*updates: dict[str, object]) -> bytes:
     return json.dumps({"ok": True, "result": list(updates)}).encode()
 
 
+Opener = Callable[[Path], UpdateJournal]
+
+
+@pytest.fixture
+def journal_in() -> Iterator[Opener]:
+    """Opens a journal over a folder and closes it after the test: a test that "crashes" by not
+    closing it must not leak the file."""
+    opened: list[UpdateJournal] = []
+
+    def open_journal(directory: Path) -> UpdateJournal:
+        opened.append(UpdateJournal(directory))
+        return opened[-1]
+
+    yield open_journal
+    for journal in opened:
+        journal.close()
+
+
 def reopened(directory: Path) -> list[tuple[int, dict[str, object]]]:
     return UpdateJournal(directory).pending()
 
 
-def test_fetched_updates_survive_until_handled(tmp_path: Path) -> None:
-    journal = UpdateJournal(tmp_path)
+def test_fetched_updates_survive_until_handled(tmp_path: Path, journal_in: Opener) -> None:
+    journal = journal_in(tmp_path)
     journal.fetched(response(update(1), update(2, "¿Quién? — «truce»"), update(3)))
     journal.done(2)
     # No close: a crash. The next start answers 1 and 3, with their text intact.
     assert reopened(tmp_path) == [(1, update(1)), (3, update(3))]
 
 
-def test_an_update_fetched_twice_is_answered_once(tmp_path: Path) -> None:
-    journal = UpdateJournal(tmp_path)
+def test_an_update_fetched_twice_is_answered_once(tmp_path: Path, journal_in: Opener) -> None:
+    journal = journal_in(tmp_path)
     journal.fetched(response(update(1)))
     journal.fetched(response(update(1)))  # Telegram sent it again: not yet confirmed
     assert len(journal) == 1
@@ -40,8 +59,8 @@ def test_an_update_fetched_twice_is_answered_once(tmp_path: Path) -> None:
     assert reopened(tmp_path) == []
 
 
-def test_a_line_torn_by_a_crash_is_skipped(tmp_path: Path) -> None:
-    journal = UpdateJournal(tmp_path)
+def test_a_line_torn_by_a_crash_is_skipped(tmp_path: Path, journal_in: Opener) -> None:
+    journal = journal_in(tmp_path)
     journal.fetched(response(update(1), update(2)))
     journal.close()
     with journal.path.open("ab") as file:
@@ -49,18 +68,18 @@ def test_a_line_torn_by_a_crash_is_skipped(tmp_path: Path) -> None:
     assert [update_id for update_id, _ in reopened(tmp_path)] == [1, 2]
 
 
-def test_starting_again_answers_nothing_twice(tmp_path: Path) -> None:
-    first = UpdateJournal(tmp_path)
+def test_starting_again_answers_nothing_twice(tmp_path: Path, journal_in: Opener) -> None:
+    first = journal_in(tmp_path)
     first.fetched(response(update(1), update(2)))
-    second = UpdateJournal(tmp_path)
+    second = journal_in(tmp_path)
     assert [update_id for update_id, _ in second.pending()] == [1, 2]
     second.done(1)
     second.done(2)
     assert reopened(tmp_path) == []
 
 
-def test_the_file_stays_small_under_constant_load(tmp_path: Path) -> None:
-    journal = UpdateJournal(tmp_path)
+def test_the_file_stays_small_under_constant_load(tmp_path: Path, journal_in: Opener) -> None:
+    journal = journal_in(tmp_path)
     journal.COMPACT_AT = 20_000
     big = "x" * 500
     journal.fetched(response(update(0, big)))  # one question stays open throughout
@@ -73,18 +92,20 @@ def test_the_file_stays_small_under_constant_load(tmp_path: Path) -> None:
     assert reopened(tmp_path) == []
 
 
-def test_a_journal_that_cannot_be_written_does_not_stop_answers(tmp_path: Path) -> None:
+def test_a_journal_that_cannot_be_written_does_not_stop_answers(
+    tmp_path: Path, journal_in: Opener
+) -> None:
     blocked = tmp_path / "journal"
     blocked.write_text("a file where the folder should be")
-    journal = UpdateJournal(blocked)
+    journal = journal_in(blocked)
     journal.fetched(response(update(1)))  # logged, not raised
     assert len(journal) == 0
     journal.done(1)
 
 
-def test_any_text_telegram_can_send_is_journaled(tmp_path: Path) -> None:
+def test_any_text_telegram_can_send_is_journaled(tmp_path: Path, journal_in: Opener) -> None:
     # A lone surrogate cannot be encoded as UTF-8; it used to make every getUpdates fail.
-    journal = UpdateJournal(tmp_path)
+    journal = journal_in(tmp_path)
     journal.fetched(
         json.dumps({"ok": True, "result": [update(1, "\ud800 who brokered it?")]}).encode()
     )
@@ -93,9 +114,9 @@ def test_any_text_telegram_can_send_is_journaled(tmp_path: Path) -> None:
 
 
 def test_lines_of_the_wrong_shape_are_skipped_and_kept_aside(
-    tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tmp_path: Path, journal_in: Opener, caplog: pytest.LogCaptureFixture
 ) -> None:
-    journal = UpdateJournal(tmp_path)
+    journal = journal_in(tmp_path)
     journal.fetched(response(update(1)))
     journal.close()
     with journal.path.open("ab") as file:
@@ -109,8 +130,10 @@ def test_lines_of_the_wrong_shape_are_skipped_and_kept_aside(
     assert "4 unreadable line(s)" in caplog.text and aside.name in caplog.text
 
 
-def test_nothing_stays_on_disk_once_every_update_is_answered(tmp_path: Path) -> None:
-    journal = UpdateJournal(tmp_path)
+def test_nothing_stays_on_disk_once_every_update_is_answered(
+    tmp_path: Path, journal_in: Opener
+) -> None:
+    journal = journal_in(tmp_path)
     journal.fetched(response(update(1, "my private question"), update(2)))
     journal.done(1)
     assert b"my private question" in journal.path.read_bytes()  # 2 is still open

@@ -10,10 +10,10 @@ from bot.engine import Engine
 from bot.engine.followup import Topic
 from bot.engine.model import Kind, Reply
 from bot.tg import render
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import buttons, entity_texts
 
 from .conftest import Launch
-from .harness import buttons, entity_texts
 
 
 async def test_start_names_the_article_and_its_example_buttons_ask(
@@ -140,7 +140,7 @@ async def test_button_for_an_entry_that_no_longer_exists_says_so(
     query_id = fake.press_button(greeting["message_id"], data, alice, chat=chat)
     await fake.wait_for(lambda: query_id in fake.callback_answers)
     assert fake.callback_answers[query_id]["text"] == render.GONE
-    await fake.wait_idle()
+    await fake.wait_handled()
     assert len(fake.sent(chat["id"])) == 1
     assert fake.errors == []
 
@@ -165,7 +165,7 @@ async def test_slow_answers_show_typing_first(launch: Launch, engine: Engine) ->
         def converse(
             self, text: str, hint: str | None = None, topic: Topic | None = None
         ) -> tuple[Reply, Topic | None]:
-            time.sleep(0.6)
+            time.sleep(0.6)  # not a wait: a slow engine call, long enough to show typing
             return super().converse(text, hint, topic)
 
     fake, _ = await launch(SlowEngine(engine.knowledge))

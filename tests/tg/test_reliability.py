@@ -8,14 +8,8 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import math
-import os
 import signal
-import sys
 import time
-from collections import deque
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import AsyncExitStack, asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -25,40 +19,19 @@ from telegram import Bot
 from telegram.error import BadRequest, Forbidden, NetworkError, RetryAfter, TimedOut
 
 from bot.engine import Engine
-from bot.tg.app import build_application
 from bot.tg.context import BotApplication
 from bot.tg.flood import SLOW_DOWN, RecentEvents
 from bot.tg.journal import UpdateJournal
 from bot.tg.outbox import BUSY
 from bot.tg.ratelimit import MAX_TRACKED_KEYS, BotApiLimiter, RetryPolicy, SlidingWindow
-from bot.tg.run import serve
-from tests.fake_bot_api import ApiError, FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.flood import FloodControlledFake
+from tests.support.harness import bot_process, buttons, serving
 
-from .harness import buttons, running, settings_for
+from .conftest import Launch
 
 # Backoff scaled down so that tests stay fast; the production values only change the waits.
 FAST_RETRIES: dict[str, Any] = {"retry_base_delay": 0.01, "retry_max_delay": 0.05}
-QUIET = 0.3
-
-# PTB's own RetryAfter warns about its future type when built; nothing here reads it.
-pytestmark = pytest.mark.filterwarnings("ignore:.*retry_after.*:DeprecationWarning")
-
-Start = Callable[..., Awaitable[tuple[FakeBotAPI, BotApplication]]]
-
-
-@pytest.fixture
-async def start(engine: Engine) -> AsyncIterator[Start]:
-    """Start a fake server (or the given one) and the bot polling it, with settings overridden."""
-    async with AsyncExitStack() as stack:
-
-        async def launch(
-            fake: FakeBotAPI | None = None, **settings: Any
-        ) -> tuple[FakeBotAPI, BotApplication]:
-            server = await stack.enter_async_context(fake or FakeBotAPI())
-            app = await stack.enter_async_context(running(server, engine, **settings))
-            return server, app
-
-        yield launch
 
 
 def limiter_of(app: BotApplication) -> BotApiLimiter:
@@ -91,9 +64,9 @@ def answered_or_named(fake: FakeBotAPI, chat_id: int, asked: list[tuple[int, int
 
 
 async def test_a_quarter_of_sends_failing_with_502_loses_no_answer(
-    start: Start, eval_questions: list[str]
+    launch: Launch, eval_questions: list[str]
 ) -> None:
-    fake, app = await start(overall_rate_limit=0, **FAST_RETRIES)
+    fake, app = await launch(overall_rate_limit=0, **FAST_RETRIES)
     fake.fail_rate("sendMessage", 0.25, 502, seed=7)  # nginx's HTML 502, like Telegram's front end
     chats = []
     for n in range(200):
@@ -104,7 +77,7 @@ async def test_a_quarter_of_sends_failing_with_502_loses_no_answer(
     await fake.wait_for(
         lambda: all(fake.sent(c) for c in chats), timeout=60, what="an answer in all 200 chats"
     )
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     failed = [f for f in fake.injected_faults if f.method == "sendMessage"]
     attempts = len(fake.calls_to("sendMessage"))
     print(f"\n200 questions, {len(failed)}/{attempts} sendMessage calls answered 502, 0 lost")
@@ -117,8 +90,8 @@ async def test_a_quarter_of_sends_failing_with_502_loses_no_answer(
     assert fake.errors == []
 
 
-async def test_resets_timeouts_and_gateway_errors_are_retried(start: Start) -> None:
-    fake, app = await start(**FAST_RETRIES)
+async def test_resets_timeouts_and_gateway_errors_are_retried(launch: Launch) -> None:
+    fake, app = await launch(**FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.drop_connection_next("sendMessage", times=2)  # connection reset before Telegram saw it
@@ -127,45 +100,45 @@ async def test_resets_timeouts_and_gateway_errors_are_retried(start: Start) -> N
     fake.fail_next("sendMessage", 503, "Service Unavailable", json_body=True)
     fake.send_text(chat, alice, "Who brokered the truce?")
     replies = await fake.wait_sent(chat["id"])
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.sent(chat["id"])) == len(replies) >= 1
     assert len(fake.injected_faults) == 5
     assert limiter_of(app).retried == 5
     assert fake.errors == []
 
 
-async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(start: Start) -> None:
+async def test_a_lost_response_is_retried_at_the_risk_of_a_duplicate(launch: Launch) -> None:
     # The message is posted, then the connection drops before the bot hears back. Retrying
     # may post it twice; not retrying could lose it. The bot retries (see BotApiLimiter).
-    fake, _ = await start(**FAST_RETRIES)
+    fake, _ = await launch(**FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.drop_connection_next("sendMessage", after_processing=True)
     fake.send_text(chat, alice, "hello")
     await fake.wait_sent(chat["id"], 2)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     first, second = fake.sent(chat["id"])
     assert first["text"] == second["text"]  # the accepted cost: one duplicate, nothing lost
     assert fake.errors == []
 
 
 async def test_permanent_errors_are_logged_once_and_not_retried(
-    start: Start, caplog: pytest.LogCaptureFixture
+    launch: Launch, caplog: pytest.LogCaptureFixture
 ) -> None:
     caplog.set_level(logging.DEBUG, logger="bot.tg.ratelimit")
-    fake, _ = await start(**FAST_RETRIES)
+    fake, _ = await launch(**FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user")
     fake.send_text(chat, alice, "Who brokered the truce?")
     await fake.wait_for(lambda: fake.injected_faults)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     bob = fake.user(43, "Bob")
     bob_chat = fake.private_chat(bob)
     fake.fail_next("sendMessage", 400, "Bad Request: chat not found")
     fake.send_text(bob_chat, bob, "Who brokered the truce?")
     await fake.wait_for(lambda: len(fake.injected_faults) == 2)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     # The two answers, once each: no retries, and no apology into a chat that cannot be reached.
     assert len(fake.calls_to("sendMessage")) == 2
     warnings = [
@@ -261,7 +234,8 @@ async def test_retry_after_pauses_that_chat_only_and_is_honoured() -> None:
     first = asyncio.create_task(
         through(limiter, call("a1", RetryAfter(timedelta(milliseconds=200))), chat_id=1)
     )
-    await asyncio.sleep(0.01)  # the 429 is in
+    while limiter.flood_waits == 0:  # until the 429 is in and the chat paused
+        await asyncio.sleep(0)
     second = asyncio.create_task(through(limiter, call("a2"), chat_id=1))  # same chat
     other = asyncio.create_task(through(limiter, call("b"), chat_id=2))  # another chat
     await asyncio.gather(first, second, other)
@@ -277,7 +251,7 @@ async def test_a_sliding_window_never_lets_more_than_its_limit_through_in_a_peri
     async def call() -> None:
         async with window.slot():
             began = time.monotonic()
-            await asyncio.sleep(0.001)
+            await asyncio.sleep(0.001)  # not a wait: the call takes a moment
             spans.append((began, time.monotonic()))
 
     await asyncio.gather(*(call() for _ in range(17)))
@@ -289,72 +263,15 @@ async def test_a_sliding_window_never_lets_more_than_its_limit_through_in_a_peri
 # --- 2. floods: Telegram's limits held -----------------------------------------------------------
 
 
-class FloodControlledFake(FakeBotAPI):
-    """The fake with Telegram's flood control, modelled strictly.
-
-    At most ``group_limit`` messages to a group in any ``group_period`` seconds and
-    ``overall_limit`` per second overall; past that, ``429 Too Many Requests`` with
-    ``retry_after``, and the chat refuses everything until that time has passed.
-    """
-
-    def __init__(
-        self,
-        *,
-        group_limit: int = 20,
-        group_period: float = 60.0,
-        overall_limit: int | None = None,
-        **options: Any,
-    ) -> None:
-        super().__init__(**options)
-        self.group_limit = group_limit
-        self.group_period = group_period
-        self.overall_limit = overall_limit
-        self.flood_errors: list[int] = []  # chat ids answered 429, in order
-        self._posted: dict[int, deque[float]] = {}
-        self._everywhere: deque[float] = deque()
-        self._blocked: dict[int, float] = {}
-
-    def previous_run(self, chat_id: int, count: int) -> None:
-        """``count`` messages were posted to the chat just now, by a run the bot forgot."""
-        self._posted.setdefault(chat_id, deque()).extend([time.monotonic()] * count)
-
-    def _wait(self, chat_id: int, now: float) -> float:
-        wait = self._blocked.get(chat_id, 0.0) - now
-        posted = self._posted.setdefault(chat_id, deque())
-        while posted and posted[0] + self.group_period <= now:
-            posted.popleft()
-        if chat_id < 0 and len(posted) >= self.group_limit:
-            wait = max(wait, posted[0] + self.group_period - now)
-        while self._everywhere and self._everywhere[0] + 1.0 <= now:
-            self._everywhere.popleft()
-        if self.overall_limit is not None and len(self._everywhere) >= self.overall_limit:
-            wait = max(wait, self._everywhere[0] + 1.0 - now)
-        return wait
-
-    async def _m_send_message(self, params: JSONDict, request: Any) -> Any:
-        chat_id = int(params["chat_id"])
-        now = time.monotonic()
-        wait = self._wait(chat_id, now)
-        if wait > 0:
-            self._blocked[chat_id] = now + wait
-            self.flood_errors.append(chat_id)
-            seconds = math.ceil(wait)
-            raise ApiError(429, f"Too Many Requests: retry after {seconds}", retry_after=seconds)
-        result = await super()._m_send_message(params, request)
-        self._posted.setdefault(chat_id, deque()).append(now)
-        self._everywhere.append(now)
-        return result
-
-
 async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_most(
-    start: Start, eval_questions: list[str]
+    launch: Launch, eval_questions: list[str]
 ) -> None:
     # Telegram's limit is 20 a minute in a group. Scaled to 20 a second here (the production
     # figure, at the real rate, comes from benchmarks/reliability.py): 40 questions, with the
     # bot restarted right after posting 20 messages, so Telegram's count is full and the bot's
     # own is empty. Telegram answers the first reply with 429; everything after must fit.
     fake = FloodControlledFake(group_limit=20, group_period=1.0)
-    _, app = await start(fake, group_rate_period=1.0, group_queue_limit=40)
+    _, app = await launch(fake=fake, group_rate_period=1.0, group_queue_limit=40)
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     fake.previous_run(group["id"], 20)
@@ -367,7 +284,7 @@ async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_mos
         for i in range(40)
     ]
     await fake.wait_for(lambda: answered_or_named(fake, group["id"], asked), timeout=20)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     print(f"\n40 questions in one group: 40 answered, {len(fake.flood_errors)} 429")
     assert answered_or_named(fake, group["id"], asked)
     assert fake.flood_errors == [group["id"]]  # the first reply only
@@ -376,11 +293,11 @@ async def test_forty_questions_in_one_group_are_all_answered_with_one_429_at_mos
 
 
 async def test_many_chats_at_once_stay_within_the_overall_limit(
-    start: Start, eval_questions: list[str]
+    launch: Launch, eval_questions: list[str]
 ) -> None:
     # Telegram allows about 30 messages a second overall; scaled to 15 here to keep it short.
     fake = FloodControlledFake(overall_limit=15)
-    await start(fake, overall_rate_limit=15)
+    await launch(fake=fake, overall_rate_limit=15)
     chats = []
     for n in range(40):
         user = fake.user(1000 + n, f"User{n}")
@@ -388,7 +305,7 @@ async def test_many_chats_at_once_stay_within_the_overall_limit(
         chats.append(chat["id"])
         fake.send_text(chat, user, eval_questions[n])
     await fake.wait_for(lambda: all(fake.sent(c) for c in chats), timeout=20)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.flood_errors == []
     assert fake.errors == []
 
@@ -401,12 +318,12 @@ def busy_notices(fake: FakeBotAPI, chat_id: int) -> list[JSONDict]:
 
 
 async def test_a_busy_group_does_not_hold_up_private_chats(
-    start: Start, eval_questions: list[str]
+    launch: Launch, eval_questions: list[str]
 ) -> None:
     # Six people each ask 20 questions in one group (each under the per-user limit), at
     # Telegram's real group limit of 20 messages a minute; then ten people ask in private.
     fake = FloodControlledFake()
-    _, app = await start(fake)
+    _, app = await launch(fake=fake)
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     members = [fake.user(200 + n, f"Member{n}") for n in range(6)]
@@ -432,7 +349,7 @@ async def test_a_busy_group_does_not_hold_up_private_chats(
 
 
 async def test_past_its_bound_a_group_gets_one_busy_notice_not_a_growing_queue(
-    start: Start, engine: Engine, eval_questions: list[str]
+    launch: Launch, engine: Engine, eval_questions: list[str]
 ) -> None:
     # One message a minute in the group and room for 3 waiting answers: of 10 questions with
     # 10 different answers, one is sent, 3 wait, the rest are turned away with one notice.
@@ -441,7 +358,9 @@ async def test_past_its_bound_a_group_gets_one_busy_notice_not_a_growing_queue(
         distinct.setdefault(engine.ask(question).entry, question)
     questions = [q for entry, q in distinct.items() if entry][:10]
     fake = FloodControlledFake(group_limit=1, group_period=60.0)
-    _, app = await start(fake, group_rate_limit=1, group_rate_period=60.0, group_queue_limit=3)
+    _, app = await launch(
+        fake=fake, group_rate_limit=1, group_rate_period=60.0, group_queue_limit=3
+    )
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     users = [fake.user(100 + n, f"Member{n}") for n in range(10)]
@@ -456,11 +375,11 @@ async def test_past_its_bound_a_group_gets_one_busy_notice_not_a_growing_queue(
 
 
 async def test_a_group_below_its_bound_gets_every_answer_in_turn(
-    start: Start, eval_questions: list[str]
+    launch: Launch, eval_questions: list[str]
 ) -> None:
     # 5 messages a second in the group, 15 questions at once: 10 wait their turn, none is lost.
     fake = FloodControlledFake(group_limit=5, group_period=1.0)
-    await start(fake, group_rate_limit=5, group_rate_period=1.0)
+    await launch(fake=fake, group_rate_limit=5, group_rate_period=1.0)
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     users = [fake.user(100 + n, f"Member{n}") for n in range(3)]
@@ -477,11 +396,11 @@ async def test_a_group_below_its_bound_gets_every_answer_in_turn(
 
 
 async def test_the_same_question_queued_twice_gets_one_answer_naming_everyone(
-    start: Start,
+    launch: Launch,
 ) -> None:
     # One message per 2 s in the group: the first answer goes out, the rest wait.
     fake = FloodControlledFake(group_limit=1, group_period=2.0)
-    _, app = await start(fake, group_rate_limit=1, group_rate_period=2.0)
+    _, app = await launch(fake=fake, group_rate_limit=1, group_rate_period=2.0)
     group = fake.group(-100500, "Readers")
     fake.service_message(group, "new_chat_members")
     alice, bob, carol, dave = (
@@ -502,7 +421,7 @@ async def test_the_same_question_queued_twice_gets_one_answer_naming_everyone(
 
 
 async def test_telegram_unreachable_at_start_is_waited_for(
-    start: Start, caplog: pytest.LogCaptureFixture
+    launch: Launch, caplog: pytest.LogCaptureFixture
 ) -> None:
     # getMe and setMyCommands keep failing for a while (more than the limiter's own retries):
     # the bot keeps trying instead of exiting, then answers as usual.
@@ -510,7 +429,7 @@ async def test_telegram_unreachable_at_start_is_waited_for(
     fake.fail_next("getMe", 502, "Bad Gateway", times=3)
     fake.fail_next("setMyCommands", 502, "Bad Gateway", times=3)
     with caplog.at_level(logging.WARNING, logger="bot.tg.run"):
-        await start(fake, send_retries=1, **FAST_RETRIES)
+        await launch(fake=fake, send_retries=1, **FAST_RETRIES)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.send_text(chat, alice, "Who brokered the truce?")
@@ -524,9 +443,9 @@ async def test_telegram_unreachable_at_start_is_waited_for(
 
 
 async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffected(
-    start: Start,
+    launch: Launch,
 ) -> None:
-    fake, _ = await start()  # production limit: 20 questions a minute
+    fake, _ = await launch()  # production limit: 20 questions a minute
     question = "Who brokered the truce?"
     bob = fake.user(43, "Bob")
     bob_chat = fake.private_chat(bob)
@@ -540,7 +459,7 @@ async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffecte
     fake.send_text(bob_chat, bob, question)  # Bob asks while Alice floods
     await fake.wait_sent(bob_chat["id"], 2 * parts)
     await fake.wait_sent(chat["id"], 20 * parts + 1, timeout=10)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     texts = [m["text"] for m in fake.sent(chat["id"])]
     assert texts.count(SLOW_DOWN) == 1  # one notice, then silence
     assert len(texts) == 20 * parts + 1
@@ -548,10 +467,10 @@ async def test_someone_flooding_is_slowed_down_politely_and_others_are_unaffecte
     assert fake.errors == []
 
 
-async def test_every_button_press_over_the_limit_still_gets_its_answer(start: Start) -> None:
+async def test_every_button_press_over_the_limit_still_gets_its_answer(launch: Launch) -> None:
     # Unanswered, a press leaves the client's spinner turning; past the limit it gets an empty
     # answer (the first one the polite notice).
-    fake, _ = await start(user_rate_limit=2)
+    fake, _ = await launch(user_rate_limit=2)
     alice = fake.user(42, "Alice")
     chat = fake.private_chat(alice)
     fake.send_text(chat, alice, "Who brokered the truce?")
@@ -562,27 +481,27 @@ async def test_every_button_press_over_the_limit_still_gets_its_answer(start: St
     assert SLOW_DOWN in str([fake.callback_answers[q] for q in pressed])
 
 
-async def test_admins_are_not_limited(start: Start) -> None:
-    fake, _ = await start(admin_ids="7", user_rate_limit=3)
+async def test_admins_are_not_limited(launch: Launch) -> None:
+    fake, _ = await launch(admin_ids="7", user_rate_limit=3)
     admin = fake.user(7, "Admin")
     chat = fake.private_chat(admin)
     for _ in range(6):
         fake.send_text(chat, admin, "Who brokered the truce?")
     await fake.wait_sent(chat["id"], 6)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert SLOW_DOWN not in [m["text"] for m in fake.sent(chat["id"])]
 
 
-async def test_group_chatter_does_not_count_towards_the_limit(start: Start) -> None:
+async def test_group_chatter_does_not_count_towards_the_limit(launch: Launch) -> None:
     fake = FakeBotAPI(can_read_all_group_messages=True)  # privacy off: every message arrives
-    await start(fake, user_rate_limit=2)
+    await launch(fake=fake, user_rate_limit=2)
     alice = fake.user(42, "Alice")
     group = fake.group(-100500, "Readers")
     for n in range(10):
         fake.send_text(group, alice, f"just chatting {n}")
     asked = [fake.send_text(group, alice, "/ask who brokered the truce?")["message_id"]]
     await fake.wait_for(lambda: answered_once(fake, group["id"], asked))
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert SLOW_DOWN not in [m["text"] for m in fake.sent(group["id"])]
 
 
@@ -629,28 +548,16 @@ def test_a_crowd_of_users_is_remembered_while_active_and_forgotten_once_idle() -
 # --- graceful shutdown and the update journal ---------------------------------------------------
 
 
-@asynccontextmanager
-async def serving(
-    fake: FakeBotAPI, engine: Engine, data_dir: Path, **settings: Any
-) -> AsyncIterator[tuple[BotApplication, asyncio.Event, asyncio.Task[None]]]:
-    """The bot run by ``serve`` as ``python -m bot run`` does; setting the event is SIGTERM."""
-    app = build_application(settings_for(fake, data_dir=data_dir, **settings), engine)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, stop=stop, poll_timeout=1, health=data_dir / "h.json"))
-    try:
-        yield app, stop, task
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
-
-
 def journal(data_dir: Path) -> list[int]:
     """The update ids a bot starting now over ``data_dir`` would answer from its journal."""
     return [update_id for update_id, _ in UpdateJournal(data_dir / "journal").pending()]
 
 
 async def test_stopping_answers_everything_fetched_first(engine: Engine, tmp_path: Path) -> None:
-    async with FakeBotAPI() as fake, serving(fake, engine, tmp_path) as (_, stop, task):
+    async with (
+        FakeBotAPI() as fake,
+        serving(fake, engine, data_dir=tmp_path, health=tmp_path / "h.json") as bot,
+    ):
         users = [fake.user(40 + n, f"U{n}") for n in range(5)]
         chats = [fake.private_chat(u) for u in users]
         fake.delay("sendMessage", 0.5)  # answers are slow to go out
@@ -658,8 +565,8 @@ async def test_stopping_answers_everything_fetched_first(engine: Engine, tmp_pat
             fake.send_text(chat, user, "Who brokered the truce?")
         await fake.wait_for(lambda: fake.calls_to("sendMessage"))  # answers are on their way
         assert journal(tmp_path)  # fetched, not answered yet: on disk
-        stop.set()  # what SIGTERM does
-        await asyncio.wait_for(task, 30)
+        bot.stop.set()  # what SIGTERM does
+        await asyncio.wait_for(bot.task, 30)
         assert all(fake.sent(c["id"]) for c in chats)  # every answer in flight was sent
         assert fake.pending_updates == []  # and every update fetched was confirmed
         assert journal(tmp_path) == []
@@ -683,10 +590,10 @@ async def test_updates_left_in_the_journal_are_answered_once_at_the_next_start(
         crashed.close()
         # What Telegram still holds: only the unconfirmed update.
         await fake_confirm(fake, confirmed["update_id"] + 1)
-        async with serving(fake, engine, tmp_path):
+        async with serving(fake, engine, data_dir=tmp_path, health=tmp_path / "h.json"):
             await fake.wait_sent(chat["id"], 2)
             await fake.wait_for(lambda: not fake.pending_updates)  # Telegram's copy fetched too
-            await fake.wait_idle(quiet=QUIET)
+            await fake.wait_handled()
         texts = [m["text"] for m in fake.sent(chat["id"])]
         assert len(texts) >= 2 and len(texts) == len(set(texts))  # each answered, once
         assert journal(tmp_path) == []
@@ -700,32 +607,6 @@ async def fake_confirm(fake: FakeBotAPI, offset: int) -> None:
 
 
 # --- the real process: SIGTERM, and kill -9 ------------------------------------------------------
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-async def bot_process(fake: FakeBotAPI, data_dir: Path, *args: str) -> asyncio.subprocess.Process:
-    """``python -m bot run`` against the fake, as a deployment starts it."""
-    environment = {k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_"))}
-    environment.update(
-        TELEGRAM_BOT_TOKEN=fake.token,
-        TELEGRAM_BASE_URL=fake.base_url,
-        TELEGRAM_BASE_FILE_URL=fake.base_file_url,
-        BOT_DATA_DIR=str(data_dir),
-        RETRY_BASE_DELAY="0.2",
-        RETRY_MAX_DELAY="0.5",
-    )
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "bot",
-        "run",
-        *args,
-        cwd=ROOT,
-        env=environment,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
 
 
 async def test_sigterm_sends_the_answers_in_flight_before_exiting(tmp_path: Path) -> None:
@@ -771,7 +652,8 @@ async def test_a_kill_while_answering_loses_nothing(tmp_path: Path) -> None:
         restarted = await bot_process(fake, tmp_path)
         try:
             await fake.wait_sent(chat["id"], timeout=30)
-            await fake.wait_idle(quiet=QUIET)
+            # The restarted process empties its journal once the update is handled.
+            await fake.wait_for(lambda: journal(tmp_path) == [], timeout=30, what="no update open")
         finally:
             restarted.send_signal(signal.SIGTERM)
             output, _ = await asyncio.wait_for(restarted.communicate(), timeout=30)

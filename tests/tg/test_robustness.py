@@ -12,11 +12,11 @@ from bot.engine import Engine, load_knowledge
 from bot.engine.model import Citation, Kind
 from bot.tg import admin, render
 from tests.conftest import KNOWLEDGE
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
+from tests.support.harness import entity_texts
 
 from .conftest import Launch
-from .harness import entity_texts
-from .test_groups import QUIET, group_with_alice
+from .test_groups import group_with_alice
 
 # What the bot says to a message that is not text (conversation.yaml, English users).
 NOT_TEXT = load_knowledge(KNOWLEDGE).messages["not_text"]
@@ -82,7 +82,7 @@ async def test_long_answers_are_split_into_valid_messages(
     chat = fake.private_chat(alice)
     fake.send_text(chat, alice, question)
     await fake.wait_sent(chat["id"], 3)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     messages = fake.sent(chat["id"])
     quotes = [q for m in messages for q in entity_texts(m, "blockquote")]
     assert len(quotes) == len(paragraphs)  # every citation whole, none cut or lost
@@ -136,7 +136,7 @@ async def test_edited_messages_channel_posts_and_service_messages_get_no_reply(
     fake.channel_post(channel, "Who brokered the truce? @KarabakhNewsBot /ask")
     fake.service_message(channel, "new_chat_title", value="News")
 
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.sent(chat["id"])) == 1
     assert len(fake.sent(group["id"])) == 1
     assert fake.sent(channel["id"]) == []
@@ -181,14 +181,14 @@ async def test_other_update_types_are_ignored(fake: FakeBotAPI) -> None:
     )
     fake.push_raw({"some_future_update": {"anything": True}})
     fake.my_chat_member(fake.group(), alice, "member", "left")
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.sent() == []
     # A message with content this version does not know: treated like any non-text message.
     fake.push_raw({"message": {"message_id": 9, "date": 1700000000, "chat": chat, "from": user}})
     [hint] = await fake.wait_sent(chat["id"])
     assert hint["text"] == NOT_TEXT
     fake.my_chat_member(chat, alice, "member", "kicked")  # Alice blocks the bot
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert fake.errors == []
 
 
@@ -232,7 +232,7 @@ async def test_a_user_who_blocked_the_bot_gets_no_apology_attempt(
     fake.fail_next("sendMessage", 403, "Forbidden: bot was blocked by the user", times=2)
     fake.send_text(chat, alice, question_of_kind(Kind.ANSWER))
     await fake.wait_for(lambda: fake.injected_faults)
-    await fake.wait_idle(quiet=QUIET)
+    await fake.wait_handled()
     assert len(fake.injected_faults) == 1  # the answer; no apology sent into a blocked chat
     # Logged once, by the limiter that saw it (tests/tg/test_reliability.py); not again here.
     assert [r.levelname for r in caplog.records if r.name == "bot.tg.errors"] == []

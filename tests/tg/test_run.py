@@ -14,7 +14,7 @@ import pytest
 
 from bot.engine import Engine
 from bot.tg.logs import install_logging, uninstall_redaction
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
 
 from .conftest import Launch
 
@@ -57,7 +57,7 @@ async def test_debug_logs_never_contain_the_token(
         fake.fail_next("sendMessage", 400, "Bad Request: failure to log")
         fake.send_text(chat, alice, "What happened?")
         await fake.wait_sent(chat["id"], 3)
-        await fake.wait_idle(quiet=0.2)
+        await fake.wait_handled()
     finally:
         uninstall_redaction()
         logging.getLogger().setLevel(logging.WARNING)

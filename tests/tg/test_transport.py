@@ -16,14 +16,19 @@ from telegram.constants import MessageEntityType, ParseMode
 from telegram.error import BadRequest, NetworkError, RetryAfter, TimedOut
 
 from bot.tg.transport import AiohttpRequest
-from tests.fake_bot_api import FakeBotAPI
+from tests.support.fake_bot_api import FakeBotAPI
 
 JSONDict = dict[str, Any]
 
 
 def bot_for(fake: FakeBotAPI, request: AiohttpRequest) -> Bot:
-    return Bot(fake.token, base_url=fake.base_url, base_file_url=fake.base_file_url,
-               request=request, get_updates_request=AiohttpRequest())
+    return Bot(
+        fake.token,
+        base_url=fake.base_url,
+        base_file_url=fake.base_file_url,
+        request=request,
+        get_updates_request=AiohttpRequest(),
+    )
 
 
 @pytest.fixture
@@ -42,17 +47,24 @@ async def test_an_answer_arrives_as_sent_and_comes_back_parsed(
     fake: FakeBotAPI, dm: JSONDict
 ) -> None:
     async with bot_for(fake, AiohttpRequest(4)) as bot:
-        text = ('<b>Who brokered the truce?</b>\n<blockquote>«Ceasefire» — Բաքու, Bakı, '
-                'Баку 🕊</blockquote>\n<a href="https://example.com/a?x=1&amp;y=2">source</a>')
+        text = (
+            "<b>Who brokered the truce?</b>\n<blockquote>«Ceasefire» — Բաքու, Bakı, "
+            'Баку 🕊</blockquote>\n<a href="https://example.com/a?x=1&amp;y=2">source</a>'
+        )
         keyboard = InlineKeyboardMarkup([[InlineKeyboardButton("👍", callback_data="fb:1:up")]])
-        sent = await bot.send_message(dm["id"], text, parse_mode=ParseMode.HTML,
-                                      reply_markup=keyboard)
+        sent = await bot.send_message(
+            dm["id"], text, parse_mode=ParseMode.HTML, reply_markup=keyboard
+        )
         # The chat shows the text with its formatting and the button; the bot gets the same back.
         [shown] = fake.sent(dm["id"])
         assert shown["text"] == sent.text
+        assert sent.text is not None
         assert sent.text.startswith("Who brokered the truce?\n«Ceasefire» — Բաքու, Bakı, Баку 🕊")
         assert {e.type for e in sent.entities} == {
-            MessageEntityType.BOLD, MessageEntityType.BLOCKQUOTE, MessageEntityType.TEXT_LINK}
+            MessageEntityType.BOLD,
+            MessageEntityType.BLOCKQUOTE,
+            MessageEntityType.TEXT_LINK,
+        }
         assert sent.entities[-1].url == "https://example.com/a?x=1&y=2"
         assert sent.reply_markup == keyboard
         # A text that looks like a number or a boolean stays text.
@@ -64,8 +76,13 @@ async def test_an_answer_arrives_as_sent_and_comes_back_parsed(
 async def test_a_file_goes_up_and_comes_down_unchanged(fake: FakeBotAPI, dm: JSONDict) -> None:
     async with bot_for(fake, AiohttpRequest(4)) as bot:
         content = "entries:\n  - id: truce\n    answer: «Ceasefire»\n".encode()
-        message = await bot.send_document(dm["id"], content, filename="qa.yaml",
-                                          caption="<i>the knowledge</i>", parse_mode=ParseMode.HTML)
+        message = await bot.send_document(
+            dm["id"],
+            content,
+            filename="qa.yaml",
+            caption="<i>the knowledge</i>",
+            parse_mode=ParseMode.HTML,
+        )
         [upload] = fake.documents_sent
         assert (upload["file_name"], upload["content"]) == ("qa.yaml", content)
         assert message.caption == "the knowledge"
@@ -159,12 +176,20 @@ async def test_a_proxy_set_in_the_environment_carries_the_requests(
     monkeypatch.setenv("HTTP_PROXY", f"http://{fake.host}:{fake.port}")
     monkeypatch.setenv("NO_PROXY", "")
     request = AiohttpRequest(1)
-    async with Bot(fake.token, base_url="http://api.telegram.invalid/bot",
-                   request=request, get_updates_request=AiohttpRequest()) as bot:
+    async with Bot(
+        fake.token,
+        base_url="http://api.telegram.invalid/bot",
+        request=request,
+        get_updates_request=AiohttpRequest(),
+    ) as bot:
         assert (await bot.send_message(dm["id"], "through the proxy")).text == "through the proxy"
     # A server listed in NO_PROXY is reached directly (and this one does not exist).
     monkeypatch.setenv("NO_PROXY", "api.telegram.invalid")
     with pytest.raises(NetworkError, match="aiohttp"):
-        async with Bot(fake.token, base_url="http://api.telegram.invalid/bot",
-                       request=request, get_updates_request=AiohttpRequest()):
+        async with Bot(
+            fake.token,
+            base_url="http://api.telegram.invalid/bot",
+            request=request,
+            get_updates_request=AiohttpRequest(),
+        ):
             pass

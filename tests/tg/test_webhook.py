@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-import os
 import signal
 import socket
-import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
@@ -19,18 +17,13 @@ from bot import cli
 from bot.engine import Engine
 from bot.errors import SettingsError
 from bot.settings import load_settings
-from bot.tg.app import build_application
 from bot.tg.context import BotApplication
-from bot.tg.run import serve
 from bot.tg.webhook import WebhookConfig
-from tests.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.fake_bot_api import FakeBotAPI, JSONDict
+from tests.support.harness import ROOT, bot_process, journal_of, serving
 
-from .harness import settings_for
-
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "s3cret_Token-for-tests"
 PUBLIC_URL = "https://bot.example.com/telegram/hook"
-QUIET = 0.3
 WEBHOOK_VARIABLES = ("WEBHOOK_URL", "WEBHOOK_LISTEN", "WEBHOOK_PORT", "WEBHOOK_SECRET")
 
 
@@ -47,16 +40,8 @@ async def webhook_bot(
     """The bot in webhook mode on 127.0.0.1; yields it and the local URL Telegram would post to."""
     port = free_port()
     config = WebhookConfig(PUBLIC_URL, "127.0.0.1", port, SECRET)
-    app = build_application(settings_for(fake, data_dir=data_dir), engine)
-    stop = asyncio.Event()
-    task = asyncio.create_task(serve(app, webhook=config, stop=stop))
-    try:
-        await fake.wait_for(lambda: app.running or task.done(), timeout=10)
-        assert not task.done(), task.exception()
-        yield app, f"http://127.0.0.1:{port}/telegram/hook"
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 30)
+    async with serving(fake, engine, webhook=config, data_dir=data_dir) as bot:
+        yield bot.app, f"http://127.0.0.1:{port}/telegram/hook"
 
 
 async def post(url: str, update: JSONDict, secret: str | None) -> int:
@@ -66,7 +51,7 @@ async def post(url: str, update: JSONDict, secret: str | None) -> int:
 
 
 async def test_only_requests_with_the_secret_are_processed(engine: Engine, tmp_path: Path) -> None:
-    async with FakeBotAPI() as fake, webhook_bot(fake, engine, tmp_path) as (_, url):
+    async with FakeBotAPI() as fake, webhook_bot(fake, engine, tmp_path) as (app, url):
         [registered] = fake.calls_to("setWebhook")
         assert registered.params["url"] == PUBLIC_URL
         assert registered.params["secret_token"] == SECRET
@@ -83,8 +68,12 @@ async def test_only_requests_with_the_secret_are_processed(engine: Engine, tmp_p
         assert await post(url, bob_update, None) == 403
         assert await post(url, carol_update, "wrong-secret") == 403
         assert await post(url, alice_update, SECRET) == 200
-        await fake.wait_sent(alice_chat["id"])
-        await asyncio.sleep(QUIET)  # anything refused would have been answered by now
+        await fake.wait_handled(alice_update["update_id"])
+        # The bot journals each update as it starts handling it, in the order they came: a
+        # refused update let in would have been handled or still be open by now.
+        assert fake.handled == {alice_update["update_id"]}
+        assert len(journal_of(app)) == 0
+        assert fake.sent(alice_chat["id"])
         assert fake.sent(bob_chat["id"]) == [] and fake.sent(carol_chat["id"]) == []
         assert fake.errors == []
 
@@ -159,30 +148,15 @@ def test_run_webhook_without_url_and_secret_says_what_to_set(
 async def test_python_m_bot_run_webhook_answers_and_stops_cleanly(tmp_path: Path) -> None:
     port = free_port()
     async with FakeBotAPI() as fake:
-        environment = {
-            k: v for k, v in os.environ.items() if not k.startswith(("TELEGRAM_", "BOT_", "WEB"))
-        }
-        environment.update(
-            TELEGRAM_BOT_TOKEN=fake.token,
-            TELEGRAM_BASE_URL=fake.base_url,
-            TELEGRAM_BASE_FILE_URL=fake.base_file_url,
-            BOT_DATA_DIR=str(tmp_path),
+        process = await bot_process(
+            fake,
+            tmp_path,
+            "--webhook",
             WEBHOOK_URL=PUBLIC_URL,
             WEBHOOK_LISTEN="127.0.0.1",
             WEBHOOK_PORT=str(port),
             WEBHOOK_SECRET=SECRET,
             LOG_LEVEL="DEBUG",
-        )
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "bot",
-            "run",
-            "--webhook",
-            cwd=ROOT,
-            env=environment,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
         )
         alice = fake.user(42, "Alice")
         chat = fake.private_chat(alice)
@@ -210,5 +184,7 @@ async def until_listening(url: str, update: JSONDict, process: asyncio.subproces
         try:
             return await post(url, update, SECRET)
         except aiohttp.ClientConnectionError:
+            # PTB calls setWebhook before it listens, so nothing the fake sees tells when the
+            # port opens in the other process: try connecting again.
             await asyncio.sleep(0.1)
     raise AssertionError(f"nothing listens on {url}")

@@ -9,7 +9,7 @@ where we know them, the same error strings.  Point a real python-telegram-bot ``
 Quick start::
 
     from telegram import Bot
-    from tests.fake_bot_api import FakeBotAPI
+    from tests.support.fake_bot_api import FakeBotAPI
 
     async def test_echo() -> None:
         async with FakeBotAPI() as fake:
@@ -125,7 +125,16 @@ reason), ``filtered_updates`` (dropped by allowed_updates), ``confirmed_offset``
 ``pending_updates``, ``is_long_polling``, ``bot_status(chat_id)``, ``calls_to(method)``,
 ``get_commands(scope=None, language_code="")``, ``describe_state()``.  Async helpers:
 ``wait_for(predicate, timeout=5.0)``, ``wait_sent(chat_id, count=1, timeout=5.0)``,
-``wait_call(method, count=1)``, ``wait_idle(timeout=5.0, quiet=0.05)``.
+``wait_call(method, count=1)``, ``wait_idle(timeout=5.0, quiet=0.05)``,
+``wait_handled(*update_ids, timeout=5.0)``.
+
+Handled updates
+---------------
+The bot under test reports each update it has completely handled (its replies sent or given
+up on) with ``report_handled(update_id)``; ``tests/support/harness.py`` wires that to the
+bot's update processor.  ``wait_handled()`` then waits until every update queued so far (or
+the given ones) is handled: after it, whatever the bot was going to call for them has been
+called, so an empty ``sent()`` proves silence without waiting for a quiet period.
 
 Fault injection
 ---------------
@@ -1238,6 +1247,8 @@ class FakeBotAPI:
         self._next_message_id: dict[int, int] = {}
         self._updates: list[JSONDict] = []
         self._next_update_id = 1000
+        self._queued_ids: list[int] = []  # every update queued for the bot, in order
+        self.handled: set[int] = set()  # update ids the bot reported handled
         self._confirmed_offset = 0
         self._allowed_updates: frozenset[str] | None = None
         self._parked: asyncio.Future[str] | None = None
@@ -1819,9 +1830,11 @@ class FakeBotAPI:
             self.undelivered.append({"kind": kind, "message": copy.deepcopy(msg), "reason": reason})
 
     def _enqueue(self, kind: str, payload: JSONDict) -> JSONDict:
-        update = {"update_id": self._next_update_id, kind: copy.deepcopy(payload)}
+        update_id = self._next_update_id
+        update = {"update_id": update_id, kind: copy.deepcopy(payload)}
         self._next_update_id += 1
         self._updates.append(update)
+        self._queued_ids.append(update_id)
         self._wake()
         return update
 
@@ -2220,6 +2233,7 @@ class FakeBotAPI:
             update["update_id"] = self._next_update_id
         self._next_update_id = max(self._next_update_id, int(update["update_id"]) + 1)
         self._updates.append(update)
+        self._queued_ids.append(int(update["update_id"]))
         self._wake()
         return copy.deepcopy(update)
 
@@ -2335,6 +2349,24 @@ class FakeBotAPI:
             what=f"{count} completed {method} call(s)",
         )
         return self.calls_to(method)
+
+    def report_handled(self, update_id: int) -> None:
+        """The bot has handled ``update_id`` completely (called by the harness)."""
+        self.handled.add(update_id)
+
+    async def wait_handled(self, *update_ids: int, timeout: float = 5.0) -> None:
+        """Wait until the bot has handled ``update_ids`` (by default: every update queued so
+        far), replies included."""
+        wanted = set(update_ids)
+
+        def done() -> bool:
+            return (wanted or set(self._queued_ids)) <= self.handled
+
+        await self.wait_for(
+            done,
+            timeout,
+            what=f"updates {sorted((wanted or set(self._queued_ids)) - self.handled)} handled",
+        )
 
     async def wait_idle(self, timeout: float = 5.0, quiet: float = 0.05) -> None:
         """Wait until every queued update is confirmed and no request (other than a parked
@@ -2735,6 +2767,7 @@ class FakeBotAPI:
                 kept.append(update)
             else:
                 self.filtered_updates.append(update)
+                self._queued_ids.remove(update["update_id"])  # never reaches the bot
         self._updates = kept
         return copy.deepcopy(kept[:limit])
 

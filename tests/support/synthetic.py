@@ -1,4 +1,5 @@
-"""Synthetic knowledge of any size, built from the real one, for measuring how matching scales.
+"""Synthetic knowledge of any size, built from the real one, for measuring how matching scales
+(tests/engine/test_many_articles.py and benchmarks/bench.py).
 
 Each synthetic entry is a real entry whose names, places and key nouns are replaced by invented
 words (deterministic, seeded), so entries share the article's common vocabulary ("truce", "who",
@@ -14,7 +15,8 @@ import random
 import re
 from dataclasses import replace
 
-from bot.engine.model import Entry, Knowledge
+from bot.engine import Knowledge
+from bot.engine.model import Entry
 
 _SYLLABLES = (
     "ka",
