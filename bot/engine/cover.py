@@ -62,8 +62,22 @@ class Gap:
             word = _as_typed(item, question)
             return typed.get(word.casefold(), typed.get(item, word))
 
-        def join(items: Sequence[str]) -> str:
-            shown = list(dict.fromkeys(show(i) for i in items))
+        def join(items: Sequence[str], *, phrases: bool = False) -> str:
+            shown: list[str] = []
+            for word in dict.fromkeys(show(i) for i in items):
+                # Words typed side by side are one thing: "defence secretary", not "defence or
+                # secretary".
+                together = (
+                    phrases
+                    and shown
+                    and re.search(
+                        rf"(?<!\w){re.escape(shown[-1])}\W+{re.escape(word)}(?!\w)", question, re.I
+                    )
+                )
+                if together:
+                    shown[-1] = f"{shown[-1]} {word}"
+                else:
+                    shown.append(word)
             if len(shown) == 1:
                 return shown[0]
             return ", ".join(shown[:-1]) + f" {wording['or']} " + shown[-1]
@@ -94,8 +108,12 @@ class Gap:
         if self.pairs:
             return fill("gap_pair", missing=join(self.pairs))
         if self.anchors:
-            return fill("gap_about_with", missing=join(self.missing), anchors=join(self.anchors))
-        return fill("gap_about", missing=join(self.missing))
+            return fill(
+                "gap_about_with",
+                missing=join(self.missing, phrases=True),
+                anchors=join(self.anchors),
+            )
+        return fill("gap_about", missing=join(self.missing, phrases=True))
 
 
 def _as_typed(words: str, question: str) -> str:
@@ -136,6 +154,7 @@ class Cover:
                     if token in a.content and not common:
                         names.add(token)
         self.names = frozenset(names - self.roles)
+        self.title_words = frozenset().union(*self.role_words.values())
         self.free = index.interrogatives | language.answer_types | language.generic
         self.english = index.analyzer.stem_english
         # Everyday words that still name something ("senator", "Tuesday", "three", "France"):
@@ -287,7 +306,13 @@ class Cover:
         own_words = self.index.own_words
         gaps = ordered(analyzed, uncovered)
         missing = tuple(typed[t] for t in gaps)
-        absent = tuple(typed[t] for t in gaps if t not in own_words)
+        # A question that names a title ("minister", "defence secretary") names nothing the
+        # article never mentions: it pairs a title the article uses with the wrong person.
+        absent = (
+            ()
+            if self.title_words.intersection(gaps)
+            else tuple(typed[t] for t in gaps if t not in own_words)
+        )
         anchors = tuple(
             typed[t] for t in ordered(analyzed, wanted & bag & (self.names | self.roles))
         )

@@ -52,6 +52,7 @@ class Speakers:
         language = index.knowledge.language
         analyze = index.analyzer.analyze
         self.speech = language.speech
+        self.saying = frozenset(analyze("say").tokens)
         self.identities = language.actors | language.roles
         self.markers = language.passive_markers
         self.actors = language.actors
@@ -151,7 +152,9 @@ class Speakers:
         claimed = frozenset(after) & analyzed.content
         # Other words of speech are part of the claim: "how did Pompeo respond to Ankara's
         # denial?" asks about a denial.
-        claim = self.cover.constraints(claimed) - {tokens[verb]} - speaker
+        # ... but not "say" itself: "was it the Americans announcing it, or who else was on
+        # the statement?" asks who announced, not what they said about saying.
+        claim = self.cover.constraints(claimed) - {tokens[verb]} - speaker - self.saying
         return Attributed(speaker, claim)
 
     def gap(self, analyzed: Analyzed) -> Gap | None:
