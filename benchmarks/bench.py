@@ -103,6 +103,30 @@ def latencies(ask: Callable[[str], object], qs: list[str], repeat: int = 3) -> l
     return [statistics.median(timings) for timings in runs]
 
 
+def paired_latencies(
+    a: Callable[[str], object], b: Callable[[str], object], qs: list[str], repeat: int = 5
+) -> tuple[list[float], list[float]]:
+    """``latencies`` of two ways of asking, timed in turn question by question, so that what
+    the shared machine does in the meantime weighs on both alike: their difference is the
+    cost of what ``b`` does more."""
+    for q in qs:
+        a(q)
+        b(q)
+    runs: list[tuple[list[float], list[float]]] = [([], []) for _ in qs]
+    for _ in range(repeat):
+        for q, (ta, tb) in zip(qs, runs, strict=True):
+            start = time.perf_counter()
+            a(q)
+            middle = time.perf_counter()
+            b(q)
+            ta.append(middle - start)
+            tb.append(time.perf_counter() - middle)
+    return (
+        [statistics.median(ta) for ta, _ in runs],
+        [statistics.median(tb) for _, tb in runs],
+    )
+
+
 def naive_scan(knowledge: Knowledge) -> Callable[[str], object]:
     """The reference: every phrasing scored against the question, best one wins."""
     choices = [" ".join(words(q)) for e in knowledge.entries.values() for q in e.questions]
@@ -184,8 +208,7 @@ def followups() -> None:
     qs = questions()
     _, topic = engine.converse("Who is Hikmet Hajiyev?")
     assert topic is not None  # an answer starts a topic
-    alone = latencies(engine.ask, qs)
-    after = latencies(lambda q: engine.converse(q, None, topic), qs)
+    alone, after = paired_latencies(engine.ask, lambda q: engine.converse(q, None, topic), qs)
     print(f"\nfollow-ups: {len(qs)} questions asked with no topic, then right after an answer")
     print(
         f"  no topic: p50 {ms(percentile(alone, 0.5))}, p99 {ms(percentile(alone, 0.99))}; "

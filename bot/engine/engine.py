@@ -121,23 +121,26 @@ class Engine:
                 return more
         tries = reading.tries or (english,)
         first: tuple[str, Match] | None = None
+        plain: tuple[str, Match] | None = None  # the question read as asked, if tried
         chosen: tuple[str, Match] | None = None
         for read in tries:
             match = matcher.match(read)
+            if read == english:
+                plain = (read, match)
             if first is None:
                 first = (read, match)
                 if match.decision is Kind.SMALLTALK:
                     break  # "thanks": never about the last topic
-            # A later try adds the last question's words: its answer must still hold every
-            # word of the question itself. So a first near miss ("what did he say about
-            # Iran?") stays the reply unless a reading answers all of it ("whose jets are
-            # they?" is about the jets, not about "their" country).
+            # A reading with the last question's words must still answer every word of the
+            # question itself. So a near miss ("what did he say about Iran?") stays the reply
+            # unless a reading answers all of it ("whose jets are they?" is about the jets, not
+            # about "their" country).
             if match.decision is Kind.ANSWER and (
-                read == tries[0] or matcher.answers(english, match)
+                read == english or matcher.answers(english, match)
             ):
                 chosen = (read, match)
                 break
-        read, match = chosen or first or (english, matcher.match(english))
+        read, match = chosen or plain or first or (english, matcher.match(english))
         read_as = read if read != question else None
         return compose(knowledge, question, match, wording, read_as), read
 

@@ -127,6 +127,7 @@ class Followup:
         self.party = _phrases(vocabulary.party)
         self.party_possessive = _phrases(vocabulary.party_possessive)
         self.thing = _phrases(vocabulary.thing)
+        self.it = _phrases(vocabulary.it)
         self.ellipsis = _phrases(vocabulary.ellipsis)
         self.more = _phrases(vocabulary.more)
         self.other = _phrases(vocabulary.other)
@@ -238,8 +239,10 @@ class Followup:
                 )
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
-        if it:
-            # "who shelled it?" after Terter: "it" is the last topic, so its words come first.
+        if _find(said, self.it) and not own and len(subject) <= 1:
+            # "who shelled it?" after Terter: "it" is the last topic, so its words come first;
+            # not in a question with a subject of its own ("why is it called a humanitarian
+            # ceasefire?").
             return Reading(tries=(with_context(english), english))
         if (analyzed.content and not subject) or starts_elliptic:
             # "the previous ones?", "why?", "when?": the last topic's words.

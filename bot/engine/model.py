@@ -119,6 +119,7 @@ class Followups:
     party: frozenset[str] = frozenset()  # "they", "that country": the last party
     party_possessive: frozenset[str] = frozenset()  # "their"
     thing: frozenset[str] = frozenset()  # "it", "that", "the previous ones": the last topic
+    it: frozenset[str] = frozenset()  # of those, the ones read with the topic's words first
     ellipsis: frozenset[str] = frozenset()  # "and", "what about": the last question, of another
     more: frozenset[str] = frozenset()  # "tell me more", "what else"
     other: frozenset[str] = frozenset()  # "the other side", "vice versa"

@@ -76,6 +76,7 @@ FOLLOWUP_LISTS = (
     "party",
     "party_possessive",
     "thing",
+    "it",
     "ellipsis",
     "more",
     "other",
