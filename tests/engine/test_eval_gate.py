@@ -29,13 +29,17 @@ OUT_OF_SCOPE_MIN = 95.0
 # The blind set's tuning half: near misses ("traps") and out-of-scope questions about the
 # article's own people, which the old matcher answered three times in four.
 BLIND = BLIND_SETS / "blind_tune.yaml"
-BLIND_TRAPS_MIN = 78.0
+BLIND_TRAPS_MIN = 84.0
 BLIND_OUT_OF_SCOPE_MIN = 88.0
-BLIND_IN_SCOPE_MIN = 83.0
+BLIND_IN_SCOPE_MIN = 86.0
 # The second blind set's tuning half: chatty questions from people who never saw the knowledge.
 BLIND2 = BLIND_SETS / "blind2_tune.yaml"
-BLIND2_IN_SCOPE_MIN = 77.0
-BLIND2_TRAPS_MIN = 80.0
+BLIND2_IN_SCOPE_MIN = 79.0
+BLIND2_TRAPS_MIN = 90.0
+# The third blind set's tuning half: phone chat, second-language English, sceptics.
+BLIND3 = BLIND_SETS / "blind3_tune.yaml"
+BLIND3_IN_SCOPE_MIN = 72.0
+BLIND3_TRAPS_MIN = 80.0
 
 
 @pytest.fixture(scope="module")
@@ -101,6 +105,7 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
     for path, in_scope, traps in (
         (BLIND, BLIND_IN_SCOPE_MIN, BLIND_TRAPS_MIN),
         (BLIND2, BLIND2_IN_SCOPE_MIN, BLIND2_TRAPS_MIN),
+        (BLIND3, BLIND3_IN_SCOPE_MIN, BLIND3_TRAPS_MIN),
     ):
         report = evaluate(engine, load_cases(path))
         assert report.accuracy(in_scope=True) >= in_scope, (path.name, _misses(report, True))
@@ -109,7 +114,7 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
 
 # Each other language's tuning half (the held-out halves are only scored, for the README):
 # (in scope, out of scope and traps), just under what was measured.
-LANGUAGE_MIN = {"ru": (85.0, 90.0), "tr": (75.0, 85.0), "az": (55.0, 90.0), "hy": (65.0, 95.0)}
+LANGUAGE_MIN = {"ru": (85.0, 90.0), "tr": (75.0, 85.0), "az": (55.0, 90.0), "hy": (75.0, 95.0)}
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGE_MIN))
@@ -131,8 +136,8 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
 # Follow-up conversations (bot/engine/followup.py), just under what was measured when they were
 # built: the tuning half, and first turns as accurate as the single-question sets.
 CONVERSATIONS = BLIND_SETS / "conversations_tune.yaml"
-FOLLOW_UPS_MIN = 83.0
-FIRST_TURNS_MIN = 85.0
+FOLLOW_UPS_MIN = 88.0
+FIRST_TURNS_MIN = 92.0
 
 
 def test_follow_up_conversations_meet_the_bar(engine: Engine) -> None:
