@@ -41,6 +41,19 @@ class Actions:
             t for a in language.actions for t in index.analyzer.analyze(a).tokens
         )
         self.actors = language.actors
+        self.contested = frozenset(
+            t for a in language.contested for t in index.analyzer.analyze(a).tokens
+        )
+        self.speech = language.speech
+        # Who may be said to have done a contested deed: the two sides (conversation.yaml), not
+        # "the US deal" that "didn't work".
+        self.sides = index.knowledge.followups.sides or self.actors
+        # The entry that gives both sides' versions of each contested deed (qa.yaml both_sides).
+        self.settles: dict[str, str] = {}
+        for entry in index.knowledge.entries.values():
+            for deed in entry.both_sides:
+                for t in index.analyzer.analyze(deed).tokens:
+                    self.settles.setdefault(t, entry.id)
         sources = language.source_markers
         self.by = frozenset(language.passive_markers - sources)
         self.sources = sources | {stem(m) for m in sources}
@@ -48,12 +61,26 @@ class Actions:
         # candidate, like Cover.entry_pairs.
         self._entry_deeds: dict[str, dict[str, frozenset[str]]] = {}
 
-    def deeds(self, analyzed: Analyzed) -> list[tuple[Deed, int]]:
+    def presumed(self, analyzed: Analyzed) -> str | None:
+        """The entry giving both sides' versions of a contested deed the question takes as
+        done by one party ("why did Baku break the truce?"); None when it asks what someone
+        says ("what does Baku accuse Yerevan of violating?") or names no doer."""
+        tokens = analyzed.tokens
+        for (doer, deed), _ in self.deeds(analyzed, self.contested):
+            said = self.speech.intersection(tokens[: tokens.index(deed)])
+            if deed in self.settles and doer in self.sides and not said:
+                return self.settles[deed]
+        return None
+
+    def deeds(
+        self, analyzed: Analyzed, actions: frozenset[str] | None = None
+    ) -> list[tuple[Deed, int]]:
         """Each deed of the text with its doer, and the doer's position among the tokens."""
         tokens = analyzed.tokens
+        wanted = self.actions if actions is None else actions
         found: list[tuple[Deed, int]] = []
         for i, token in enumerate(tokens):
-            if token not in self.actions:
+            if token not in wanted:
                 continue
             by = next(
                 (j for j in range(i + 1, min(i + 1 + _AFTER, len(tokens))) if tokens[j] in self.by),
@@ -74,7 +101,7 @@ class Actions:
             if i and tokens[i - 1] in _PASSIVE:
                 continue
             for k in range(i - 1, max(i - 1 - _BEFORE, -1), -1):
-                if tokens[k] in self.actions:
+                if tokens[k] in wanted:
                     break
                 if tokens[k] in self.actors:
                     if self.sources.intersection(tokens[max(k - 3, 0) : k]):

@@ -183,9 +183,10 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
     for person, line in data.texts("people"):
         if fold(person) not in actors:
             c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
-    for action, line in data.texts("actions"):
-        if fold(action) not in synonyms:
-            c.add(SYNONYMS, line, f"actions: '{action}' is not a word the synonyms define")
+    for key in ("actions", "contested"):
+        for action, line in data.texts(key):
+            if fold(action) not in synonyms:
+                c.add(SYNONYMS, line, f"{key}: '{action}' is not a word the synonyms define")
 
     def folded(key: str) -> frozenset[str]:
         return frozenset(fold(s) for s in lists[key])
@@ -204,6 +205,7 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
         people=frozenset(fold(p) for p, _ in data.texts("people")),
         actions=folded("actions"),
         source_markers=folded("source_markers"),
+        contested=folded("contested"),
     )
 
 
@@ -300,6 +302,7 @@ def _load_entries(
     article: Article | None,
     verifier: Verifier | None,
     quotes: Mapping[str, Quote],
+    contested: frozenset[str] = frozenset(),
 ) -> tuple[dict[str, Entry], set[int]]:
     """qa.yaml in three phases: each entry parsed by its shape, its citations resolved to the
     article, then all of them cross-checked; the entries built, and the paragraphs they cite."""
@@ -307,6 +310,15 @@ def _load_entries(
         _Draft(r.text("id"), r, _resolve_citations(c, r, verifier, quotes))
         for r in read_list(c, directory, ENTRY_LIST)
     ]
+    for draft in drafts:
+        for deed, line in draft.record.texts("both_sides"):
+            if fold(deed) not in contested:
+                c.add(
+                    QA,
+                    line,
+                    f"{draft.what}: both_sides: '{deed}' is not one of the contested deeds "
+                    "(synonyms.yaml)",
+                )
     return _cross_check(c, drafts, article)
 
 
@@ -408,6 +420,7 @@ def _cross_check(
             citations=citations,
             followups=tuple(f for f, _ in r.texts("followups")),
             label=r.text("label") or "",
+            both_sides=tuple(fold(d) for d, _ in r.texts("both_sides")),
         )
     return entries, cited
 
@@ -515,7 +528,8 @@ def load_knowledge(directory: Path) -> Knowledge:
     verifier = Verifier(article) if article is not None else None
     quotes = _load_quotes(c, directory, verifier)
     language = _load_language(c, directory)
-    entries, cited = _load_entries(c, directory, article, verifier, quotes)
+    contested = language.contested if language is not None else frozenset()
+    entries, cited = _load_entries(c, directory, article, verifier, quotes, contested)
     talk = _load_conversation(c, directory)
     _check_examples(c, talk.examples, entries)
     _coverage_warnings(c, article, quotes, entries, cited)

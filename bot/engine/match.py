@@ -76,6 +76,13 @@ class Matcher:
             related = decide_who_said(asked, said, self.thresholds)
             if related is not None and related.decision is Kind.ANSWER:
                 return related
+        # "Why did Baku break the truce?": one side's claim taken as fact gets both sides'.
+        settled = self.actions.presumed(analyzed)
+        if settled is not None and (
+            self.cover.gap(analyzed, content, index.bags[settled], settled) is None
+        ):
+            both = Candidate(settled, 1.0, self.knowledge.entries[settled].title, 1.0)
+            return Match(Kind.ANSWER, 1.0, (both,), analyzed=analyzed)
         # Words the question has only by typo correction: too weak to move it to another article.
         guessed = frozenset(stem(understood) for _, understood in analyzed.corrected)
         ranked = rank(index, content, analyzed.actors, guessed)

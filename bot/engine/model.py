@@ -76,6 +76,9 @@ class Entry:
     citations: tuple[Citation, ...]
     followups: tuple[str, ...] = ()
     label: str = ""  # short question shown on buttons; defaults to the first phrasing
+    # Contested deeds ("violate") this entry gives both sides' versions of: the answer to a
+    # question that takes one side's claim as fact ("why did Baku break the truce?").
+    both_sides: tuple[str, ...] = ()
     # Which article the entry is about: "" for the knowledge's own. Word weights are computed
     # per article (bot/engine/match.py), so a knowledge base of many articles keeps each one's
     # sense of which words are telling.
@@ -151,6 +154,7 @@ class Language:
     people: frozenset[str] = frozenset()  # the actors who are persons ("he" in a follow-up)
     actions: frozenset[str] = frozenset()  # deeds someone does to someone ("broker", "shell")
     source_markers: frozenset[str] = frozenset()  # "according": whose account, not who did it
+    contested: frozenset[str] = frozenset()  # deeds each side says the other did ("violate")
 
 
 @dataclass(frozen=True, slots=True)

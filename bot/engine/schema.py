@@ -98,6 +98,7 @@ WORD_LISTS = (
     "people",
     "actions",
     "source_markers",
+    "contested",
 )
 
 
@@ -215,6 +216,7 @@ ENTRY_LIST = FileSpec(
             "label": Field(text(null=True)),
             "tags": Field(texts(empty=True)),
             "followups": Field(texts(empty=True)),
+            "both_sides": Field(texts(empty=True)),
         },
     ),
     not_a_list="qa.yaml must be a list of entries",

@@ -452,3 +452,31 @@ def test_a_title_the_article_uses_is_never_called_unmentioned(engine: Engine) ->
     reply = engine.ask("is armen sarkissian a minister?")
     assert reply.kind is not Kind.ANSWER
     assert "doesn't mention" not in reply.text.split("\n")[0]
+
+
+@pytest.mark.parametrize(
+    "question",
+    ["Why did Armenia violate the ceasefire?", "did azerbaijan break the truce first"],
+)
+def test_one_sides_claim_taken_as_fact_gets_both_sides_versions(
+    engine: Engine, question: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is Kind.ANSWER and reply.entry == "who-violated", (reply.kind, reply.entry)
+    first = reply.text.split("\n")[0]
+    assert "each accuse the other" in first
+
+
+@pytest.mark.parametrize(
+    ("question", "expected"),
+    [
+        # What a side says is not taken as fact: it is that side's account.
+        ("what does azerbaijan accuse armenia of violating", "azerbaijan-accusations"),
+        # The truce failing is no side's deed.
+        ("so the US deal didn't work?", "truce-collapse"),
+    ],
+)
+def test_a_claim_reported_or_no_sides_deed_is_answered_as_asked(
+    engine: Engine, question: str, expected: str
+) -> None:
+    assert entry_for(engine, question) == expected

@@ -324,6 +324,15 @@ CASES = [
         id="action-not-a-synonym",
     ),
     pytest.param(
+        "qa.yaml",
+        "  both_sides: [violate]",
+        "  both_sides: [shell]",
+        "  both_sides: [shell]",
+        "entry 'who-violated': both_sides: 'shell' is not one of the contested deeds "
+        "(synonyms.yaml)",
+        id="both-sides-not-contested",
+    ),
+    pytest.param(
         "synonyms.yaml",
         "stopwords: [a,",
         "stopwords: [no, a,",
