@@ -19,7 +19,6 @@ from collections.abc import Iterable
 from bot.engine.analyze import Analyzed, stem
 from bot.engine.cover import Cover, Gap, typed_tokens
 from bot.engine.index import Index
-from bot.engine.text import sentences
 
 Deed = tuple[str, str]  # (doer, action): ("armenia", "shell")
 
@@ -58,7 +57,7 @@ class Actions:
         self.by = frozenset(language.passive_markers - sources)
         self.sources = sources | {stem(m) for m in sources}
         # Per entry, the doers its texts give each deed; found the first time it is a
-        # candidate, like Cover.entry_pairs.
+        # candidate (Index.entry_sentences).
         self._entry_deeds: dict[str, dict[str, frozenset[str]]] = {}
 
     def presumed(self, analyzed: Analyzed) -> str | None:
@@ -117,19 +116,10 @@ class Actions:
     def entry_deeds(self, entry_id: str) -> dict[str, frozenset[str]]:
         known = self._entry_deeds.get(entry_id)
         if known is None:
-            entry = self.index.knowledge.entries[entry_id]
-            texts: Iterable[str] = (
-                *entry.questions,
-                entry.answer,
-                entry.label,
-                *(c.quote for c in entry.citations),
-            )
             doers: dict[str, set[str]] = {}
-            analyze = self.index.analyzer.analyze
-            for text in texts:
-                for chunk in sentences(text):
-                    for (doer, action), _ in self.deeds(analyze(chunk)):
-                        doers.setdefault(action, set()).add(doer)
+            for analyzed in self.index.entry_sentences(entry_id):
+                for (doer, action), _ in self.deeds(analyzed):
+                    doers.setdefault(action, set()).add(doer)
             known = self._entry_deeds[entry_id] = {a: frozenset(d) for a, d in doers.items()}
         return known
 

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from bot.engine.analyze import Analyzed, stem
 from bot.engine.index import Index
-from bot.engine.text import CAPITALISED, sentences
+from bot.engine.text import CAPITALISED
 
 Pair = tuple[str, str]  # (role, owner): ("primeminister", "armenia")
 
@@ -162,8 +162,7 @@ class Cover:
         self.specific = frozenset(
             t for w in language.specific for t in analyze(w).content if t not in self.free
         )
-        self.sentence_contents = [doc.content for _, doc in index.sentences]
-        self.sentence_paragraphs = [number for number, _ in index.sentences]
+        self.sentence_contents = [(number, doc.content) for number, doc in index.sentences]
         paragraphs = index.knowledge.article.paragraphs
         self.lead = paragraphs[0].number if paragraphs else -1
         # "what / which / whose / how" and what may stand between them and the thing asked for.
@@ -186,10 +185,8 @@ class Cover:
             )
             for t in analyze(w).tokens
         )
-        # An entry's role pairs, found the first time it is a candidate: only the few entries
-        # that ever rank near the top need them, so building does not analyse every text again.
+        # An entry's role pairs, found the first time it is a candidate (Index.entry_sentences).
         self._entry_pairs: dict[str, frozenset[Pair]] = {}
-        self._paragraphs: dict[str, frozenset[int]] = {}
         self.howmany = frozenset(analyze("how many").content)
         # Per entry, what each of its "how many" phrasings counts ({killed, people}).
         self._counts: dict[str, list[frozenset[str]]] = {}
@@ -200,17 +197,7 @@ class Cover:
     def entry_pairs(self, entry_id: str) -> frozenset[Pair]:
         found = self._entry_pairs.get(entry_id)
         if found is None:
-            entry = self.index.knowledge.entries[entry_id]
-            analyze = self.index.analyzer.analyze
-            held: set[Pair] = set()
-            for text in (
-                *entry.questions,
-                entry.answer,
-                entry.label,
-                *(c.quote for c in entry.citations),
-            ):
-                for chunk in sentences(text):
-                    held |= {p for p, _ in self.pairs(analyze(chunk))}
+            held = {p for a in self.index.entry_sentences(entry_id) for p, _ in self.pairs(a)}
             found = self._entry_pairs[entry_id] = frozenset(held)
         return found
 
@@ -389,7 +376,8 @@ class Cover:
         need = uncovered | names
         cited: frozenset[int] | None = None
         if entry_id is not None:
-            cited = self._cited_paragraphs(entry_id)
+            entry = self.index.knowledge.entries[entry_id]
+            cited = frozenset(c.paragraph for c in entry.citations)
         return any(
             need <= s
             and s & shared
@@ -400,15 +388,8 @@ class Cover:
                 # United States"): it completes one that shares more than a word with it.
                 or (p == self.lead and len(s & shared) >= 2)
             )
-            for s, p in zip(self.sentence_contents, self.sentence_paragraphs, strict=True)
+            for p, s in self.sentence_contents
         )
-
-    def _cited_paragraphs(self, entry_id: str) -> frozenset[int]:
-        found = self._paragraphs.get(entry_id)
-        if found is None:
-            entry = self.index.knowledge.entries[entry_id]
-            found = self._paragraphs[entry_id] = frozenset(c.paragraph for c in entry.citations)
-        return found
 
 
 def typed_tokens(analyzed: Analyzed, names: frozenset[str]) -> dict[str, str]:

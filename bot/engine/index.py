@@ -22,7 +22,7 @@ from typing import Generic, Protocol, TypeVar
 
 from rapidfuzz import fuzz
 
-from bot.engine.analyze import Analyzer
+from bot.engine.analyze import Analyzed, Analyzer
 from bot.engine.model import Knowledge, SmalltalkIntent
 from bot.engine.text import fold, sentences, words
 from bot.engine.thresholds import Thresholds
@@ -122,6 +122,7 @@ class Index:
         self.article_of = {e.id: e.article for e in entries.values()}
         self.bags = bags
         self.posting_sets: dict[tuple[int, str], frozenset[object]] = {}
+        self._entry_sentences: dict[str, tuple[Analyzed, ...]] = {}
 
         self.interrogatives = knowledge.language.answer_types | {
             analyze(w).tokens[0] for w in ("what", "how", "which")
@@ -190,6 +191,25 @@ class Index:
             for t in (analyze(w).tokens[0] for w in self.smalltalk_words if analyze(w).tokens)
             if t not in known
         )
+
+    def entry_sentences(self, entry_id: str) -> tuple[Analyzed, ...]:
+        """An entry's own texts (phrasings, answer, label, cited quotes), sentence by sentence,
+        analysed: what the role-pair and doer checks read (cover.py, action.py). Found the
+        first time the entry is a candidate: only the few that ever rank near the top need
+        them, so building does not analyse every text again."""
+        found = self._entry_sentences.get(entry_id)
+        if found is None:
+            entry = self.knowledge.entries[entry_id]
+            texts = (
+                *entry.questions,
+                entry.answer,
+                entry.label,
+                *(c.quote for c in entry.citations),
+            )
+            analyze = self.analyzer.analyze
+            found = tuple(analyze(chunk) for text in texts for chunk in sentences(text))
+            self._entry_sentences[entry_id] = found
+        return found
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         """Phrasings of different entries that the matcher cannot tell apart (same words)."""
