@@ -52,6 +52,10 @@ def _max_typo_distance(word: str) -> int:
 
 _CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
 _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
+# A clause with one of these asks something, however personal its wording ("can you tell me
+# what Erdogan said about France", "my teacher asked what China thinks"): its words all count.
+_ASKING = frozenset({"what", "whats", "who", "whos", "whom", "whose", "when", "where", "why", "how",
+                     "which"})
 
 
 # What English adds to a word to make another form of it ("military" -> "militarily"): after
@@ -257,19 +261,31 @@ class Analyzer:
                 text = pattern.sub(f" {canonical} ", text)
         raw: list[str] = []
         aside: set[int] = set()  # positions of words about the asker, not the article
+        known: set[int] = set()  # ... of those, words the knowledge uses
+        asked_elsewhere = False  # another clause is the question proper
         for clause in _CLAUSE.split(text):
             said = words(clause)
-            if said and (
-                _FIRST_PERSON.intersection(said) or (said[-1] == "here" and len(said) <= 5)
+            # What comes before the question proper ("my teacher asked | what China thinks").
+            asks = next((k for k, w in enumerate(said) if w in _ASKING), len(said))
+            if (
+                said
+                and (
+                    _FIRST_PERSON.intersection(said[:asks])
+                    or (said[-1] == "here" and len(said) <= 5)
+                )
+                and not any(self._phrases.get((stem(w),)) in self.language.actors for w in said)
             ):
                 # "want to cite it in my essay", "journalist here": the asker's own situation.
-                # Words of it the knowledge uses still count ("my grandpa fought in the first war").
-                aside.update(
-                    len(raw) + k
-                    for k, w in enumerate(said)
-                    if w not in self.vocabulary and not w.isdigit()
-                )
+                for k, w in enumerate(said[:asks]):
+                    if not w.isdigit():
+                        (known if w in self.vocabulary else aside).add(len(raw) + k)
+            asked_elsewhere = asked_elsewhere or asks == 0
             raw.extend(said)
+        # Words of the aside the knowledge uses still count when it is all there is ("my
+        # grandpa fought in the first war"), not beside a question of its own ("journalist
+        # here, when did the truce start?" is not about the article's author).
+        if asked_elsewhere:
+            aside |= known
         corrected: list[tuple[str, str]] = []
         fixed: list[str] = []
         for k, w in enumerate(raw):
@@ -316,7 +332,8 @@ class Analyzer:
                     # A synonym group always carries meaning, even if one variant is a filler word.
                     tokens.append(found)
                     surface.append(" ".join(fixed[i : i + n]))
-                    content.add(found)
+                    if not aside.issuperset(range(i, i + n)):
+                        content.add(found)
                     i += n
                     break
             else:
