@@ -14,17 +14,21 @@ entry's texts decides nothing: the article may not say, and then neither does th
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 
 from bot.engine.analyze import Analyzed, stem
 from bot.engine.cover import Cover, Gap, typed_tokens
 from bot.engine.index import Index
 
 Deed = tuple[str, str]  # (doer, action): ("armenia", "shell")
+# One deed a sentence states: (action, its doers, its targets, the sentence's words).
+Told = tuple[str, frozenset[str], frozenset[str], frozenset[str]]
 
 # A form of "be" or "get" before the verb makes it passive: the actor before it is the target.
 _PASSIVE = frozenset({"is", "was", "were", "be", "been", "being", "are", "get", "got", "gets"})
 _JOINED = frozenset({"and", "with"})
+# Question words, as typed: what a question asks for, not what it says of a deed.
+_ASKING = frozenset({"where", "who", "whom", "whose", "when", "why", "how", "what", "which"})
 _BEFORE = 3  # how far back a doer may stand ("Armenian troops began shelling")
 _AFTER = 2  # how far "by" may follow the verb ("brokered, by Russia")
 
@@ -40,6 +44,7 @@ class Actions:
             t for a in language.actions for t in index.analyzer.analyze(a).tokens
         )
         self.actors = language.actors
+        self.answer_types = language.answer_types
         self.contested = frozenset(
             t for a in language.contested for t in index.analyzer.analyze(a).tokens
         )
@@ -58,7 +63,7 @@ class Actions:
         self.sources = sources | {stem(m) for m in sources}
         # Per entry, the doers its texts give each deed; found the first time it is a
         # candidate (Index.entry_sentences).
-        self._entry_deeds: dict[str, dict[str, frozenset[str]]] = {}
+        self._entry_deeds: dict[str, tuple[Told, ...]] = {}
 
     def presumed(self, analyzed: Analyzed) -> str | None:
         """The entry giving both sides' versions of a contested deed the question takes as
@@ -77,72 +82,159 @@ class Actions:
         """Each deed of the text with its doer, and the doer's position among the tokens."""
         tokens = analyzed.tokens
         wanted = self.actions if actions is None else actions
-        found: list[tuple[Deed, int]] = []
-        for i, token in enumerate(tokens):
-            if token not in wanted:
-                continue
-            by = next(
-                (j for j in range(i + 1, min(i + 1 + _AFTER, len(tokens))) if tokens[j] in self.by),
+        return [
+            ((tokens[k], token), k)
+            for i, token in enumerate(tokens)
+            if token in wanted
+            for k in self._doers_at(tokens, i, wanted)
+        ]
+
+    def _doers_at(self, tokens: Sequence[str], i: int, wanted: frozenset[str]) -> list[int]:
+        """Where the doers of the deed at ``i`` stand."""
+        by = next(
+            (j for j in range(i + 1, min(i + 1 + _AFTER, len(tokens))) if tokens[j] in self.by),
+            None,
+        )
+        if by is not None:
+            doer = next(
+                (k for k in range(by + 1, min(by + 4, len(tokens))) if tokens[k] in self.actors),
                 None,
             )
-            if by is not None:
-                doer = next(
-                    (
-                        k
-                        for k in range(by + 1, min(by + 4, len(tokens)))
-                        if tokens[k] in self.actors
-                    ),
-                    None,
-                )
-                if doer is not None:
-                    found.append(((tokens[doer], token), doer))
-                    continue
-            if i and tokens[i - 1] in _PASSIVE:
-                continue
-            for k in range(i - 1, max(i - 1 - _BEFORE, -1), -1):
-                if tokens[k] in wanted:
-                    break
-                if tokens[k] in self.actors:
-                    if self.sources.intersection(tokens[max(k - 3, 0) : k]):
-                        break  # "according to Baku, ...": whose account, not who did it
-                    found.append(((tokens[k], token), k))
-                    # "Turkey and Russia negotiate": both do it.
-                    while k >= 2 and tokens[k - 1] in _JOINED and tokens[k - 2] in self.actors:
-                        k -= 2
-                        found.append(((tokens[k], token), k))
-                    break
-        return found
+            if doer is not None:
+                return [doer]
+        if i and tokens[i - 1] in _PASSIVE:
+            return []
+        for k in range(i - 1, max(i - 2 - _BEFORE, -1), -1):
+            if tokens[k] in wanted:
+                if k == i - 1:
+                    continue  # "fire missiles", "launch missile strikes": one deed
+                break
+            if tokens[k] in self.actors:
+                if self.sources.intersection(tokens[max(k - 3, 0) : k]):
+                    break  # "according to Baku, ...": whose account, not who did it
+                found = [k]
+                # "Turkey and Russia negotiate": both do it.
+                while k >= 2 and tokens[k - 1] in _JOINED and tokens[k - 2] in self.actors:
+                    k -= 2
+                    found.append(k)
+                return found
+        return []
 
-    def entry_deeds(self, entry_id: str) -> dict[str, frozenset[str]]:
+    def patients(self, analyzed: Analyzed) -> list[tuple[str, str]]:
+        """(action, target) of each active deed with a party right after it: "arming the
+        Azerbaijani side", "does Russia support Azerbaijan", "Turkey's support for Baku"."""
+        tokens = analyzed.tokens
+        return [
+            (token, tokens[j])
+            for i, token in enumerate(tokens)
+            if token in self.actions
+            for j in self._targets_at(tokens, i)
+        ]
+
+    def _targets_at(self, tokens: Sequence[str], i: int) -> list[int]:
+        if i and tokens[i - 1] in _PASSIVE:
+            return []
+        for j in range(i + 1, min(i + 1 + _BEFORE, len(tokens))):
+            if tokens[j] in self.by or tokens[j] in self.sources or tokens[j] in self.actions:
+                return []
+            if tokens[j] in self.actors:
+                found = [j]
+                while j + 2 < len(tokens) and tokens[j + 1] in _JOINED:
+                    if tokens[j + 2] not in self.actors:
+                        break
+                    j += 2
+                    found.append(j)
+                return found
+        return []
+
+    def entry_deeds(self, entry_id: str) -> tuple[Told, ...]:
+        """The deeds an entry states: its answer, label and cited quotes, not its phrasings,
+        which ask ("Does Azerbaijan control Karabakh?") and state nothing."""
         known = self._entry_deeds.get(entry_id)
         if known is None:
-            doers: dict[str, set[str]] = {}
-            for analyzed in self.index.entry_sentences(entry_id):
-                for (doer, action), _ in self.deeds(analyzed):
-                    doers.setdefault(action, set()).add(doer)
-            known = self._entry_deeds[entry_id] = {a: frozenset(d) for a, d in doers.items()}
+            statements = self.index.entry_sentences(entry_id, statements=True)
+            known = self._entry_deeds[entry_id] = tuple(
+                told for analyzed in statements for told in self.told(analyzed)
+            )
         return known
+
+    def told(self, analyzed: Analyzed) -> list[Told]:
+        """Each deed of one sentence: the action, its doers and targets (empty when the
+        sentence does not say) and the sentence's words. "Russia is Armenia's ally and Turkey
+        supports Azerbaijan" is two deeds, not Russia supporting Azerbaijan."""
+        tokens = analyzed.tokens
+        return [
+            (
+                token,
+                frozenset(tokens[k] for k in self._doers_at(tokens, i, self.actions)),
+                frozenset(tokens[j] for j in self._targets_at(tokens, i)),
+                analyzed.content,
+            )
+            for i, token in enumerate(tokens)
+            if token in self.actions
+        ]
 
     def gap(self, analyzed: Analyzed, entry_id: str) -> Gap | None:
         """The question's doer of a deed the entry gives only to others, as a Gap naming it."""
         return self._gap(analyzed, self.entry_deeds(entry_id))
 
+    def states(self, analyzed: Analyzed, entry_id: str) -> bool:
+        """Whether the entry states every deed of the question as done by its doer (not only
+        leaves it unsaid)."""
+        deeds = self.deeds(analyzed)
+        told = self.entry_deeds(entry_id)
+        return bool(deeds) and all(
+            any(a == action and doer in doers for a, doers, _, _ in told)
+            for (doer, action), _ in deeds
+        )
+
     def sentence_gap(
         self, analyzed: Analyzed, sentence: str, entry_ids: Iterable[str]
     ) -> Gap | None:
         """The same, for an answer from one article sentence and the entries citing it."""
-        own: dict[str, set[str]] = {}
-        for entry_id in entry_ids:
-            for action, doers in self.entry_deeds(entry_id).items():
-                own.setdefault(action, set()).update(doers)
-        for (doer, action), _ in self.deeds(self.index.analyzer.analyze(sentence)):
-            own.setdefault(action, set()).add(doer)
-        return self._gap(analyzed, {a: frozenset(d) for a, d in own.items()})
+        own = [told for entry_id in entry_ids for told in self.entry_deeds(entry_id)]
+        own.extend(self.told(self.index.analyzer.analyze(sentence)))
+        return self._gap(analyzed, own)
 
-    def _gap(self, analyzed: Analyzed, own: dict[str, frozenset[str]]) -> Gap | None:
+    def _tied_words(self, analyzed: Analyzed) -> frozenset[str]:
+        """The question's words that may be tied to a deed: its constraints, and the things
+        read as a kind of answer ("villages" is a place), but not the question words ("where")
+        nor the parties."""
+        free = self.cover.free
+        surface = analyzed.surface or analyzed.tokens
+        return frozenset(
+            t
+            for t, typed in zip(analyzed.tokens, surface, strict=False)
+            if t in analyzed.content
+            and t not in self.actors
+            and (t not in free or (t in self.answer_types and typed.casefold() not in _ASKING))
+        )
+
+    def _gap(self, analyzed: Analyzed, own: Sequence[Told]) -> Gap | None:
+        """A deed of the question that no statement gives its doer, with what the question
+        ties to it: "did Azerbaijan shell villages in Lachin?" is not answered by Armenian
+        troops shelling villages in Lachin and Azerbaijan firing on positions elsewhere."""
+        wanted = self._tied_words(analyzed)
+        typed = typed_tokens(analyzed, self.cover.names)
+        asked: dict[str, str] = {}  # action -> the doer the question gives it
         for (doer, action), _ in self.deeds(analyzed):
-            others = own.get(action)
-            if others and doer not in others:
-                typed = typed_tokens(analyzed, self.cover.names)
+            asked.setdefault(action, doer)
+            stated = [(doers, words) for a, doers, _, words in own if a == action]
+            if not any(doers for doers, _ in stated):
+                continue  # the article does not say who did it: nor does this check
+            # What the question ties to the deed that the entry says of it at all.
+            tied = wanted & frozenset().union(*(words for _, words in stated))
+            if not any((not doers or doer in doers) and tied <= words for doers, words in stated):
                 return Gap((typed[doer],), (), (), (), doer=typed[doer])
+        # ... and to whom: "did Turkey arm Armenia?" is not answered by Turkey arming Azerbaijan.
+        for action, target in self.patients(analyzed):
+            by = asked.get(action)
+            aimed = [
+                targets
+                for a, doers, targets, _ in own
+                if a == action and (by is None or not doers or by in doers)
+            ]
+            if any(aimed) and not any(target in targets for targets in aimed):
+                anchors = (typed[by],) if by else ()
+                return Gap((typed[target],), (), (), anchors, doer=typed[by] if by else "")
         return None

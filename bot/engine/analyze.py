@@ -54,8 +54,9 @@ _CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
 _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
 # A clause with one of these asks something, however personal its wording ("can you tell me
 # what Erdogan said about France", "my teacher asked what China thinks"): its words all count.
-_ASKING = frozenset({"what", "whats", "who", "whos", "whom", "whose", "when", "where", "why", "how",
-                     "which"})
+_ASKING = frozenset(
+    {"what", "whats", "who", "whos", "whom", "whose", "when", "where", "why", "how", "which"}
+)
 
 
 # What English adds to a word to make another form of it ("military" -> "militarily"): after

@@ -50,6 +50,7 @@ def decide(
     sentence_gap: Gap | None,
     unmentioned: Gap | None,
     t: Thresholds,
+    doers: Set[str] = frozenset(),
 ) -> Match:
     """The decision for one question, from its ranked candidates and best article sentence.
 
@@ -57,7 +58,8 @@ def decide(
     unanswered; a candidate missing from it is not considered. Only an entry with no gap is an
     answer: the best one with a gap is a near miss, offered as related after saying plainly
     what the article does not say. ``unmentioned`` is what the question names that the article
-    never mentions at all ("China"), said in the no answer.
+    never mentions at all ("China"), said in the no answer. ``doers`` are the candidates that
+    state the question's deeds as done by the doer it names (bot/engine/action.py).
     """
     top = ranked[0] if ranked else None
     analyzed = asked.analyzed
@@ -104,6 +106,14 @@ def decide(
                     and c.score >= top.score - t.clarify_window
                 ):
                     return Match(Kind.ANSWER, c.score, (c, *ranked[:4]), analyzed=analyzed)
+    # The best entry gives the deed to someone else ("did Azerbaijan fire on Armenian
+    # positions?" ranks Baku's account of Armenian shelling first): an entry that gives it to
+    # the doer asked about answers, however much lower its wording ranks it.
+    top_gap = gaps.get(top.entry_id) if top is not None else None
+    if top_gap is not None and top_gap.doer:
+        for c in ranked[1 : t.clarify_options]:
+            if c.entry_id in doers and fits(c) and c.score >= t.answer and c.coverage >= needed(c):
+                return Match(Kind.ANSWER, c.score, (c, *ranked[:4]), analyzed=analyzed)
     close = [
         c
         for c in ranked[: t.clarify_options]

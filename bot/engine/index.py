@@ -122,7 +122,7 @@ class Index:
         self.article_of = {e.id: e.article for e in entries.values()}
         self.bags = bags
         self.posting_sets: dict[tuple[int, str], frozenset[object]] = {}
-        self._entry_sentences: dict[str, tuple[Analyzed, ...]] = {}
+        self._entry_sentences: dict[str, tuple[tuple[Analyzed, ...], tuple[Analyzed, ...]]] = {}
 
         self.interrogatives = knowledge.language.answer_types | {
             analyze(w).tokens[0] for w in ("what", "how", "which")
@@ -192,24 +192,24 @@ class Index:
             if t not in known
         )
 
-    def entry_sentences(self, entry_id: str) -> tuple[Analyzed, ...]:
+    def entry_sentences(self, entry_id: str, *, statements: bool = False) -> tuple[Analyzed, ...]:
         """An entry's own texts (phrasings, answer, label, cited quotes), sentence by sentence,
-        analysed: what the role-pair and doer checks read (cover.py, action.py). Found the
-        first time the entry is a candidate: only the few that ever rank near the top need
+        analysed: what the role-pair and doer checks read (cover.py, action.py); with
+        ``statements``, only those that state something (not the phrasings, which ask). Found
+        the first time the entry is a candidate: only the few that ever rank near the top need
         them, so building does not analyse every text again."""
         found = self._entry_sentences.get(entry_id)
         if found is None:
             entry = self.knowledge.entries[entry_id]
-            texts = (
-                *entry.questions,
-                entry.answer,
-                entry.label,
-                *(c.quote for c in entry.citations),
-            )
             analyze = self.analyzer.analyze
-            found = tuple(analyze(chunk) for text in texts for chunk in sentences(text))
-            self._entry_sentences[entry_id] = found
-        return found
+
+            def analysed(texts: Iterable[str]) -> tuple[Analyzed, ...]:
+                return tuple(analyze(chunk) for text in texts for chunk in sentences(text))
+
+            asking = analysed(entry.questions)
+            stating = analysed((entry.answer, entry.label, *(c.quote for c in entry.citations)))
+            found = self._entry_sentences[entry_id] = (asking + stating, stating)
+        return found[1] if statements else found[0]
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         """Phrasings of different entries that the matcher cannot tell apart (same words)."""

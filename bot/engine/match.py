@@ -119,6 +119,11 @@ class Matcher:
             sentence_gap,
             unmentioned,
             self.thresholds,
+            doers=frozenset(
+                c.entry_id
+                for c in ranked[1 : self.thresholds.clarify_options]
+                if self.actions.states(analyzed, c.entry_id)
+            ),
         )
         # "Who announced the truce?" names an event, not a quotation: when no quotation says it
         # all, an entry that answers it does; the closest quotation is the near miss otherwise.
