@@ -97,7 +97,7 @@ class Engine:
         reply, read_as = self._answer(question, english, reading, topic, wording)
         if glossed or read_as != english:
             reply = replace(reply, read_as=read_as)
-        return reply, followup.after(reply, read_as, topic, reading.follows)
+        return reply, followup.after(reply, read_as, topic, reading.follows, english)
 
     def follow(self, reply: Reply, topic: Topic | None = None) -> Topic | None:
         """The topic after a reply the user chose rather than asked (a pressed button)."""
@@ -140,6 +140,17 @@ class Engine:
             ):
                 chosen = (read, match)
                 break
+        if (
+            reading.instead is not None
+            and topic is not None
+            and chosen is not None
+            and chosen[1].candidates
+            and chosen[1].candidates[0].entry_id == topic.entry
+        ):
+            # "what else did he warn?" read as the answer just given: the rest of his words.
+            more = self._more(question, reading.instead, topic, wording)
+            if more is not None:
+                return more
         read, match = chosen or plain or first or (english, matcher.match(english))
         read_as = read if read != question else None
         return compose(knowledge, question, match, wording, read_as), read
