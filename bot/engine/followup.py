@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -146,6 +146,7 @@ class Followup:
         self.pick_nouns = frozenset(vocabulary.pick_nouns)
         self.plural = frozenset(vocabulary.plural)
         self.person_party = _phrases(vocabulary.person_party)
+        self.reciprocal = _phrases(vocabulary.reciprocal)
         self.asks_actor = frozenset(vocabulary.asks_actor)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
@@ -266,6 +267,10 @@ class Followup:
             they = [span for span in they if not self._bound(said, span, people=False)]
         if he or they:
             plural = any(w in self.plural for a, b in they for w in said[a:b])
+            if plural and len(self.sides) == 2 and _find(said, self.reciprocal):
+                # "what do they accuse each other of?": the two sides, whoever came last.
+                a, b = sorted(self.sides)
+                topic = replace(topic, group=f"{self._name(a)} and {self._name(b)}")
             rewritten = self._substitute(
                 english, topic, person=bool(he), party=bool(they), plural=plural
             )

@@ -86,6 +86,7 @@ FOLLOWUP_LISTS = (
     "pick_nouns",
     "plural",
     "person_party",
+    "reciprocal",
     "asks_actor",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
