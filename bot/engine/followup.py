@@ -281,11 +281,14 @@ class Followup:
                     they
                     and not he
                     and not grouped
-                    and not topic.answered
+                    and (not topic.answered or bool(it))
                     and not self._named(topic, topic.party)
                 ):
                     # "who brokered them?" after the previous ceasefires: the country came
-                    # from the answer, not the asker, so "them" is first what was asked about.
+                    # from the answer, not the asker, so "them" is first what was asked about;
+                    # but "who is their president?" after "who supports Azerbaijan?" asks of
+                    # the answer, unless the question also points at the last topic ("did
+                    # they stick to it?").
                     return Reading(tries=(with_context(english), rewritten))
                 return Reading(
                     tries=(rewritten, with_context(rewritten), with_context(english)),
