@@ -10,6 +10,7 @@ from bot.engine.followup import NEW, Followup, Reading, Topic
 from bot.engine.languages import ENGLISH, OTHER, language_of
 from bot.engine.match import Matcher
 from bot.engine.model import Kind, Knowledge, Option, Reply
+from bot.engine.text import words
 
 MAX_QUESTION_CHARS = 1000  # longer text is not a question; matching it only costs time
 
@@ -97,7 +98,7 @@ class Engine:
         reply, read_as = self._answer(question, english, reading, topic, wording)
         if glossed or read_as != english:
             reply = replace(reply, read_as=read_as)
-        return reply, followup.after(reply, read_as, topic, reading.follows)
+        return reply, followup.after(reply, read_as, topic, reading.follows, english)
 
     def follow(self, reply: Reply, topic: Topic | None = None) -> Topic | None:
         """The topic after a reply the user chose rather than asked (a pressed button)."""
@@ -121,6 +122,7 @@ class Engine:
                 return more
         tries = reading.tries or (english,)
         first: tuple[str, Match] | None = None
+        asked_words = frozenset(words(english)) if len(tries) > 1 else frozenset()
         plain: tuple[str, Match] | None = None  # the question read as asked, if tried
         chosen: tuple[str, Match] | None = None
         for read in tries:
@@ -131,6 +133,10 @@ class Engine:
                 first = (read, match)
                 if match.decision is Kind.SMALLTALK:
                     break  # "thanks": never about the last topic
+            if _unanswerable(match, asked_words):
+                # "what did Iran say about shells near its border?": the question itself names
+                # what the article never mentions, so no reading of it can be answered.
+                break
             # A reading with the last question's words must still answer every word of the
             # question itself. So a near miss ("what did he say about Iran?") stays the reply
             # unless a reading answers all of it ("whose jets are they?" is about the jets, not
@@ -140,6 +146,17 @@ class Engine:
             ):
                 chosen = (read, match)
                 break
+        if (
+            reading.instead is not None
+            and topic is not None
+            and chosen is not None
+            and chosen[1].candidates
+            and chosen[1].candidates[0].entry_id == topic.entry
+        ):
+            # "what else did he warn?" read as the answer just given: the rest of his words.
+            more = self._more(question, reading.instead, topic, wording)
+            if more is not None:
+                return more
         read, match = chosen or plain or first or (english, matcher.match(english))
         read_as = read if read != question else None
         return compose(knowledge, question, match, wording, read_as), read
@@ -208,3 +225,12 @@ class Engine:
         wording = Wording.of(knowledge, language)
         ids = list(dict.fromkeys(knowledge.examples))[:n]
         return [Option(e, wording.label(knowledge.entries[e])) for e in ids]
+
+
+def _unanswerable(match: Match, asked: frozenset[str]) -> bool:
+    """Whether ``match`` found that the question as asked (its words ``asked``) names
+    something the article never mentions: every reading of it holds those words."""
+    gap = match.gap
+    if gap is None or not gap.absent or not asked:
+        return False
+    return all(set(words(w)) <= asked for w in gap.absent)

@@ -29,7 +29,7 @@ import threading
 import time
 from collections import Counter, OrderedDict
 from collections.abc import Hashable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import lru_cache
 from typing import Generic, TypeVar
 
@@ -56,6 +56,11 @@ class Topic:
     person: str | None = None  # the actor (synonyms.yaml people) "he" now means
     party: str | None = None  # the actor "they" now means
     shown: tuple[str, ...] = ()  # quotation ids already shown in this conversation
+    # What a plural "they" means when it is not one party: two actors ("Armenia and
+    # Azerbaijan") or the last question's group named after a party ("the ethnic Armenian
+    # separatists"). At most _QUESTION_CHARS characters, taken from the question or answer.
+    group: str | None = None
+    answered: bool = False  # the party is what the last question asked for ("who supports X?")
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,6 +71,9 @@ class Reading:
     pick: str | None = None  # an entry chosen from the last choices
     more: str | None = None  # "more" of this person ("" = of the answered entry)
     fresh: bool = False  # the asker started a new topic ("different question: ...")
+    # "what else did he warn?": this person's quotations not shown yet, when the reading
+    # only repeats the last answer.
+    instead: str | None = None
 
     @property
     def follows(self) -> bool:
@@ -136,7 +144,12 @@ class Followup:
         self.ordinals = vocabulary.ordinals
         self.pick_words = frozenset(vocabulary.pick_words)
         self.pick_nouns = frozenset(vocabulary.pick_nouns)
+        self.plural = frozenset(vocabulary.plural)
+        self.person_party = _phrases(vocabulary.person_party)
+        self.reciprocal = _phrases(vocabulary.reciprocal)
+        self.asks_actor = frozenset(vocabulary.asks_actor)
         self.names = self._names(knowledge)
+        self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
         self.quotes_of: dict[str, list[str]] = {}
         for quote in sorted(knowledge.quotes.values(), key=lambda q: q.paragraph):
@@ -169,6 +182,22 @@ class Followup:
             for actor in self.actors
         }
 
+    def _countries(self, knowledge: Knowledge) -> dict[str, str]:
+        """Each person's party: the one the article and the answers most often name just
+        before them ("Armenia's Prime Minister Nikol Pashinyan"): what "his country" means."""
+        seen: dict[str, Counter[str]] = {}
+        texts = [p.text for p in knowledge.article.paragraphs]
+        texts.extend(e.answer for e in knowledge.entries.values())
+        for text in texts:
+            tokens = self._analyze(text).tokens
+            for i, token in enumerate(tokens):
+                if token not in self.people:
+                    continue
+                near = [t for t in tokens[max(0, i - 4) : i] if t in self.actors]
+                if near and near[-1] not in self.people:
+                    seen.setdefault(token, Counter())[near[-1]] += 1
+        return {person: found.most_common(1)[0][0] for person, found in seen.items()}
+
     def _people_in(self, text: str) -> list[str]:
         return [a for a in self._analyze(text).actors if a in self.people]
 
@@ -188,6 +217,13 @@ class Followup:
         picked = self._pick(said, topic)
         if picked is not None:
             return Reading(pick=picked)
+        his_country = _find(said, self.person_party)
+        if his_country and topic.person in self.country_of:
+            # "what does his country want?" after Erdogan: Turkey's, read as a question of
+            # its own with the last one's words to fall back on.
+            country = self._name(self.country_of[topic.person])
+            named = _replace_spans(english, said, his_country, country)
+            return Reading(tries=(named, f"{named} {topic.context}".strip()))
         analyzed = self._analyze(english)
         own = analyzed.actors
         subject = analyzed.content - self.free - self.speech
@@ -222,20 +258,41 @@ class Followup:
             # Only the swapped question: if the article doesn't say that of them, that is the
             # honest reply ("And the US?" after which side Turkey is close to).
             return Reading(tries=(self._swap(topic.question, asked, own),))
-        # "who is Ilham Aliyev and what's his line?": "his" is the person the question names.
-        if own and any(a in self.people for a in own):
-            he = []
-        if own and any(a not in self.people for a in own):
-            they = []
+        # "who is Ilham Aliyev and what's his line?": "his" is the person the question names,
+        # but in "when did they break from Azerbaijan?" "they" is not Azerbaijan: a pronoun
+        # after a name of its kind means that name, one before it means someone earlier.
+        if own and he:
+            he = [span for span in he if not self._bound(said, span, people=True)]
+        if own and they:
+            they = [span for span in they if not self._bound(said, span, people=False)]
         if he or they:
-            rewritten = self._substitute(english, topic, person=bool(he), party=bool(they))
+            plural = any(w in self.plural for a, b in they for w in said[a:b])
+            if plural and len(self.sides) == 2 and _find(said, self.reciprocal):
+                # "what do they accuse each other of?": the two sides, whoever came last.
+                a, b = sorted(self.sides)
+                topic = replace(topic, group=f"{self._name(a)} and {self._name(b)}")
+            rewritten = self._substitute(
+                english, topic, person=bool(he), party=bool(they), plural=plural
+            )
+            grouped = plural and topic.group is not None
+            instead = topic.person if he and _find(said, self.more) else None
             if rewritten != english:
-                if they and not he and not self._named(topic, topic.party):
+                if (
+                    they
+                    and not he
+                    and not grouped
+                    and (not topic.answered or bool(it))
+                    and not self._named(topic, topic.party)
+                ):
                     # "who brokered them?" after the previous ceasefires: the country came
-                    # from the answer, not the asker, so "them" is first what was asked about.
+                    # from the answer, not the asker, so "them" is first what was asked about;
+                    # but "who is their president?" after "who supports Azerbaijan?" asks of
+                    # the answer, unless the question also points at the last topic ("did
+                    # they stick to it?").
                     return Reading(tries=(with_context(english), rewritten))
                 return Reading(
                     tries=(rewritten, with_context(rewritten), with_context(english)),
+                    instead=instead,
                 )
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
@@ -248,6 +305,12 @@ class Followup:
             # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
         return NEW
+
+    def _bound(self, said: list[str], span: tuple[int, int], *, people: bool) -> bool:
+        """Whether the pronoun at ``span`` follows a name of its kind (a person for "he", a
+        party for "they") in the question itself, and so means that name."""
+        before = self._analyze(" ".join(said[: span[0]])).actors if span[0] else ()
+        return any((a in self.people) == people for a in before)
 
     def _named(self, topic: Topic, actor: str | None) -> bool:
         """Whether the asker named ``actor`` in the last question (not only its answer)."""
@@ -301,13 +364,18 @@ class Followup:
         ]
         return fitting[0] if len(fitting) == 1 else None
 
-    def _substitute(self, english: str, topic: Topic, *, person: bool, party: bool) -> str:
+    def _substitute(
+        self, english: str, topic: Topic, *, person: bool, party: bool, plural: bool = False
+    ) -> str:
         """Pronouns replaced by whom they stand for: "what did he want?" -> "what did Armen
         Sarkissian want?", "their president" -> "Turkey's president"."""
         said = english.split()
         folded = [" ".join(words(w)) for w in said]
         he = topic.person if person else None
         they = topic.party if party else None
+        group = topic.group if party and plural else None
+        if group is not None:
+            they = group
         swaps: list[tuple[Phrases, str | None, bool]] = [
             (self.person_possessive, he, True),
             (self.person, he, False),
@@ -325,7 +393,7 @@ class Followup:
                     None,
                 )
                 if hit is not None:
-                    name = self.names.get(actor, actor)
+                    name = actor if actor == group else self.names.get(actor, actor)
                     tail = said[i + len(hit) - 1][len(folded[i + len(hit) - 1]) :]
                     out.append((f"{name}'s" if possessive else name) + tail)
                     i += len(hit)
@@ -356,9 +424,17 @@ class Followup:
 
     # --- after a reply ----------------------------------------------------------------------
 
-    def after(self, reply: Reply, english: str, topic: Topic | None, follows: bool) -> Topic | None:
+    def after(
+        self,
+        reply: Reply,
+        english: str,
+        topic: Topic | None,
+        follows: bool,
+        asked: str | None = None,
+    ) -> Topic | None:
         """The topic after ``reply`` to ``english`` (as read); ``follows``: the question
-        continued ``topic`` rather than starting anew."""
+        continued ``topic`` rather than starting anew; ``asked``: the English question as
+        asked, when it was read otherwise (the last question's words added)."""
         if reply.kind is Kind.SMALLTALK:
             return topic
         before = topic if follows else None
@@ -369,14 +445,29 @@ class Followup:
         answer_text = known.answer if known else ""
         speakers = [a for c in reply.citations for a in self._people_in(c.speaker or "")]
         in_answer = self._analyze(answer_text).actors if answer_text else ()
+        # "Who supports Azerbaijan?": the subject of the answer's clause about it ("Turkey
+        # supports Azerbaijan") is what "they" means next, not the party asked about; after
+        # "who are they allied with?" it is still "they" ("Russia is a close ally of ...").
+        own = self._analyze(asked) if asked is not None else analyzed
+        asks = bool(self.asks_actor.intersection(words(asked or english)))
+        clause = self._answering(answer_text, own) if asks else None
+        answered = _in_order(clause, self.actors) if clause is not None else ()
         person = next(
-            (a for a in (*named, *speakers, *in_answer) if a in self.people),
+            (a for a in (*answered, *named, *speakers, *in_answer) if a in self.people),
             before.person if before else None,
         )
+        new_party = next((a for a in answered if a not in self.people), None)
         party = next(
-            (a for a in (*named, *in_answer) if a not in self.people),
+            (a for a in (new_party, *named, *in_answer) if a and a not in self.people),
             before.party if before else None,
         )
+        group = self._group(analyzed, party)
+        if new_party is not None and clause is not None:
+            group = self._pair(clause) or group
+        elif group is None:
+            group = self._pair(analyzed)
+        if group is None and before is not None and party == before.party:
+            group = before.group
         shown = tuple(
             dict.fromkeys(
                 (
@@ -395,7 +486,56 @@ class Followup:
             person=person,
             party=party,
             shown=shown,
+            group=group,
+            answered=new_party is not None and new_party not in named,
         )
+
+    def _answering(self, answer: str, question: Analyzed) -> Analyzed | None:
+        """The answer's clause about the question: the one sharing most words with it
+        ("Turkey supports Azerbaijan" for "who supports Azerbaijan?")."""
+        wanted = question.content - self.free
+        best: Analyzed | None = None
+        most = 0
+        for clause in _CLAUSES.split(answer):
+            analyzed = self._analyze(clause)
+            shared = len(analyzed.content & wanted)
+            if shared > most:
+                most, best = shared, analyzed
+        return best
+
+    def _pair(self, text: Analyzed) -> str | None:
+        """The two sides, when ``text`` joins them ("the foreign ministers of Armenia and
+        Azerbaijan"): what a plural "they" means next ("did they stick to it?")."""
+        tokens = text.tokens
+        for i in range(len(tokens) - 2):
+            a, joint, b = tokens[i : i + 3]
+            if joint == "and" and a != b and a in self.sides and b in self.sides:
+                return f"{self._name(a)} and {self._name(b)}"
+        return None
+
+    def _group(self, text: Analyzed, party: str | None) -> str | None:
+        """A group the question names after ``party`` ("the ethnic Armenian separatists",
+        "the Armenian defence ministry"): what a plural "they" means next, rather than the
+        party itself ("when did they break from Azerbaijan?")."""
+        tokens, surface = text.tokens, text.surface or text.tokens
+        content, stop = text.content - self.free - self.speech, self.actors
+        for i, token in enumerate(tokens):
+            if token != party:
+                continue
+            typed = surface[i].lower()
+            if typed == self._name(token).lower() or " " in typed:
+                continue  # "Armenia" itself or "Armenia-backed", not "Armenian"
+            start = i
+            while start > 0 and tokens[start - 1] in content and tokens[start - 1] not in stop:
+                start -= 1
+            end = i + 1
+            while end < len(tokens) and end - i <= 2:
+                if tokens[end] not in content or tokens[end] in stop:
+                    break
+                end += 1
+            if end > i + 1:
+                return "the " + " ".join(surface[start:end])
+        return None
 
     def _context(self, analyzed: Analyzed) -> str:
         surface = analyzed.surface or analyzed.tokens
@@ -424,6 +564,14 @@ class Followup:
         return best
 
 
+_CLAUSES = re.compile(r"[,.;:!?()]+|\s(?:while|but|whereas)\s")
+
+
+def _in_order(text: Analyzed, actors: frozenset[str]) -> tuple[str, ...]:
+    """The actors of ``text`` as written, first first (its subject, mostly)."""
+    return tuple(dict.fromkeys(t for t in text.tokens if t in actors))
+
+
 def _pattern(phrase: Iterable[str]) -> str:
     return r"\W*".join(re.escape(w) for w in phrase)
 
@@ -441,6 +589,13 @@ def _strip_start(text: str, phrases: Phrases) -> str:
         found = re.match(rf"(?i)\W*{_pattern(phrase)}(?!\w)\W*", text)
         if found:
             return text[found.end() :].rstrip("?!. ")
+    return text
+
+
+def _replace_spans(text: str, said: list[str], spans: list[tuple[int, int]], by: str) -> str:
+    """``text`` with the typed words at ``spans`` (of ``said``) replaced by ``by``."""
+    for a, b in spans:
+        text = re.sub(rf"(?i)(?<!\w){_pattern(said[a:b])}(?!\w)", by, text, count=1)
     return text
 
 

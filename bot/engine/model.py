@@ -131,6 +131,10 @@ class Followups:
     ordinals: Mapping[str, int] = field(default_factory=dict)  # "second" -> 2, "last" -> -1
     pick_words: frozenset[str] = frozenset()  # "the", "option", "one": around an ordinal
     pick_nouns: frozenset[str] = frozenset()  # "one", "option": end a pick by name
+    reciprocal: frozenset[str] = frozenset()  # "each other": "they" are the two sides
+    person_party: frozenset[str] = frozenset()  # "his country": the last person's party
+    plural: frozenset[str] = frozenset()  # "they", "their": may mean a group, not one party
+    asks_actor: frozenset[str] = frozenset()  # "who", "which": the answer names the referent
 
     @property
     def empty(self) -> bool:

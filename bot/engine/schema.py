@@ -84,6 +84,10 @@ FOLLOWUP_LISTS = (
     "new_topic",
     "pick_words",
     "pick_nouns",
+    "plural",
+    "person_party",
+    "reciprocal",
+    "asks_actor",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (

@@ -233,3 +233,77 @@ def test_a_bad_conversation_set_is_rejected_with_its_line(
     code, _, err = run_cli("eval", str(path))
     assert code == 2
     assert message in err and f"{path}:" in err
+
+
+def cited_paragraphs(reply: Reply) -> set[int]:
+    return {c.paragraph for c in reply.citations}
+
+
+def test_they_after_a_who_question_is_the_party_the_answer_names(engine: Engine) -> None:
+    # "Who supports Azerbaijan?" is answered by Turkey: "their president" is Turkey's.
+    _, president = talk(engine, "who supports azerbaijan", "who is their president")
+    assert president.kind is Kind.ANSWER
+    assert president.read_as is not None and "Turkey" in president.read_as
+    assert 26 in cited_paragraphs(president), president.plain_text()
+
+
+def test_they_before_a_name_is_not_that_name(engine: Engine) -> None:
+    # "they" are the separatists the last question was about, not Azerbaijan.
+    _, broke = talk(
+        engine, "Who are the ethnic Armenian separatists?", "when did they break from Azerbaijan"
+    )
+    assert broke.kind is Kind.ANSWER
+    assert 12 in cited_paragraphs(broke), broke.plain_text()
+
+
+def test_they_with_each_other_is_both_sides(engine: Engine) -> None:
+    _, accusations = talk(
+        engine, "What did Hikmet Hajiyev say?", "what do they accuse each other of"
+    )
+    assert accusations.read_as is not None
+    assert "Armenia and Azerbaijan" in accusations.read_as
+
+
+def test_his_country_is_the_persons_country(engine: Engine) -> None:
+    _, wants = talk(engine, "who is erdogan", "what does his country want")
+    assert wants.kind is Kind.ANSWER
+    assert wants.read_as is not None and "Turkey" in wants.read_as
+    assert cited_paragraphs(wants) & {25, 27}, wants.plain_text()
+
+
+def test_what_else_did_he_warn_gives_what_was_not_shown(engine: Engine) -> None:
+    first, _, warned = talk(
+        engine, "who threatened to use F-16 jets?", "when did he say it?", "what else did he warn?"
+    )
+    assert 22 not in cited_paragraphs(first)
+    assert warned.kind is Kind.ANSWER
+    assert 22 in cited_paragraphs(warned), warned.plain_text()
+
+
+def test_a_follow_up_naming_what_the_article_never_mentions_is_not_answered(
+    engine: Engine,
+) -> None:
+    _, iran = talk(engine, "who is Hikmet Hajiyev", "what did he say about Iran")
+    assert iran.kind in (Kind.NEAR_MISS, Kind.NO_ANSWER)
+    assert "Iran" in iran.plain_text()
+
+
+def test_a_question_naming_what_the_article_never_mentions_is_matched_once(
+    engine: Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Every reading of it holds "Iran", so no reading but the first is tried.
+    _, topic = engine.converse("Who is Hikmet Hajiyev?")
+    matcher = engine._loaded.matcher
+    calls: list[str] = []
+    original = matcher.match
+
+    def counting(text: str) -> object:
+        calls.append(text)
+        return original(text)
+
+    monkeypatch.setattr(matcher, "match", counting)
+    reply, _ = engine.converse(
+        "what did iran say about shells landing near its border", None, topic
+    )
+    assert reply.kind in (Kind.NEAR_MISS, Kind.NO_ANSWER)
+    assert len(calls) == 1, calls
