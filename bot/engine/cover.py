@@ -155,7 +155,10 @@ class Cover:
                         names.add(token)
         self.names = frozenset(names - self.roles)
         self.title_words = frozenset().union(*self.role_words.values())
-        self.free = index.interrogatives | language.answer_types | language.generic
+        # Generic words as typed and as stems ("tried", "behaving"), but not through synonyms:
+        # "deal" names no constraint, yet the truce it also means does.
+        generic = language.generic | {stem(w) for w in language.generic}
+        self.free = index.interrogatives | language.answer_types | generic
         self.english = index.analyzer.stem_english
         # Everyday words that still name something ("senator", "Tuesday", "three", "France"):
         # never excused as chat, whatever the lexicon says.
@@ -227,7 +230,8 @@ class Cover:
             k = i + 1
             if owner is None and k < len(tokens) and tokens[k] in owners:
                 owner = k
-            if owner is None and k < len(tokens) and tokens[k] == "of":
+            # "prime minister of Azerbaijan", "an aide to Azerbaijan's president"
+            if owner is None and k < len(tokens) and tokens[k] in ("of", "to"):
                 k += 1
                 while k < len(tokens) and tokens[k] in ("the", "a", "an"):
                     k += 1
