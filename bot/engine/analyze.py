@@ -52,6 +52,9 @@ def _max_typo_distance(word: str) -> int:
 
 _CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
 _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
+# First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
+# may start with either.
+_SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}
 # A clause with one of these asks something, however personal its wording ("can you tell me
 # what Erdogan said about France", "my teacher asked what China thinks"): its words all count.
 _ASKING = frozenset(
@@ -211,8 +214,9 @@ class Analyzer:
         # Only words whose length is within the distance can be that close.
         candidates = sorted(
             c
+            for first in _SOUNDS_ALIKE.get(word[0], word[0])
             for n in range(len(word) - limit, len(word) + limit + 1)
-            for c in self._by_shape.get((word[0], n), ())
+            for c in self._by_shape.get((first, n), ())
         )
         if not limit or not candidates:
             return ()
