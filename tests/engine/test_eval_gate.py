@@ -23,7 +23,7 @@ BLIND_SETS = Path(__file__).resolve().parents[1] / "eval"
 # The bar, just under what was measured when answers began to be checked against every word of
 # the question (bot/engine/cover.py): that check refuses some chatty questions the old matcher
 # answered, and refuses far more near misses it answered wrongly. The README shows the figures.
-IN_SCOPE_MIN = 94.0
+IN_SCOPE_MIN = 96.0
 MISSPELLED_MIN = 90.0
 OUT_OF_SCOPE_MIN = 95.0
 # The blind set's tuning half: near misses ("traps") and out-of-scope questions about the
@@ -31,15 +31,19 @@ OUT_OF_SCOPE_MIN = 95.0
 BLIND = BLIND_SETS / "blind_tune.yaml"
 BLIND_TRAPS_MIN = 84.0
 BLIND_OUT_OF_SCOPE_MIN = 88.0
-BLIND_IN_SCOPE_MIN = 86.0
+BLIND_IN_SCOPE_MIN = 87.0
 # The second blind set's tuning half: chatty questions from people who never saw the knowledge.
 BLIND2 = BLIND_SETS / "blind2_tune.yaml"
-BLIND2_IN_SCOPE_MIN = 79.0
+BLIND2_IN_SCOPE_MIN = 81.0
 BLIND2_TRAPS_MIN = 90.0
 # The third blind set's tuning half: phone chat, second-language English, sceptics.
 BLIND3 = BLIND_SETS / "blind3_tune.yaml"
-BLIND3_IN_SCOPE_MIN = 72.0
-BLIND3_TRAPS_MIN = 80.0
+BLIND3_IN_SCOPE_MIN = 77.0
+BLIND3_TRAPS_MIN = 82.0
+# The fourth blind set's tuning half: group chat, second-language English, formal paraphrase.
+BLIND4 = BLIND_SETS / "blind4_tune.yaml"
+BLIND4_IN_SCOPE_MIN = 79.0
+BLIND4_TRAPS_MIN = 92.0
 
 
 @pytest.fixture(scope="module")
@@ -106,6 +110,7 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
         (BLIND, BLIND_IN_SCOPE_MIN, BLIND_TRAPS_MIN),
         (BLIND2, BLIND2_IN_SCOPE_MIN, BLIND2_TRAPS_MIN),
         (BLIND3, BLIND3_IN_SCOPE_MIN, BLIND3_TRAPS_MIN),
+        (BLIND4, BLIND4_IN_SCOPE_MIN, BLIND4_TRAPS_MIN),
     ):
         report = evaluate(engine, load_cases(path))
         assert report.accuracy(in_scope=True) >= in_scope, (path.name, _misses(report, True))
@@ -136,7 +141,7 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
 # Follow-up conversations (bot/engine/followup.py), just under what was measured when they were
 # built: the tuning half, and first turns as accurate as the single-question sets.
 CONVERSATIONS = BLIND_SETS / "conversations_tune.yaml"
-FOLLOW_UPS_MIN = 88.0
+FOLLOW_UPS_MIN = 90.0
 FIRST_TURNS_MIN = 92.0
 
 
