@@ -148,14 +148,24 @@ class Actions:
         return []
 
     def entry_deeds(self, entry_id: str) -> tuple[Told, ...]:
-        """The deeds an entry states: its answer, label and cited quotes, not its phrasings,
-        which ask ("Does Azerbaijan control Karabakh?") and state nothing."""
+        """The deeds an entry states: its answer, label and cited quotes. Its phrasings ask ("Did
+        the US broker the earlier ones?") and state nothing, unless the statements never
+        mention the deed at all."""
         known = self._entry_deeds.get(entry_id)
         if known is None:
             statements = self.index.entry_sentences(entry_id, statements=True)
-            known = self._entry_deeds[entry_id] = tuple(
-                told for analyzed in statements for told in self.told(analyzed)
-            )
+            stated = [told for analyzed in statements for told in self.told(analyzed)]
+            # A deed the entry's statements never mention is read off its phrasings, whose
+            # curators asked it of the doer the entry is about ("Does Turkey admit arming
+            # Azerbaijan?" in the entry on Ankara's denial).
+            mentioned = {told[0] for told in stated}
+            asked = [
+                told
+                for analyzed in self.index.entry_sentences(entry_id)[: -len(statements) or None]
+                for told in self.told(analyzed)
+                if told[0] not in mentioned
+            ]
+            known = self._entry_deeds[entry_id] = (*stated, *asked)
         return known
 
     def told(self, analyzed: Analyzed) -> list[Told]:
@@ -183,8 +193,11 @@ class Actions:
         leaves it unsaid)."""
         deeds = self.deeds(analyzed)
         told = self.entry_deeds(entry_id)
+        wanted = self._tied_words(analyzed)
+        # In one sentence, with everything else the question says: "which two truces did
+        # Washington broker?" is not stated by "a ceasefire brokered by the US".
         return bool(deeds) and all(
-            any(a == action and doer in doers for a, doers, _, _ in told)
+            any(a == action and doer in doers and wanted <= words for a, doers, _, words in told)
             for (doer, action), _ in deeds
         )
 
