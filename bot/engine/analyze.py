@@ -52,6 +52,16 @@ def _max_typo_distance(word: str) -> int:
 
 _CLAUSE = re.compile(r"[,.;:!?()\n]+|\s-\s|\s\u2014\s")
 _FIRST_PERSON = frozenset({"i", "im", "my", "me", "we", "our", "ive", "id"})
+# A number however it is typed: "30,000", "30 000", "30.000", "30k" and "30 thousand" are 30000.
+_GROUPED = re.compile(r"(?<![\d.,])\d{1,3}(?:[,. ]\d{3})+(?![\d]|[.,]\d)")
+_THOUSANDS = re.compile(r"(?<![\w.,])(\d{1,3})\s*(?:k|thousand)(?!\w)", re.IGNORECASE)
+
+
+def _numbers(text: str) -> str:
+    text = _GROUPED.sub(lambda m: re.sub(r"[,. ]", "", m.group(0)), text)
+    return _THOUSANDS.sub(lambda m: m.group(1) + "000", text)
+
+
 # First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
 # may start with either.
 _SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}
@@ -259,6 +269,7 @@ class Analyzer:
 
     def analyze(self, text: str) -> Analyzed:
         typed_as: dict[str, str] = {}  # "usa" -> "US": shown back to the user as typed
+        text = _numbers(text)
         for pattern, canonical in self._case_sensitive:
             hit = pattern.search(text)
             if hit:
@@ -276,7 +287,8 @@ class Analyzer:
                 said
                 and (
                     _FIRST_PERSON.intersection(said[:asks])
-                    or (said[-1] == "here" and len(said) <= 5)
+                    # "journalist here", "student here, writing an essay", "mom here on a break"
+                    or ("here" in said[:3] and len(said) <= 8)
                 )
                 and not any(self._phrases.get((stem(w),)) in self.language.actors for w in said)
             ):

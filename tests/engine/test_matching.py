@@ -516,3 +516,10 @@ def test_the_askers_own_situation_beside_a_question_names_nothing_asked(engine: 
     # A journalist asking is not asking about the article's author.
     reply = engine.ask("journalist here, when did the truce start")
     assert reply.kind is Kind.ANSWER and reply.entry == "truce-timing", (reply.kind, reply.entry)
+
+
+@pytest.mark.parametrize("typed", ["30000 killed", "were 30 000 killed?", "30k killed in the war?"])
+def test_a_number_is_the_same_however_it_is_typed(engine: Engine, typed: str) -> None:
+    # The article writes "30,000".
+    reply = engine.ask(typed)
+    assert reply.kind is Kind.ANSWER and reply.entry == "death-toll", (reply.kind, reply.text)
