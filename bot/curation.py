@@ -136,7 +136,9 @@ def ungrounded(old: Knowledge, new: Knowledge, engine: Engine) -> list[str]:
             continue
         said = engine.content_words(entry.answer)
         cited = frozenset().union(*(engine.content_words(c.quote) for c in entry.citations))
-        if said and not said & cited:
+        # An answer with no meaningful word at all ("I would rather not say.") is no more
+        # grounded than one with other words.
+        if not said & cited:
             found.append(entry_id)
     return found
 

@@ -62,6 +62,9 @@ def _numbers(text: str) -> str:
     return _THOUSANDS.sub(lambda m: m.group(1) + "000", text)
 
 
+# Words that make "when ..." a question of its own ("when did", "when was").
+_AUXILIARIES = frozenset({"did", "does", "do", "is", "was", "were", "are", "will", "would", "has",
+                          "had", "have", "can", "could", "exactly", "s"})
 # First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
 # may start with either.
 _SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}
@@ -303,6 +306,17 @@ class Analyzer:
         # here, when did the truce start?" is not about the article's author).
         if asked_elsewhere:
             aside |= known
+        # "What was Erdogan hoping for when he spoke on Friday?", "which city were they
+        # visiting when the truce was announced?": after a question word, "when" that starts
+        # no question of its own ("when did...") says when, it does not ask it.
+        for k, w in enumerate(raw):
+            if (
+                w == "when"
+                and _ASKING.intersection(raw[:k])
+                and k + 1 < len(raw)
+                and raw[k + 1] not in _AUXILIARIES
+            ):
+                aside.add(k)
         corrected: list[tuple[str, str]] = []
         fixed: list[str] = []
         for k, w in enumerate(raw):
