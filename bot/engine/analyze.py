@@ -298,7 +298,9 @@ class Analyzer:
                 # "want to cite it in my essay", "journalist here": the asker's own situation.
                 for k, w in enumerate(said[:asks]):
                     if not w.isdigit():
-                        (known if w in self.vocabulary else aside).add(len(raw) + k)
+                        # Before a question in the same clause, all of it is the asker's.
+                        soft = w in self.vocabulary and asks == len(said)
+                        (known if soft else aside).add(len(raw) + k)
             asked_elsewhere = asked_elsewhere or asks == 0
             raw.extend(said)
         # Words of the aside the knowledge uses still count when it is all there is ("my
