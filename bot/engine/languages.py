@@ -344,11 +344,35 @@ def language_of(code: str | None) -> str | None:
     return base if base in (*READ, ENGLISH) else None
 
 
+# The lexicons built last, by the translation they were built from: loading checks the translated
+# answers with a language's lexicon (bot/engine/translations.py) and the matcher then reads
+# questions with it, so it is built once per load, not twice. A few loads are kept (a reload
+# builds the new knowledge's while the old one still answers); the translation itself is kept
+# with its lexicon, so its id is never another object's.
+_BUILT: dict[int, tuple[Translation, Lexicon]] = {}
+_BUILT_LOCK = threading.Lock()
+_KEEP = 16
+
+
+def lexicon_of(translation: Translation) -> Lexicon:
+    """The lexicon of ``translation``, built once for that translation object."""
+    with _BUILT_LOCK:
+        found = _BUILT.get(id(translation))
+        if found is not None and found[0] is translation:
+            return found[1]
+    lexicon = Lexicon(translation)
+    with _BUILT_LOCK:
+        if len(_BUILT) >= _KEEP:
+            del _BUILT[next(iter(_BUILT))]  # the oldest
+        _BUILT[id(translation)] = (translation, lexicon)
+    return lexicon
+
+
 class Readers:
     """Every language of the knowledge, ready to detect and read questions in."""
 
     def __init__(self, translations: Mapping[str, Translation], english: frozenset[str]) -> None:
-        self.lexicons = {code: Lexicon(t) for code, t in translations.items()}
+        self.lexicons = {code: lexicon_of(t) for code, t in translations.items()}
         self.english = english
         self._smalltalk: dict[str, list[tuple[str, SmalltalkIntent]]] = {}
         self._chat_words: dict[str, frozenset[str]] = {}
