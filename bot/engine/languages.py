@@ -79,6 +79,33 @@ _ENDINGS = frozenset((
     "mi", "mu", "dikce", "ginen", "gin", "ecegi", "acagi",
 ))
 # fmt: on
+# Russian and Armenian endings written after a number and a hyphen ("90-х", "F-16-ները").
+_NUMBER_ENDINGS = {
+    "ru": frozenset(("х", "е", "ые", "ых", "ым", "ыми", "ми", "м", "й", "го", "му", "я", "ю")),
+    "hy": frozenset(
+        (
+            "ը",
+            "ն",
+            "ի",
+            "ից",
+            "ում",
+            "ով",
+            "ին",
+            "եր",
+            "երը",
+            "երի",
+            "երին",
+            "ներ",
+            "ները",
+            "ների",
+            "ներին",
+            "ներից",
+            "ներով",
+            "ականներ",
+            "ականներին",
+        )
+    ),
+}  # fmt: skip
 _ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}, reverse=True))
 _MIN_ROOT = 3
 _MAX_ENDINGS = 6
@@ -235,10 +262,16 @@ class Lexicon:
                     return found
         return None
 
+    def rooted(self, word: str) -> bool:
+        """Turkish and Azerbaijani: a lexicon word followed by a whole chain of endings."""
+        return self._root(fold(word)) is not None
+
     def ending(self, word: str) -> bool:
-        """Turkish and Azerbaijani: a word that is only endings, typed apart from the number or
-        name it belongs to ("90 larda", "F-16 larla")."""
-        return self.code in _SOFTENING and len(word) > 1 and _ending_chain(fold(word))
+        """A word that is only endings, typed apart from the number it belongs to ("90 larda",
+        "F-16 larla", "F-16-ները", "90-х")."""
+        if self.code in _SOFTENING:
+            return len(word) > 1 and _ending_chain(fold(word))
+        return fold(word) in _NUMBER_ENDINGS.get(self.code, ())
 
     def knows(self, word: str) -> bool:
         """A word the lexicon has, exactly or by its stem (a name written alike included)."""
@@ -249,7 +282,8 @@ class Lexicon:
         a name every language writes alike."""
         folded = fold(word)
         found = self.exact.get(folded) or self.stems.get(self._base(word))
-        return found is not None and fold(found) != folded
+        # Not a name spelled another way either ("sarkisian" is "sarkissian").
+        return found is not None and fuzz.ratio(fold(found), folded) < 80
 
     def _same(self, word: str, form: str, raw: str) -> bool:
         """A typed word is the phrase word ``raw`` (stem ``form``): written so, or another form
@@ -508,6 +542,8 @@ def detect(
             1
             for w in said
             if fold(w) in english
+            and len(w) > 1
+            and not w.isdigit()  # "F-16" is no more English than Turkish
             and (
                 common is None
                 or fold(w) in common
@@ -521,7 +557,14 @@ def detect(
         # Words of that language itself: its filler, and words it knows exactly (not by a
         # beginning or a slip, which English typos would find too) that are not names shared
         # with English ("erdogan" is "erdogan" in every language).
-        score = float(sum(1 for w in said if lexicon.is_filler(w) or lexicon.own(w)))
+        # A word English does not have that is a lexicon word and a whole chain of endings
+        # ("yapacakmış" is "yap" + "acak" + "mış") counts half.
+        score = 0.0
+        for w in said:
+            if lexicon.is_filler(w) or lexicon.own(w):
+                score += 1
+            elif fold(w) not in english and lexicon.rooted(w):
+                score += 0.5
         if score:
             if code == "az":
                 score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
