@@ -55,6 +55,75 @@ _SOFTENING = ("tr", "az")
 _SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
 _SLIP_SCORE = 85.0
 
+# Turkish and Azerbaijani endings, folded (ı ə ö ü ş ç ğ as i e o u s c g, so one spelling
+# stands for every vowel-harmony form), any number in a row: a typed word is a lexicon word
+# and a chain of these ("görüşüyor" is "görüş" + "üyor", "sürüb" is "sür" + "üb",
+# "ateşkesin" is "ateşkes" + "in"). A root of three letters is found only with a whole chain
+# after it, never by its beginning alone.
+# fmt: off
+_ENDINGS = frozenset((
+    # plural, possessive, case, copula (nouns)
+    "lar", "ler", "m", "im", "um", "n", "in", "un", "i", "u", "si", "su", "miz", "imiz", "umuz",
+    "niz", "iniz", "unuz", "leri", "lari", "nin", "nun", "a", "e", "ya", "ye", "na", "ne", "yi",
+    "yu", "ni", "nu", "da", "de", "ta", "te", "nda", "nde", "dan", "den", "tan", "ten", "ndan",
+    "nden", "la", "le", "yla", "yle", "ca", "ce", "ki", "dir", "dur", "tir", "tur", "dek",
+    "li", "lu", "lik", "luk", "liq", "luq", "ydi", "ydu", "ymis", "ymus",
+    # verbs: tense, mood, person, voice, participles, converbs
+    "di", "du", "ti", "tu", "mis", "mus", "ib", "ub", "yib", "yub", "ip", "up", "yip", "yup",
+    "iyor", "uyor", "yor", "iyo", "uyo", "yo", "ir", "ur", "yir", "yur", "ar", "er", "r",
+    "acak", "ecek", "yacak", "yecek", "acag", "eceg", "acaq", "yacaq", "yeceg", "mak", "mek",
+    "maq", "ma", "me", "mas", "mes", "maz", "mez", "an", "en", "yan", "yen", "dik", "duk",
+    "tik", "tuk", "dig", "dug", "tig", "tug", "diq", "duq", "arak", "erek", "araq", "ince",
+    "unca", "ken", "yken", "madan", "meden", "sa", "se", "ysa", "yse", "mali", "meli",
+    "il", "ul", "is", "us", "t", "k", "iz", "uz", "sin", "sun", "siniz", "sunuz", "yik", "yuk",
+    "mi", "mu", "dikce", "ginen", "gin", "ecegi", "acagi",
+))
+# fmt: on
+# Russian and Armenian endings written after a number and a hyphen ("90-х", "F-16-ները").
+_NUMBER_ENDINGS = {
+    "ru": frozenset(("х", "е", "ые", "ых", "ым", "ыми", "ми", "м", "й", "го", "му", "я", "ю")),
+    "hy": frozenset(
+        (
+            "ը",
+            "ն",
+            "ի",
+            "ից",
+            "ում",
+            "ով",
+            "ին",
+            "եր",
+            "երը",
+            "երի",
+            "երին",
+            "ներ",
+            "ները",
+            "ների",
+            "ներին",
+            "ներից",
+            "ներով",
+            "ականներ",
+            "ականներին",
+        )
+    ),
+}  # fmt: skip
+_ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}, reverse=True))
+_MIN_ROOT = 3
+_MAX_ENDINGS = 6
+
+
+@lru_cache(maxsize=16_384)
+def _ending_chain(rest: str, left: int = _MAX_ENDINGS) -> bool:
+    """Whether ``rest`` (folded) is nothing but Turkish or Azerbaijani endings."""
+    if not rest:
+        return True
+    if left == 0:
+        return False
+    return any(
+        rest[:n] in _ENDINGS and _ending_chain(rest[n:], left - 1)
+        for n in _ENDING_LENGTHS
+        if n <= len(rest)
+    )
+
 
 @lru_cache(maxsize=65_536)
 def _stem(code: str, word: str) -> str:
@@ -143,10 +212,13 @@ class Lexicon:
     def _base(self, word: str) -> str:
         return _stem(self.code, word)
 
-    def word(self, word: str) -> str | None:
-        """The English for one typed word (lower case), or None."""
+    def word(self, word: str, *, slip: bool = True) -> str | None:
+        """The English for one typed word (lower case), or None (``slip``: with one slip)."""
         folded = fold(word)
         found = self.exact.get(folded) or self.stems.get(self._base(word))
+        if found is not None:
+            return found
+        found = self._root(folded)
         if found is not None:
             return found
         for length in range(len(folded) - 1, _MIN_PREFIX - 1, -1):
@@ -160,7 +232,7 @@ class Lexicon:
                 found = self.exact.get(start[:-1] + _SOFTENED[start[-1]])
             if found is not None:
                 return found
-        if len(folded) >= 6:
+        if slip and len(folded) >= 6:
             near = process.extractOne(
                 folded,
                 self._by_letter.get(folded[:1], ()),
@@ -171,12 +243,47 @@ class Lexicon:
                 return self.exact[near[0]]
         return None
 
+    def _lookup(self, start: str) -> str | None:
+        """The English of a lexicon word ``start`` (folded), or of its softened form."""
+        found = self.exact.get(start) or self.stems.get(start)
+        if found is None and start[-1] in _SOFTENED:
+            found = self.exact.get(start[:-1] + _SOFTENED[start[-1]])
+        return found
+
+    def _root(self, folded: str) -> str | None:
+        """Turkish and Azerbaijani: the English of the longest lexicon word ``folded`` is
+        followed by nothing but endings ("sürüb" is "sür" + "üb"), or None."""
+        if self.code not in _SOFTENING:
+            return None
+        for length in range(len(folded) - 1, _MIN_ROOT - 1, -1):
+            if _ending_chain(folded[length:]):
+                found = self._lookup(folded[:length])
+                if found is not None:
+                    return found
+        return None
+
+    def rooted(self, word: str) -> bool:
+        """Turkish and Azerbaijani: a lexicon word followed by a whole chain of endings."""
+        return self._root(fold(word)) is not None
+
+    def ending(self, word: str) -> bool:
+        """A word that is only endings, typed apart from the number it belongs to ("90 larda",
+        "F-16 larla", "F-16-ները", "90-х")."""
+        if self.code in _SOFTENING:
+            return len(word) > 1 and _ending_chain(fold(word))
+        return fold(word) in _NUMBER_ENDINGS.get(self.code, ())
+
+    def knows(self, word: str) -> bool:
+        """A word the lexicon has, exactly or by its stem (a name written alike included)."""
+        return fold(word) in self.exact or self._base(word) in self.stems
+
     def own(self, word: str) -> bool:
         """A word of this language the lexicon knows as such (exactly or by its stem), and not
         a name every language writes alike."""
         folded = fold(word)
         found = self.exact.get(folded) or self.stems.get(self._base(word))
-        return found is not None and fold(found) != folded
+        # Not a name spelled another way either ("sarkisian" is "sarkissian").
+        return found is not None and fuzz.ratio(fold(found), folded) < 80
 
     def _same(self, word: str, form: str, raw: str) -> bool:
         """A typed word is the phrase word ``raw`` (stem ``form``): written so, or another form
@@ -188,10 +295,25 @@ class Lexicon:
             return False
         if self._base(word) == form:
             return True
-        return (
+        if (
+            self.code in _SOFTENING
+            and len(raw) >= _MIN_ROOT
+            and folded.startswith(raw)
+            and _ending_chain(folded[len(raw) :])
+        ):
+            return True  # "qüvvəyə minib" is the phrase "qüvvəyə min"
+        if (
             len(form) >= _MIN_PREFIX
             and folded.startswith(form)
             and len(form) >= len(folded) * self.share
+        ):
+            return True
+        # One slip in a word of a phrase whose first word was typed right ("ne zman").
+        return (
+            len(raw) >= _MIN_PREFIX + 1
+            and len(folded) >= _MIN_PREFIX
+            and folded[:1] == raw[:1]
+            and fuzz.ratio(folded, raw) >= _SLIP_SCORE
         )
 
     def _phrase(self, said: Sequence[str], at: int) -> tuple[int, str] | None:
@@ -217,8 +339,11 @@ class Lexicon:
         return fold(word) in self.stop or self._base(word) in self.stop
 
     def gloss(self, text: str) -> Gloss:
-        said = tokens(text)
-        shown = tokens(text, cased=True)  # as typed, for what the reply says it doesn't mention
+        return self._gloss(tokens(text), tokens(text, cased=True))
+
+    def _gloss(self, said: list[str], shown: list[str]) -> Gloss:
+        """``said``: the words as read; ``shown``: as typed, for what the reply says it doesn't
+        mention."""
         english: list[str] = []
         typed: dict[str, str] = {}
         known = 0
@@ -238,6 +363,9 @@ class Lexicon:
             if word.isdigit():
                 english.append(word)
                 continue
+            if i >= 2 and said[i - 2].isdigit() and self.ending(word):
+                known += 1  # "90larda", "F-16 larla": the number's endings
+                continue
             if self.is_filler(word):
                 known += 1
                 continue
@@ -254,6 +382,77 @@ class Lexicon:
             english.append(name)
             typed.setdefault(fold(name), shown[i - 1])
         return Gloss(" ".join(english), typed, known, len(said))
+
+
+# --- Armenian typed in Latin letters ----------------------------------------------------------
+
+# Armenian letters (folded) as people type them in Latin letters, aspirated and plain alike
+# (թ and տ are both "t"), so one spelling of a word stands for the ways it is typed.
+_ARMENIAN_LATIN = str.maketrans(
+    {
+        "ա": "a", "բ": "b", "գ": "g", "դ": "d", "ե": "e", "զ": "z", "է": "e", "ը": "y",
+        "թ": "t", "ժ": "zh", "ի": "i", "լ": "l", "խ": "kh", "ծ": "ts", "կ": "k", "հ": "h",
+        "ձ": "dz", "ղ": "gh", "ճ": "ch", "մ": "m", "յ": "y", "ն": "n", "շ": "sh", "ո": "o",
+        "չ": "ch", "պ": "p", "ջ": "j", "ռ": "r", "ս": "s", "վ": "v", "տ": "t", "ր": "r",
+        "ց": "ts", "ւ": "v", "փ": "p", "ք": "k", "օ": "o", "ֆ": "f",
+    }
+)  # fmt: skip
+# Latin spellings of one Armenian letter, made one: "x" and "kh" are խ, "q" and "k" are ք/կ.
+_LATIN_SPELLINGS = (("ch", "\0"), ("x", "kh"), ("q", "k"), ("w", "v"), ("c", "ts"),
+                    ("\0", "ch"), ("ou", "u"), ("th", "t"), ("ph", "p"))  # fmt: skip
+
+
+def armenian_latin(word: str) -> str:
+    """One Armenian word (folded) in the Latin letters it is typed with, and a Latin-typed
+    word in the same spelling: "հրադադարը" and "hradadary" are both "hradadary"."""
+    if not word.isascii():
+        word = word.replace("ու", "u").replace("եւ", "ev").translate(_ARMENIAN_LATIN)
+    if word.isascii():
+        for old, new in _LATIN_SPELLINGS:
+            word = word.replace(old, new)
+        if word.startswith("ye"):
+            word = word[1:]  # "Yerevan": ե at the start of a word is said "ye"
+        elif word.startswith("vo"):
+            word = word[1:]  # "vor": so is ո, "vo"
+    return word
+
+
+class LatinLexicon(Lexicon):
+    """A lexicon of Snowball-stemmed Armenian words read in Latin letters: its words, stems and
+    phrases spelled by ``armenian_latin``; a typed word matches by its beginning (Armenian adds
+    endings: "vashingtonum" is "Վաշինգտոն" + "ում"), then with one slip."""
+
+    def __init__(self, of: Lexicon) -> None:
+        self.code = of.code
+        self.stop = frozenset(armenian_latin(w) for w in of.stop)
+        self.exact = {}
+        for word, english in of.exact.items():
+            self.exact.setdefault(armenian_latin(word), english)
+        self.stems = {}
+        for stem, english in of.stems.items():
+            self.stems.setdefault(armenian_latin(stem), english)
+        self.phrases = {}
+        for options in of.phrases.values():
+            for forms, raws, english in options:
+                latin = tuple(armenian_latin(f) for f in forms)
+                raw = tuple(armenian_latin(r) for r in raws)
+                self.phrases.setdefault(latin[0], []).append((latin, raw, english))
+        for options in self.phrases.values():
+            options.sort(key=lambda o: -len(o[0]))
+        self._phrase_starts = {}
+        for form in self.phrases:
+            if len(form) >= _MIN_PREFIX:
+                self._phrase_starts.setdefault(form[:_MIN_PREFIX], []).append(form)
+        self._by_letter = {}
+        for word in self.exact:
+            self._by_letter.setdefault(word[:1], []).append(word)
+
+    def _base(self, word: str) -> str:
+        return armenian_latin(fold(word))
+
+    def gloss(self, text: str) -> Gloss:
+        said = [armenian_latin(fold(w)) for w in tokens(text)]
+        return self._gloss(said, tokens(text, cased=True))
 
 
 # --- which language --------------------------------------------------------------------------
@@ -286,14 +485,18 @@ def detect(
     lexicons: Mapping[str, Lexicon],
     english: frozenset[str],
     hint: str | None = None,
+    common: frozenset[str] | None = None,
+    latin: Mapping[str, Lexicon] | None = None,
 ) -> str:
     """The language of ``text``: "en", a code of ``lexicons``, or "other".
 
     The script decides first (Armenian letters are Armenian, Cyrillic is Russian, Chinese or
     Arabic is a language the bot does not read); Latin text is the language whose words it uses
     most (``english``: English words; each lexicon: its words and filler), with ə, x and q
-    counting for Azerbaijani. ``hint`` (the Telegram user's language) settles short or
-    ambiguous text: "Aliyev?" from a Russian user is answered in Russian.
+    counting for Azerbaijani; a word a lexicon knows counts for English only when it is a
+    common English word (``common``), not a name or a knowledge term alone; Armenian typed in
+    Latin letters is read by ``latin``. ``hint`` (the Telegram user's language) settles short
+    or ambiguous text: "Aliyev?" from a Russian user is answered in Russian.
     """
     letters: dict[str, int] = {}
     for ch in text:
@@ -313,14 +516,55 @@ def detect(
     foreign = sum(1 for w in said if w in _OTHER_LATIN)
     if foreign >= 2 and foreign > sum(1 for w in said if w in english and w not in _OTHER_LATIN):
         return OTHER
-    scores: dict[str, float] = {ENGLISH: float(sum(1 for w in said if fold(w) in english))}
+    # A name every language writes alike ("lavrov"), or a word of one of them that English
+    # only has as a knowledge term or a rare word ("ne", "dedi"), tells nothing for English.
+    scores: dict[str, float] = {}
+    for code, lexicon in (latin or {}).items():
+        # Armenian typed in Latin letters: its filler and the words its lexicon reads (by
+        # their beginning too: Armenian endings are many), spelled as typed; a short word only
+        # as filler ("en" is "are"), and no word English has, names included ("karabakh").
+        # It must read two words, and more than any other language.
+        score = 0.0
+        for w in said:
+            if fold(w) in english:
+                continue
+            spelled = armenian_latin(fold(w))
+            if lexicon.is_filler(spelled):
+                score += 1
+            elif len(spelled) > 3:
+                found = lexicon.word(spelled, slip=False)
+                if found is not None and not found.startswith(spelled[:4]):
+                    score += 1  # not a name written alike ("armenias")
+        if score >= 2:
+            scores[code] = score
+    scores[ENGLISH] = float(
+        sum(
+            1
+            for w in said
+            if fold(w) in english
+            and len(w) > 1
+            and not w.isdigit()  # "F-16" is no more English than Turkish
+            and (
+                common is None
+                or fold(w) in common
+                or not any(lexicon.knows(w) for lexicon in lexicons.values())
+            )
+        )
+    )
     for code, lexicon in lexicons.items():
         if code in ("ru", "hy"):
             continue  # a Latin-typed Russian question reads as English words it knows
         # Words of that language itself: its filler, and words it knows exactly (not by a
         # beginning or a slip, which English typos would find too) that are not names shared
         # with English ("erdogan" is "erdogan" in every language).
-        score = float(sum(1 for w in said if lexicon.is_filler(w) or lexicon.own(w)))
+        # A word English does not have that is a lexicon word and a whole chain of endings
+        # ("yapacakmış" is "yap" + "acak" + "mış") counts half.
+        score = 0.0
+        for w in said:
+            if lexicon.is_filler(w) or lexicon.own(w):
+                score += 1
+            elif fold(w) not in english and lexicon.rooted(w):
+                score += 0.5
         if score:
             if code == "az":
                 score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
@@ -344,12 +588,46 @@ def language_of(code: str | None) -> str | None:
     return base if base in (*READ, ENGLISH) else None
 
 
+# The lexicons built last, by the translation they were built from: loading checks the translated
+# answers with a language's lexicon (bot/engine/translations.py) and the matcher then reads
+# questions with it, so it is built once per load, not twice. A few loads are kept (a reload
+# builds the new knowledge's while the old one still answers); the translation itself is kept
+# with its lexicon, so its id is never another object's.
+_BUILT: dict[int, tuple[Translation, Lexicon]] = {}
+_BUILT_LOCK = threading.Lock()
+_KEEP = 16
+
+
+def lexicon_of(translation: Translation) -> Lexicon:
+    """The lexicon of ``translation``, built once for that translation object."""
+    with _BUILT_LOCK:
+        found = _BUILT.get(id(translation))
+        if found is not None and found[0] is translation:
+            return found[1]
+    lexicon = Lexicon(translation)
+    with _BUILT_LOCK:
+        if len(_BUILT) >= _KEEP:
+            del _BUILT[next(iter(_BUILT))]  # the oldest
+        _BUILT[id(translation)] = (translation, lexicon)
+    return lexicon
+
+
 class Readers:
     """Every language of the knowledge, ready to detect and read questions in."""
 
-    def __init__(self, translations: Mapping[str, Translation], english: frozenset[str]) -> None:
-        self.lexicons = {code: Lexicon(t) for code, t in translations.items()}
+    def __init__(
+        self,
+        translations: Mapping[str, Translation],
+        english: frozenset[str],
+        common: frozenset[str] | None = None,
+    ) -> None:
+        self.lexicons = {code: lexicon_of(t) for code, t in translations.items()}
         self.english = english
+        self.common = common
+        # Armenian typed in Latin letters ("hradadary vashingtonum en haytararel?").
+        self.latin: dict[str, Lexicon] = {}
+        if "hy" in self.lexicons:
+            self.latin["hy"] = LatinLexicon(self.lexicons["hy"])
         self._smalltalk: dict[str, list[tuple[str, SmalltalkIntent]]] = {}
         self._chat_words: dict[str, frozenset[str]] = {}
         for code, translation in translations.items():
@@ -362,9 +640,11 @@ class Readers:
             self._chat_words[code] = frozenset(w for p, _ in said for w in p.split())
 
     def detect(self, text: str, hint: str | None = None) -> str:
-        return detect(text, self.lexicons, self.english, hint)
+        return detect(text, self.lexicons, self.english, hint, self.common, self.latin)
 
     def gloss(self, code: str, text: str) -> Gloss:
+        if code in self.latin and all(_script(ch) == "latin" for ch in text if ch.isalpha()):
+            return self.latin[code].gloss(text)
         return self.lexicons[code].gloss(text)
 
     def smalltalk(self, code: str, text: str) -> SmalltalkIntent | None:

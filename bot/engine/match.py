@@ -38,7 +38,7 @@ class Matcher:
         self.actions = Actions(self.index, self.cover)
         # Questions in the knowledge's other languages (bot/engine/languages.py).
         english = self.analyzer.english | self.analyzer.vocabulary | knowledge.language.stopwords
-        self.readers = Readers(knowledge.translations, frozenset(english))
+        self.readers = Readers(knowledge.translations, frozenset(english), self.analyzer.english)
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         return self.index.collisions()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import yaml
 
@@ -13,8 +14,34 @@ from bot.errors import KnowledgeProblem, YamlError
 MAX_FILE_BYTES = 1_000_000  # knowledge files are small; anything larger is a mistake or an attack
 # libyaml when PyYAML was built with it (the wheels are): ten times faster than pure Python.
 MAX_DEPTH = 32
-_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_BASE_LOADER: Any = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 _STR = "tag:yaml.org,2002:str"
+
+
+class _Loader(_BASE_LOADER):  # type: ignore[misc]
+    """The safe loader, with a quicker answer for most scalars: text that is quoted, or starts
+    with a letter no implicit type (number, boolean, null, date) can start with, is a string.
+    The safe resolver asks the same for every scalar in Python, and knowledge is mostly text
+    (a third of composing the language files went to it)."""
+
+    _STARTS = frozenset(k for k in _BASE_LOADER.yaml_implicit_resolvers if k)
+
+    def resolve(self, kind: type, value: object, implicit: tuple[bool, bool]) -> str:
+        if (
+            kind is yaml.ScalarNode
+            and isinstance(value, str)
+            and value
+            and (not implicit[0] or value[0] not in self._STARTS)
+            and None not in self.yaml_implicit_resolvers
+            and not self.yaml_path_resolvers
+        ):
+            return _STR
+        found: str = super().resolve(kind, value, implicit)
+        return found
+
+
+_LOADER = _Loader
+_ANCHOR = re.compile(r"(?:^|[\s\[{,])&", re.MULTILINE)  # where an anchor could start
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,10 +61,29 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: i
     line = node.start_mark.line + 1
     if depth > MAX_DEPTH:  # knowledge is a few levels deep; deeper is a mistake or an attack
         raise YamlError(KnowledgeProblem(name, line, f"nested deeper than {MAX_DEPTH} levels"))
-    if isinstance(node, yaml.MappingNode):
+    kind = type(node)
+    if kind is yaml.ScalarNode:
+        if node.tag == _STR:
+            return Located(node.value, line)  # what the constructor returns for it, a third as slow
+        # Resolve scalars with the safe constructor only: strings, numbers, booleans, null.
+        try:
+            value = scalars.construct_object(node, deep=True)
+        except yaml.constructor.ConstructorError as exc:
+            problem = f"unsupported value: {exc.problem}"
+            raise YamlError(KnowledgeProblem(name, line, problem)) from exc
+        if not isinstance(value, str | int | float | bool | type(None)):
+            # Timestamps and binary are legal YAML but not knowledge; keep the text as written.
+            value = str(node.value)
+        return Located(value, line)
+    deeper = depth + 1
+    if kind is yaml.MappingNode:
         result: dict[str, Located] = {}
         for key_node, value_node in node.value:
-            key = _to_python(key_node, name, scalars, depth + 1)
+            key: object
+            if type(key_node) is yaml.ScalarNode and key_node.tag == _STR:
+                key = Located(key_node.value, key_node.start_mark.line + 1)  # the common case
+            else:
+                key = _to_python(key_node, name, scalars, deeper)
             if not isinstance(key, Located) or not isinstance(key.value, str):
                 raise YamlError(
                     KnowledgeProblem(
@@ -46,22 +92,10 @@ def _to_python(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: i
                 )
             if key.value in result:
                 raise YamlError(KnowledgeProblem(name, key.line, f"duplicate key '{key.value}'"))
-            result[key.value] = _wrap(value_node, name, scalars, depth + 1)
+            result[key.value] = _wrap(value_node, name, scalars, deeper)
         return Located(result, line)
-    if isinstance(node, yaml.SequenceNode):
-        return Located([_wrap(item, name, scalars, depth + 1) for item in node.value], line)
-    assert isinstance(node, yaml.ScalarNode)
-    if node.tag == _STR:
-        return Located(node.value, line)  # what the constructor returns for it, a third as slow
-    # Resolve scalars with the safe constructor only: strings, numbers, booleans, null.
-    try:
-        value = scalars.construct_object(node, deep=True)
-    except yaml.constructor.ConstructorError as exc:
-        raise YamlError(KnowledgeProblem(name, line, f"unsupported value: {exc.problem}")) from exc
-    if not isinstance(value, str | int | float | bool | type(None)):
-        # Timestamps and binary are legal YAML but not knowledge; keep the text as written.
-        value = str(node.value)
-    return Located(value, line)
+    assert kind is yaml.SequenceNode
+    return Located([_wrap(item, name, scalars, deeper) for item in node.value], line)
 
 
 def _wrap(node: yaml.Node, name: str, scalars: _ScalarConstructor, depth: int = 0) -> Located:
@@ -112,8 +146,10 @@ def _plain(exc: yaml.MarkedYAMLError) -> tuple[int, str]:
 
 def _compose(text: str, name: str) -> yaml.Node | None:
     """The document's node tree; YamlError if it has an anchor or an alias."""
-    if "&" not in text and "*" not in text:
-        # Written without '&' and '*', it has neither: no need to walk every parse event first.
+    if _ANCHOR.search(text) is None:
+        # With no '&' where a token starts, it has no anchor, so no alias can compose either (an
+        # alias of no anchor fails to compose, and is reported below as an alias): no need to
+        # walk every parse event first ('*' starts Markdown bold in messages, '&' is in "Q&A").
         # A text that does not compose is read again below, so its error is the one reported.
         try:
             return yaml.compose(text, Loader=_LOADER)

@@ -22,7 +22,7 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 
 from bot.engine.fields import At, Problems, Record, did_you_mean, read_file, read_record
-from bot.engine.languages import READ, Lexicon
+from bot.engine.languages import READ, lexicon_of
 from bot.engine.model import Entry, SmalltalkIntent, Translation
 from bot.engine.schema import TRANSLATED_INTENT, translation
 
@@ -184,7 +184,7 @@ def _check_answers(
 ) -> list[str]:
     """The translated answers that do not give the English answer's numbers or name its
     parties (each reported): they are not used."""
-    lexicon = Lexicon(translation)
+    lexicon = lexicon_of(translation)
     node = data.nodes.get("answers")
     lines = node.value if node is not None else {}
     wrong = []

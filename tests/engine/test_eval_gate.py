@@ -119,7 +119,10 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
 
 # Each other language's tuning half (the held-out halves are only scored, for the README):
 # (in scope, out of scope and traps), just under what was measured.
-LANGUAGE_MIN = {"ru": (85.0, 90.0), "tr": (75.0, 85.0), "az": (55.0, 90.0), "hy": (75.0, 95.0)}
+LANGUAGE_MIN = {"ru": (85.0, 90.0), "tr": (90.0, 85.0), "az": (75.0, 90.0), "hy": (90.0, 95.0)}
+# Turkish and Azerbaijani share many words: a question typed in words of both alike ("lavrov ne
+# dedi") may be answered in either, which its asker reads.
+_ALIKE = {"tr": {"tr", "az"}, "az": {"tr", "az"}}
 
 
 @pytest.mark.parametrize("code", sorted(LANGUAGE_MIN))
@@ -133,7 +136,7 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
     paragraphs = {p.number: p.text for p in engine.knowledge.article.paragraphs}
     for outcome in report.outcomes:
         if outcome.reply.entry is not None:
-            assert outcome.reply.language == code, outcome.case.question
+            assert outcome.reply.language in _ALIKE.get(code, {code}), outcome.case.question
         for citation in outcome.reply.citations:  # quotes stay the article's own English
             assert citation.quote in paragraphs.get(citation.paragraph, ""), citation
 

@@ -10,10 +10,11 @@ from pathlib import Path
 import pytest
 
 from bot.curation import Curator
-from bot.engine import Engine, load_knowledge
-from bot.engine.model import Kind
+from bot.engine import Engine, languages, load_knowledge
+from bot.engine.model import Kind, Translation
 from bot.engine.text import words
 from bot.engine.translations import UNUSED
+from tests.conftest import KNOWLEDGE
 
 
 @pytest.mark.parametrize(
@@ -171,3 +172,83 @@ def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None
     assert "Türkiye" in reply.text.split("\n")[0]
     # Two names joined are one speaker, as in English.
     assert engine.ask("What did Armenia's president Sarkissian say?").kind is Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "entry"),
+    [
+        # a short root and a chain of endings: "min" + "ib", "boz" + "an" + "lar" + ...
+        ("az", "Razılaşma hansı gün qüvvəyə minib?", "truce-timing"),
+        ("tr", "Ateşkesi bozanlar kimlermiş?", "who-violated"),
+        # endings typed apart from the number they belong to
+        ("tr", "Aliyev F16 larla kimi tehdit etti?", "aliyev-f16"),
+        ("hy", "Ալիևը ինչով է սպառնացել F-16-ներով", "aliyev-f16"),
+        # one slip in a phrase whose first word was typed right ("ne zamn")
+        ("tr", "Çatışmalar ne zamn başladı?", "conflict-reerupted"),
+        # Armenian typed in Latin letters
+        ("hy", "ov e mijnordel hradadarin?", "who-brokered"),
+    ],
+)
+def test_endings_slips_and_latin_letters_still_read(
+    engine: Engine, language: str, question: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, entry, language)
+    assert reply.text.startswith(engine.knowledge.translations[language].answers[entry])
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        ("Pompeo ne dedi?", "tr"),  # "ne" and "dedi" are Turkish, "Pompeo" is everyone's
+        ("Aliyev F 16 larla ne yapacakmış?", "tr"),  # "F", "16" are not English words
+        ("hradadary vashingtonum en haytararel?", "hy"),
+    ],
+)
+def test_names_and_numbers_do_not_make_a_question_english(
+    engine: Engine, question: str, language: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.language == language
+    assert reply.kind is Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "named"),
+    [
+        ("erdoghany inch asec Fransiayi masin?", "Fransiayi"),  # Armenian in Latin letters
+        ("Erdoğan Fransalılar hakkında ne demiş?", "Fransalılar"),
+    ],
+)
+def test_what_the_article_does_not_say_is_still_refused_however_it_is_typed(
+    engine: Engine, question: str, named: str
+) -> None:
+    reply = engine.ask(question)
+    assert reply.kind is not Kind.ANSWER
+    assert named in reply.text.split("\n")[0]
+
+
+def test_a_lexicon_is_built_once_per_load_and_shared_by_the_check_and_the_matcher(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    built: list[str] = []
+    real = languages.Lexicon.__init__
+
+    def counting(self: languages.Lexicon, translation: Translation) -> None:
+        built.append(translation.code)
+        real(self, translation)
+
+    monkeypatch.setattr(languages.Lexicon, "__init__", counting)
+    engine = Engine(load_knowledge(KNOWLEDGE))
+    assert sorted(built) == sorted(engine.knowledge.translations)  # once each, not twice
+    assert engine.ask("Кто нарушил перемирие?").entry == "who-violated"
+
+
+def test_english_questions_are_still_told_english(engine: Engine) -> None:
+    for question in (
+        "What did Lavrov say?",
+        "is nagorno-karabkh azerbaijans or armenias",
+        "armen sarkisian russia mediater",
+        "Did Aliyev threaten to use F-16s?",
+    ):
+        assert engine.ask(question).language == "en"
