@@ -63,8 +63,26 @@ def _numbers(text: str) -> str:
 
 
 # Words that make "when ..." a question of its own ("when did", "when was").
-_AUXILIARIES = frozenset({"did", "does", "do", "is", "was", "were", "are", "will", "would", "has",
-                          "had", "have", "can", "could", "exactly", "s"})
+_AUXILIARIES = frozenset(
+    {
+        "did",
+        "does",
+        "do",
+        "is",
+        "was",
+        "were",
+        "are",
+        "will",
+        "would",
+        "has",
+        "had",
+        "have",
+        "can",
+        "could",
+        "exactly",
+        "s",
+    }
+)
 # First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
 # may start with either.
 _SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}

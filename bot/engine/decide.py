@@ -77,6 +77,10 @@ def decide(
     def near_miss() -> Match | None:
         # The best candidate the question is about, but which misses part of it.
         for c in ranked[: t.clarify_options]:
+            if fits(c):
+                # A better-ranked entry covers all of it, too loosely worded to answer: the
+                # article does say it, so no "doesn't say" about a lesser one.
+                return None
             gap = gaps.get(c.entry_id)
             # Related means about someone the question names: Lavrov's remarks are no related
             # point for "when did Erdogan speak?", however close the wording.

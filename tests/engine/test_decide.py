@@ -89,3 +89,14 @@ def test_an_entry_about_someone_else_is_no_related_point() -> None:
     other = Gap(missing=("Erdogan",), absent=(), pairs=(), anchors=(), strays=("Erdogan",))
     match = run([cand("lavrov", 0.63, coverage=0.63)], gaps={"lavrov": other})
     assert match.decision is Kind.NO_ANSWER
+
+
+def test_no_near_miss_below_an_entry_that_covers_everything_asked() -> None:
+    # The best entry covers the whole question but is worded too far from it to answer; a lower
+    # entry missing part of it must not be shown after "the article doesn't say".
+    match = run(
+        [cand("aliyev-f16", 0.36, coverage=0.55), cand("turkey-role", 0.33, coverage=0.32)],
+        gaps={"aliyev-f16": None, "turkey-role": GAP},
+    )
+    assert match.decision is Kind.NO_ANSWER
+    assert match.candidates[0].entry_id == "aliyev-f16"
