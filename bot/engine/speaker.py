@@ -53,6 +53,7 @@ class Speakers:
         analyze = index.analyzer.analyze
         self.speech = language.speech
         self.saying = frozenset(analyze("say").tokens)
+        self.warning = frozenset(analyze("warn").tokens)
         self.identities = language.actors | language.roles
         self.markers = language.passive_markers
         self.actors = language.actors
@@ -154,7 +155,11 @@ class Speakers:
         # denial?" asks about a denial.
         # ... but not "say" itself: "was it the Americans announcing it, or who else was on
         # the statement?" asks who announced, not what they said about saying.
+        # A warning is not any remark: "why did Sarkissian warn against third parties?" asks
+        # for a warning of his, and he warned of nothing; Aliyev did.
         claim = self.cover.constraints(claimed) - {tokens[verb]} - speaker - self.saying
+        if tokens[verb] in self.warning:
+            claim |= {tokens[verb]}
         return Attributed(speaker, claim)
 
     def gap(self, analyzed: Analyzed) -> Gap | None:
@@ -182,6 +187,9 @@ class Speakers:
                 return None
             uncovered = named
         missing = tuple(typed[t] for t in ordered(analyzed, uncovered))
+        if uncovered <= self.warning:
+            # Only the warning is missing: "The article doesn't say Sarkissian did that."
+            return Gap(missing, (), (), (), doer=speaker)
         return Gap(missing, (), (), (), speaker=speaker)
 
     def _together(self, who: frozenset[str], named: frozenset[str]) -> bool:
