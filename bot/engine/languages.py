@@ -95,12 +95,16 @@ _NUMBER_ENDINGS = {
             "երը",
             "երի",
             "երին",
+            "երից",
+            "երով",
+            "երում",
             "ներ",
             "ները",
             "ների",
             "ներին",
             "ներից",
             "ներով",
+            "ներում",
             "ականներ",
             "ականներին",
         )
@@ -178,6 +182,11 @@ class Lexicon:
             | {_stem(self.code, w.lower()) for w in translation.stopwords}
         )
         self.exact: dict[str, str] = {}  # folded word -> English
+        # Words as written (lower case, accents kept) where two differ only by accents
+        # ("neçə" how many, "necə" how; "öldü" died, "oldu" happened): typed with its accents,
+        # a word is that word, not the first one folding alike.
+        self.written: dict[str, str] = {}
+        self.written_stop: frozenset[str] = frozenset()
         self.stems: dict[str, str] = {}  # stem -> English
         # first word's stem -> (each word's stem, each word as written, English)
         self.phrases: dict[str, list[tuple[tuple[str, ...], tuple[str, ...], str]]] = {}
@@ -192,6 +201,19 @@ class Lexicon:
                 continue
             self.exact.setdefault(fold(parts[0]), english)
             self.stems.setdefault(self._base(parts[0]), english)
+            self.written.setdefault(parts[0], english)
+        # Only words with a twin meaning something else (filler included) are kept as written.
+        meanings: dict[str, set[str]] = {}
+        for word, english in self.written.items():
+            meanings.setdefault(fold(word), set()).add(english)
+        for word in translation.stopwords:
+            meanings.setdefault(fold(word), set()).add("")
+
+        def twinned(word: str) -> bool:
+            return len(meanings.get(fold(word), ())) > 1
+
+        self.written = {w: e for w, e in self.written.items() if twinned(w)}
+        self.written_stop = frozenset(w.lower() for w in translation.stopwords if twinned(w))
         for options in self.phrases.values():
             options.sort(key=lambda o: -len(o[0]))  # the longest phrase first
         # Phrases by the first letters of their first word: a typed word may begin with it.
@@ -212,10 +234,15 @@ class Lexicon:
     def _base(self, word: str) -> str:
         return _stem(self.code, word)
 
-    def word(self, word: str, *, slip: bool = True) -> str | None:
-        """The English for one typed word (lower case), or None (``slip``: with one slip)."""
+    def word(self, word: str, *, slip: bool = True, accented: bool = True) -> str | None:
+        """The English for one typed word (lower case), or None (``slip``: with one slip;
+        ``accented``: the question is typed with accents, so a word without them has none)."""
         folded = fold(word)
-        found = self.exact.get(folded) or self.stems.get(self._base(word))
+        found = (
+            (self.written.get(word) if accented or not word.isascii() else None)
+            or self.exact.get(folded)
+            or self.stems.get(self._base(word))
+        )
         if found is not None:
             return found
         found = self._root(folded)
@@ -335,7 +362,12 @@ class Lexicon:
                 return n, english
         return None
 
-    def is_filler(self, word: str) -> bool:
+    def is_filler(self, word: str, *, accented: bool = True) -> bool:
+        if accented or not word.isascii():
+            if word in self.written_stop:
+                return True
+            if word in self.written:
+                return False  # "yeni" (new) is not the filler "yəni" (that is)
         return fold(word) in self.stop or self._base(word) in self.stop
 
     def gloss(self, text: str) -> Gloss:
@@ -347,6 +379,9 @@ class Lexicon:
         english: list[str] = []
         typed: dict[str, str] = {}
         known = 0
+        # Typed with accents anywhere: a word typed without them is meant without them
+        # ("başarısız oldu" is "oldu", happened; "kac kisi oldu" may be "öldü", died).
+        accented = not all(w.isascii() for w in said)
         i = 0
         while i < len(said):
             phrase = self._phrase(said, i)
@@ -366,10 +401,10 @@ class Lexicon:
             if i >= 2 and said[i - 2].isdigit() and self.ending(word):
                 known += 1  # "90larda", "F-16 larla": the number's endings
                 continue
-            if self.is_filler(word):
+            if self.is_filler(word, accented=accented):
                 known += 1
                 continue
-            found = self.word(word)
+            found = self.word(word, accented=accented)
             if found is not None:
                 known += 1
                 for w in found.split():
@@ -417,6 +452,9 @@ def armenian_latin(word: str) -> str:
     return word
 
 
+_LATIN_NUMBER_ENDINGS = frozenset(armenian_latin(e) for e in _NUMBER_ENDINGS["hy"])
+
+
 class LatinLexicon(Lexicon):
     """A lexicon of Snowball-stemmed Armenian words read in Latin letters: its words, stems and
     phrases spelled by ``armenian_latin``; a typed word matches by its beginning (Armenian adds
@@ -425,6 +463,7 @@ class LatinLexicon(Lexicon):
     def __init__(self, of: Lexicon) -> None:
         self.code = of.code
         self.stop = frozenset(armenian_latin(w) for w in of.stop)
+        self.written, self.written_stop = {}, frozenset()
         self.exact = {}
         for word, english in of.exact.items():
             self.exact.setdefault(armenian_latin(word), english)
@@ -449,6 +488,10 @@ class LatinLexicon(Lexicon):
 
     def _base(self, word: str) -> str:
         return armenian_latin(fold(word))
+
+    def ending(self, word: str) -> bool:
+        """An ending typed after a number, in Latin letters ("F-16erov")."""
+        return word in _LATIN_NUMBER_ENDINGS
 
     def gloss(self, text: str) -> Gloss:
         said = [armenian_latin(fold(w)) for w in tokens(text)]

@@ -117,20 +117,29 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
         assert report.category_accuracy("trap") >= traps, (path.name, _misses(report, False))
 
 
-# Each other language's tuning half (the held-out halves are only scored, for the README):
-# (in scope, out of scope and traps), just under what was measured.
-LANGUAGE_MIN = {"ru": (85.0, 90.0), "tr": (90.0, 85.0), "az": (75.0, 90.0), "hy": (90.0, 95.0)}
+# Each other language's tuning halves of both blind sets (the held-out halves are only scored,
+# for the README): (in scope, out of scope and traps), just under what was measured.
+LANGUAGE_MIN = {
+    ("lang", "ru"): (90.0, 95.0),
+    ("lang", "tr"): (90.0, 85.0),
+    ("lang", "az"): (80.0, 90.0),
+    ("lang", "hy"): (95.0, 95.0),
+    ("lang2", "ru"): (75.0, 95.0),
+    ("lang2", "tr"): (85.0, 95.0),
+    ("lang2", "az"): (90.0, 95.0),
+    ("lang2", "hy"): (90.0, 85.0),
+}
 # Turkish and Azerbaijani share many words: a question typed in words of both alike ("lavrov ne
 # dedi") may be answered in either, which its asker reads.
 _ALIKE = {"tr": {"tr", "az"}, "az": {"tr", "az"}}
 
 
-@pytest.mark.parametrize("code", sorted(LANGUAGE_MIN))
+@pytest.mark.parametrize(("blind", "code"), sorted(LANGUAGE_MIN))
 def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
-    engine: Engine, code: str
+    engine: Engine, blind: str, code: str
 ) -> None:
-    report = evaluate(engine, load_cases(BLIND_SETS / f"lang_{code}_tune.yaml"))
-    in_scope, out_of_scope = LANGUAGE_MIN[code]
+    report = evaluate(engine, load_cases(BLIND_SETS / f"{blind}_{code}_tune.yaml"))
+    in_scope, out_of_scope = LANGUAGE_MIN[blind, code]
     assert report.accuracy(in_scope=True) >= in_scope, _misses(report, True)
     assert report.accuracy(in_scope=False) >= out_of_scope, _misses(report, False)
     paragraphs = {p.number: p.text for p in engine.knowledge.article.paragraphs}

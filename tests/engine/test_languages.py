@@ -252,3 +252,44 @@ def test_english_questions_are_still_told_english(engine: Engine) -> None:
         "Did Aliyev threaten to use F-16s?",
     ):
         assert engine.ask(question).language == "en"
+
+
+@pytest.mark.parametrize(
+    ("language", "question", "entry"),
+    [
+        # typed with its accents, "neçə" is how many, not "necə" (how) that folds alike
+        ("az", "Neçə atəşkəs olub?", "russian-ceasefires"),
+        # and without accents anywhere, "oldu" may still be "öldü" (died)
+        ("tr", "kac kisi oldu", "death-toll"),
+        ("az", "Əvvəlki atəşkəslər niyə nəticə vermədi?", "russian-ceasefires"),
+        # an ending typed after a number in Latin-typed Armenian ("F-16erov")
+        ("hy", "Aliyev F-16erov e sparnacel?", "aliyev-f16"),
+        # "ինչի մասին" asks what someone spoke about, not only what the article is about
+        ("hy", "Ինչի՞ մասին է խոսել Լավրովը։", "lavrov"),
+        ("hy", "Ինչի՞ մասին է հոդվածը։", "summary"),
+        ("hy", "Ալիևն ի՞նչ պայման է դրել։", "aliyev-demands"),
+    ],
+)
+def test_accents_endings_and_idioms_of_each_language_read_right(
+    engine: Engine, language: str, question: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, entry, language)
+    assert reply.text.startswith(engine.knowledge.translations[language].answers[entry])
+
+
+def test_a_word_typed_without_accents_in_an_unaccented_question_keeps_its_old_reading(
+    engine: Engine,
+) -> None:
+    # "nece" may be "neçə" or "necə": read as before, as how
+    reply = engine.ask("Nece ateskes olub?")
+    assert reply.language == "az"
+    assert reply.entry != "russian-ceasefires"
+
+
+def test_arming_someone_the_article_does_not_say_was_criticised_is_refused(
+    engine: Engine,
+) -> None:
+    reply = engine.ask("Pompeo Rusiyanın Ermənistana silah verməsini tənqid edib?")
+    assert reply.language == "az"
+    assert reply.kind is not Kind.ANSWER
