@@ -192,6 +192,8 @@ class Actions:
         """Whether the entry states every deed of the question as done by its doer (not only
         leaves it unsaid)."""
         deeds = self.deeds(analyzed)
+        if not deeds:
+            return False
         told = self.entry_deeds(entry_id)
         wanted = self._tied_words(analyzed)
         # In one sentence, with everything else the question says: "which two truces did
@@ -227,8 +229,9 @@ class Actions:
         """A deed of the question that no statement gives its doer, with what the question
         ties to it: "did Azerbaijan shell villages in Lachin?" is not answered by Armenian
         troops shelling villages in Lachin and Azerbaijan firing on positions elsewhere."""
+        if not self.actions.intersection(analyzed.tokens):
+            return None  # most questions name no deed: nothing to check, nothing to build
         wanted = self._tied_words(analyzed)
-        typed = typed_tokens(analyzed, self.cover.names)
         asked: dict[str, str] = {}  # action -> the doer the question gives it
         for (doer, action), _ in self.deeds(analyzed):
             asked.setdefault(action, doer)
@@ -238,7 +241,8 @@ class Actions:
             # What the question ties to the deed that the entry says of it at all.
             tied = wanted & frozenset().union(*(words for _, words in stated))
             if not any((not doers or doer in doers) and tied <= words for doers, words in stated):
-                return Gap((typed[doer],), (), (), (), doer=typed[doer])
+                shown = typed_tokens(analyzed, self.cover.names)[doer]
+                return Gap((shown,), (), (), (), doer=shown)
         # ... and to whom: "did Turkey arm Armenia?" is not answered by Turkey arming Azerbaijan.
         for action, target in self.patients(analyzed):
             by = asked.get(action)
@@ -248,6 +252,7 @@ class Actions:
                 if a == action and (by is None or not doers or by in doers)
             ]
             if any(aimed) and not any(target in targets for targets in aimed):
+                typed = typed_tokens(analyzed, self.cover.names)
                 anchors = (typed[by],) if by else ()
                 return Gap((typed[target],), (), (), anchors, doer=typed[by] if by else "")
         return None

@@ -10,7 +10,7 @@ Every number they use is in ``thresholds.py``.
 from __future__ import annotations
 
 from bot.engine.action import Actions
-from bot.engine.analyze import stem
+from bot.engine.analyze import Analyzed, stem
 from bot.engine.cover import Cover, Gap
 from bot.engine.decide import Asked, Match, decide, decide_who_said
 from bot.engine.index import Index
@@ -119,17 +119,27 @@ class Matcher:
             sentence_gap,
             unmentioned,
             self.thresholds,
-            doers=frozenset(
-                c.entry_id
-                for c in ranked[1 : self.thresholds.clarify_options]
-                if self.actions.states(analyzed, c.entry_id)
-            ),
+            doers=self._doers(analyzed, ranked, gaps),
         )
         # "Who announced the truce?" names an event, not a quotation: when no quotation says it
         # all, an entry that answers it does; the closest quotation is the near miss otherwise.
         if related is not None and decided.decision is not Kind.ANSWER:
             return related
         return decided
+
+    def _doers(
+        self, analyzed: Analyzed, ranked: list[Candidate], gaps: dict[str, Gap | None]
+    ) -> frozenset[str]:
+        """The runners-up that state the question's deeds of the doer it names, when the best
+        entry gives them to someone else (decide.py); only then are they looked for."""
+        top = gaps.get(ranked[0].entry_id) if ranked else None
+        if top is None or not top.doer:
+            return frozenset()
+        return frozenset(
+            c.entry_id
+            for c in ranked[1 : self.thresholds.clarify_options]
+            if self.actions.states(analyzed, c.entry_id)
+        )
 
 
 def _first(gap: Gap | None, unsaid: Gap | None) -> Gap | None:
