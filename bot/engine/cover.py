@@ -169,7 +169,9 @@ class Cover:
         paragraphs = index.knowledge.article.paragraphs
         self.lead = paragraphs[0].number if paragraphs else -1
         # "what / which / whose / how" and what may stand between them and the thing asked for.
-        self.asking = frozenset(analyze(w).tokens[0] for w in ("what", "which", "whose", "how"))
+        self.asking = frozenset(
+            analyze(w).tokens[0] for w in ("what", "which", "whose", "how", "who")
+        )
         self.before_asked = frozenset(
             t
             for w in (
@@ -185,6 +187,14 @@ class Cover:
                 "sort",
                 "type",
                 "of",
+                # "who will win?", "who has fled?": the deed asked about
+                "will",
+                "would",
+                "did",
+                "does",
+                "has",
+                "have",
+                "had",
             )
             for t in analyze(w).tokens
         )

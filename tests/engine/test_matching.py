@@ -523,3 +523,19 @@ def test_a_number_is_the_same_however_it_is_typed(engine: Engine, typed: str) ->
     # The article writes "30,000".
     reply = engine.ask(typed)
     assert reply.kind is Kind.ANSWER and reply.entry == "death-toll", (reply.kind, reply.text)
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "Who will win this war at the end, Armenia or Azerbaijan?",
+        "who fled the fighting?",
+        "will there be another ceasefire after this one?",
+    ],
+)
+def test_what_a_who_or_will_question_asks_about_is_never_excused_as_chat(
+    engine: Engine, question: str
+) -> None:
+    # Winning, fleeing and what will happen next are what these ask; the article reports none.
+    reply = engine.ask(question)
+    assert reply.kind in (Kind.NEAR_MISS, Kind.NO_ANSWER), (reply.kind, reply.entry)
