@@ -457,6 +457,12 @@ class Followup:
             before.person if before else None,
         )
         new_party = next((a for a in answered if a not in self.people), None)
+        whose = {c.speaker for c in reply.citations}
+        if asks and len(whose) == 1 and None not in whose:
+            # "Who said Armenia shelled villages?": the one who said it (the quotation's
+            # speaker, "Azerbaijan's Defense Ministry") is "they" next, not Armenia.
+            said_by = self._analyze(next(iter(whose)) or "").actors
+            new_party = next((a for a in said_by if a not in self.people), new_party)
         party = next(
             (a for a in (new_party, *named, *in_answer) if a and a not in self.people),
             before.party if before else None,

@@ -307,3 +307,10 @@ def test_a_question_naming_what_the_article_never_mentions_is_matched_once(
     )
     assert reply.kind in (Kind.NEAR_MISS, Kind.NO_ANSWER)
     assert len(calls) == 1, calls
+
+
+def test_after_who_said_they_is_the_one_who_said_it(engine: Engine) -> None:
+    # Azerbaijan's Defense Ministry said Armenian troops shelled the villages: "they" next is
+    # the ministry's side, not Armenia.
+    _, topic = engine.converse("who said armenia shelled villages")
+    assert topic is not None and topic.party == "azerbaijan", topic
