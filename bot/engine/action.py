@@ -44,7 +44,15 @@ class Actions:
             t for a in language.actions for t in index.analyzer.analyze(a).tokens
         )
         self.actors = language.actors
+        # Deeds read for whom they were done to only ("did Hajiyev blame Russia?"): who accuses
+        # is the speaker's business (speaker.py), and some words of accusing name the accused
+        # ("what did Yerevan do wrong").
+        self.targeted = frozenset(
+            t for a in language.targeted for t in index.analyzer.analyze(a).tokens
+        )
+        self.aimed = self.actions | self.targeted
         self.answer_types = language.answer_types
+        self.roles = language.roles
         self.contested = frozenset(
             t for a in language.contested for t in index.analyzer.analyze(a).tokens
         )
@@ -127,7 +135,7 @@ class Actions:
         return [
             (token, tokens[j])
             for i, token in enumerate(tokens)
-            if token in self.actions
+            if token in self.aimed
             for j in self._targets_at(tokens, i)
         ]
 
@@ -135,7 +143,7 @@ class Actions:
         if i and tokens[i - 1] in _PASSIVE:
             return []
         for j in range(i + 1, min(i + 1 + _BEFORE, len(tokens))):
-            if tokens[j] in self.by or tokens[j] in self.sources or tokens[j] in self.actions:
+            if tokens[j] in self.by or tokens[j] in self.sources or tokens[j] in self.aimed:
                 return []
             if tokens[j] in self.actors:
                 found = [j]
@@ -176,12 +184,12 @@ class Actions:
         return [
             (
                 token,
-                frozenset(tokens[k] for k in self._doers_at(tokens, i, self.actions)),
+                frozenset(tokens[k] for k in self._doers_at(tokens, i, self.aimed)),
                 frozenset(tokens[j] for j in self._targets_at(tokens, i)),
                 analyzed.content,
             )
             for i, token in enumerate(tokens)
-            if token in self.actions
+            if token in self.aimed
         ]
 
     def gap(self, analyzed: Analyzed, entry_id: str) -> Gap | None:
@@ -222,6 +230,7 @@ class Actions:
             for t, typed in zip(analyzed.tokens, surface, strict=False)
             if t in analyzed.content
             and t not in self.actors
+            and t not in self.roles  # "the US Secretary of State" names the doer, not the deed
             and (t not in free or (t in self.answer_types and typed.casefold() not in _ASKING))
         )
 
@@ -229,7 +238,7 @@ class Actions:
         """A deed of the question that no statement gives its doer, with what the question
         ties to it: "did Azerbaijan shell villages in Lachin?" is not answered by Armenian
         troops shelling villages in Lachin and Azerbaijan firing on positions elsewhere."""
-        if not self.actions.intersection(analyzed.tokens):
+        if not self.aimed.intersection(analyzed.tokens):
             return None  # most questions name no deed: nothing to check, nothing to build
         wanted = self._tied_words(analyzed)
         asked: dict[str, str] = {}  # action -> the doer the question gives it
@@ -244,6 +253,9 @@ class Actions:
                 shown = typed_tokens(analyzed, self.cover.names)[doer]
                 return Gap((shown,), (), (), (), doer=shown)
         # ... and to whom: "did Turkey arm Armenia?" is not answered by Turkey arming Azerbaijan.
+        # Whom the question says did a targeted deed ("did Hajiyev blame ..."): named in the
+        # reply, not used to pick the statements, which may name the accuser otherwise.
+        named = {a: min(d) for a, d, _, _ in self.told(analyzed) if d and a not in asked}
         for action, target in self.patients(analyzed):
             by = asked.get(action)
             aimed = [
@@ -253,6 +265,8 @@ class Actions:
             ]
             if any(aimed) and not any(target in targets for targets in aimed):
                 typed = typed_tokens(analyzed, self.cover.names)
-                anchors = (typed[by],) if by else ()
-                return Gap((typed[target],), (), (), anchors, doer=typed[by] if by else "")
+                if by:
+                    return Gap((typed[target],), (), (), (typed[by],), doer=typed[by])
+                who = named.get(action)
+                return Gap((typed[target],), (), (), (typed[who],) if who else ())
         return None

@@ -183,7 +183,7 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
     for person, line in data.texts("people"):
         if fold(person) not in actors:
             c.add(SYNONYMS, line, f"people: '{person}' is not one of the actors")
-    for key in ("actions", "contested"):
+    for key in ("actions", "contested", "targeted"):
         for action, line in data.texts(key):
             if fold(action) not in synonyms:
                 c.add(SYNONYMS, line, f"{key}: '{action}' is not a word the synonyms define")
@@ -206,6 +206,7 @@ def _load_language(c: Problems, directory: Path) -> Language | None:
         actions=folded("actions"),
         source_markers=folded("source_markers"),
         contested=folded("contested"),
+        targeted=folded("targeted"),
     )
 
 

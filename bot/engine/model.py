@@ -159,6 +159,7 @@ class Language:
     actions: frozenset[str] = frozenset()  # deeds someone does to someone ("broker", "shell")
     source_markers: frozenset[str] = frozenset()  # "according": whose account, not who did it
     contested: frozenset[str] = frozenset()  # deeds each side says the other did ("violate")
+    targeted: frozenset[str] = frozenset()  # deeds whose target counts, not their doer ("accuse")
 
 
 @dataclass(frozen=True, slots=True)

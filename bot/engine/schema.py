@@ -103,6 +103,7 @@ WORD_LISTS = (
     "actions",
     "source_markers",
     "contested",
+    "targeted",
 )
 
 

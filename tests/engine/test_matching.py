@@ -539,3 +539,14 @@ def test_what_a_who_or_will_question_asks_about_is_never_excused_as_chat(
     # Winning, fleeing and what will happen next are what these ask; the article reports none.
     reply = engine.ask(question)
     assert reply.kind in (Kind.NEAR_MISS, Kind.NO_ANSWER), (reply.kind, reply.entry)
+
+
+def test_whom_someone_blamed_must_be_whom_the_article_says(engine: Engine) -> None:
+    # Hajiyev accuses Yerevan of violating the truce and the two Russian-brokered ones; he
+    # blames Russia for nothing.
+    reply = engine.ask("did hajiyev blame russia for the earlier ceasefires failing")
+    assert reply.kind is Kind.NEAR_MISS, (reply.kind, reply.entry)
+    assert "russia" in reply.text.split("\n")[0].casefold()
+    # Words of accusing that name the accused do not make the accused an accuser.
+    reply = engine.ask("what does baku say yerevan did wrong")
+    assert reply.kind is Kind.ANSWER and reply.entry == "azerbaijan-accusations", reply.entry

@@ -324,6 +324,14 @@ CASES = [
         id="action-not-a-synonym",
     ),
     pytest.param(
+        "synonyms.yaml",
+        "targeted: [accuse]",
+        "targeted: [scold]",
+        "targeted: [scold]",
+        "targeted: 'scold' is not a word the synonyms define",
+        id="targeted-not-a-synonym",
+    ),
+    pytest.param(
         "qa.yaml",
         "  both_sides: [violate]",
         "  both_sides: [shell]",
