@@ -43,6 +43,7 @@ EXPIRES_AFTER = 600.0  # seconds: a conversation quiet this long starts afresh
 TOPICS_KEPT = 20_000  # conversations remembered at once; the least recently active go first
 _QUESTION_CHARS = 300  # of the last question, kept to read "why?" and "and Armenia?" against
 _SHOWN_KEPT = 24  # quotation ids remembered as shown
+_SHORT = 3  # words: a question this short with one word of its own may lean on the last topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -301,9 +302,17 @@ class Followup:
             # not in a question with a subject of its own ("why is it called a humanitarian
             # ceasefire?").
             return Reading(tries=(with_context(english), english))
+        if starts_elliptic and subject:
+            # "and about the negotiations?" after Erdogan: the last topic's words first; the
+            # question alone only when they don't answer it.
+            return Reading(tries=(with_context(english), english))
         if (analyzed.content and not subject) or starts_elliptic:
             # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
+        if len(said) <= _SHORT and len(subject) == 1 and not own:
+            # "in what case?", "for how long?": a few words with one of their own and nothing
+            # named are about the last topic first; the question alone to fall back on.
+            return Reading(tries=(with_context(english), english))
         return NEW
 
     def _bound(self, said: list[str], span: tuple[int, int], *, people: bool) -> bool:
@@ -436,6 +445,10 @@ class Followup:
         continued ``topic`` rather than starting anew; ``asked``: the English question as
         asked, when it was read otherwise (the last question's words added)."""
         if reply.kind is Kind.SMALLTALK:
+            return topic
+        if follows and topic is not None and reply.kind is Kind.NO_ANSWER:
+            # "by whom?" unanswered: the conversation is still about what came before, so
+            # "and when?" next is read against it, not against the question that failed.
             return topic
         before = topic if follows else None
         analyzed = self._analyze(english)
