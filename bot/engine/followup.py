@@ -309,9 +309,10 @@ class Followup:
         if (analyzed.content and not subject) or starts_elliptic:
             # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
-        if len(said) <= _SHORT and len(subject) == 1 and not own:
-            # "in what case?", "for how long?": a few words with one of their own and nothing
-            # named are about the last topic first; the question alone to fall back on.
+        if (len(said) <= _SHORT or it) and len(subject) == 1 and not own:
+            # "in what case?", "when did that start?": a few words, or words pointing back,
+            # with one of their own and nothing named are about the last topic first; the
+            # question alone to fall back on.
             return Reading(tries=(with_context(english), english))
         return NEW
 
