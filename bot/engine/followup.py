@@ -43,6 +43,7 @@ EXPIRES_AFTER = 600.0  # seconds: a conversation quiet this long starts afresh
 TOPICS_KEPT = 20_000  # conversations remembered at once; the least recently active go first
 _QUESTION_CHARS = 300  # of the last question, kept to read "why?" and "and Armenia?" against
 _SHOWN_KEPT = 24  # quotation ids remembered as shown
+_LEAD = 2  # words before "diff q" that only lead up to it ("ok totally diff q")
 _SHORT = 3  # words: a question this short with one word of its own may lean on the last topic
 
 
@@ -211,8 +212,11 @@ class Followup:
         said = words(english)
         fresh = _find(said, self.new_topic)
         if fresh:
-            # "ok diff q, who is armen sarkissian": a new topic, asked without those words.
-            return Reading(tries=(_strip(english, [said[a:b] for a, b in fresh]),), fresh=True)
+            # "ok diff q, who is armen sarkissian": a new topic, asked without those words,
+            # nor the few before them that only lead up to it ("ok so sorry, diff q: ...").
+            a, b = fresh[0]
+            spans = [said[:b] if a <= _LEAD else said[a:b]] + [said[x:y] for x, y in fresh[1:]]
+            return Reading(tries=(_strip(english, spans),), fresh=True)
         if topic is None or not said:
             return NEW
         picked = self._pick(said, topic)
@@ -393,6 +397,7 @@ class Followup:
             (self.party, they, False),
         ]
         out: list[str] = []
+        named: set[str] = set()
         i = 0
         while i < len(said):
             for phrases, actor, possessive in swaps:
@@ -402,7 +407,11 @@ class Followup:
                     (p for p in phrases.get(folded[i], ()) if tuple(folded[i : i + len(p)]) == p),
                     None,
                 )
+                if hit is not None and len(hit) > 1 and actor in named:
+                    # "is he the guy who ...?": "the guy" after "he" describes him; kept.
+                    hit = None
                 if hit is not None:
+                    named.add(actor)
                     name = actor if actor == group else self.names.get(actor, actor)
                     tail = said[i + len(hit) - 1][len(folded[i + len(hit) - 1]) :]
                     out.append((f"{name}'s" if possessive else name) + tail)
