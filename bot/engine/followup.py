@@ -456,9 +456,14 @@ class Followup:
         asked, when it was read otherwise (the last question's words added)."""
         if reply.kind is Kind.SMALLTALK:
             return topic
-        if follows and topic is not None and reply.kind is Kind.NO_ANSWER:
-            # "by whom?" unanswered: the conversation is still about what came before, so
-            # "and when?" next is read against it, not against the question that failed.
+        if (
+            follows
+            and topic is not None
+            and reply.kind is Kind.NO_ANSWER
+            and not self._analyze(english).content - self.free - self.speech
+        ):
+            # "by whom?" unanswered, with no subject of its own: the conversation is still
+            # about what came before, so "and when?" next is read against that.
             return topic
         before = topic if follows else None
         analyzed = self._analyze(english)
