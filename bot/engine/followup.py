@@ -249,7 +249,13 @@ class Followup:
             if turned is not None:
                 return Reading(tries=(turned, with_context(english)))
         asks_more = not (analyzed.content & self.speech) - self.saying
-        if _find(said, self.more) and not own and not subject and not other and asks_more:
+        # "and?" alone asks for more; "and when?" asks a question of the last topic.
+        more = [
+            (a, b)
+            for a, b in _find(said, self.more)
+            if b - a == len(said) or tuple(said[a:b]) not in self.ellipsis.get(said[a], ())
+        ]
+        if more and not own and not subject and not other and asks_more:
             # "what else did he say?", "tell me more", "and?"
             person = topic.person if not they else None
             return Reading(more=person or "")
