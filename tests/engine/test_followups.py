@@ -314,3 +314,44 @@ def test_after_who_said_they_is_the_one_who_said_it(engine: Engine) -> None:
     # the ministry's side, not Armenia.
     _, topic = engine.converse("who said armenia shelled villages")
     assert topic is not None and topic.party == "azerbaijan", topic
+
+
+def test_an_unanswered_follow_up_keeps_the_topic_before_it(engine: Engine) -> None:
+    # "how come?" gets no answer; the conversation is still about the shelling.
+    _, topic = engine.converse("Which villages did Azerbaijan say Armenian troops shelled?")
+    reply, after = engine.converse("how come?", None, topic)
+    assert reply.kind is Kind.NO_ANSWER
+    assert after == topic
+
+
+def test_and_when_is_a_question_not_a_request_for_more(engine: Engine) -> None:
+    _, _, when = talk(
+        engine, "Which villages did Azerbaijan say Armenian troops shelled?", "how come?", "and when?"
+    )
+    assert when.read_as != "what else did Hikmet Hajiyev say", when
+    _, more = talk(engine, "What did Aliyev threaten?", "and?")
+    assert "Ilham Aliyev" in speakers(engine, more)
+
+
+def test_a_short_question_leans_on_the_last_topic(engine: Engine) -> None:
+    first, case = talk(engine, "What jets did Aliyev threaten to use?", "in which case?")
+    assert case.kind is Kind.ANSWER and case.entry == first.entry, case
+    assert case.read_as is not None and "jets" in case.read_as
+
+
+def test_and_about_x_is_about_the_last_topic_first(engine: Engine) -> None:
+    first, about = talk(engine, "what did lavrov warn", "and about the peace process?")
+    assert about.kind is Kind.ANSWER and about.entry == first.entry, about
+    assert about.read_as is not None and "lavrov" in about.read_as.lower(), about.read_as
+
+
+def test_words_leading_up_to_a_new_topic_are_dropped(engine: Engine) -> None:
+    _, fresh = talk(engine, "Who is Hikmet Hajiyev?", "ok sorry, new question: who is Lavrov?")
+    assert fresh.entry == engine.ask("who is Lavrov?").entry
+    _, never = talk(engine, "Who is Hikmet Hajiyev?", "never mind, who is Erdogan?")
+    assert never.entry == engine.ask("who is Erdogan?").entry
+
+
+def test_is_he_the_man_who_keeps_the_description(engine: Engine) -> None:
+    _, asked = talk(engine, "who is pashinyan", "is he the man who called on global players?")
+    assert asked.read_as == "is Nikol Pashinyan the man who called on global players?"
