@@ -214,8 +214,9 @@ class Followup:
         if fresh:
             # "ok diff q, who is armen sarkissian": a new topic, asked without those words,
             # nor the few before them that only lead up to it ("ok so sorry, diff q: ...").
-            a, b = fresh[0]
-            spans = [said[:b] if a <= _LEAD else said[a:b]] + [said[x:y] for x, y in fresh[1:]]
+            begin, end = fresh[0]
+            lead = said[:end] if begin <= _LEAD else said[begin:end]
+            spans = [lead] + [said[x:y] for x, y in fresh[1:]]
             return Reading(tries=(_strip(english, spans),), fresh=True)
         if topic is None or not said:
             return NEW

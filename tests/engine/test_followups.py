@@ -326,7 +326,10 @@ def test_an_unanswered_follow_up_keeps_the_topic_before_it(engine: Engine) -> No
 
 def test_and_when_is_a_question_not_a_request_for_more(engine: Engine) -> None:
     _, _, when = talk(
-        engine, "Which villages did Azerbaijan say Armenian troops shelled?", "how come?", "and when?"
+        engine,
+        "Which villages did Azerbaijan say Armenian troops shelled?",
+        "how come?",
+        "and when?",
     )
     assert when.read_as != "what else did Hikmet Hajiyev say", when
     _, more = talk(engine, "What did Aliyev threaten?", "and?")
