@@ -44,7 +44,7 @@ TOPICS_KEPT = 20_000  # conversations remembered at once; the least recently act
 _QUESTION_CHARS = 300  # of the last question, kept to read "why?" and "and Armenia?" against
 _SHOWN_KEPT = 24  # quotation ids remembered as shown
 _LEAD = 2  # words before "diff q" that only lead up to it ("ok totally diff q")
-_SHORT = 3  # words: a question this short with one word of its own may lean on the last topic
+_SHORT = 4  # words: a question this short with one word of its own may lean on the last topic
 
 
 @dataclass(frozen=True, slots=True)
@@ -150,6 +150,7 @@ class Followup:
         self.person_party = _phrases(vocabulary.person_party)
         self.reciprocal = _phrases(vocabulary.reciprocal)
         self.asks_actor = frozenset(vocabulary.asks_actor)
+        self.asks = frozenset(vocabulary.asks)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -267,9 +268,13 @@ class Followup:
                 # "and what did Armenia say about the jets?": a question of its own, with the
                 # last one's words to fall back on.
                 return Reading(tries=(english, with_context(english)))
+            swapped = self._swap(topic.question, asked, own)
+            if analyzed.content & self.speech and len(own) == 1:
+                # "and Erdogan's comments?": what they said, then the last question of them.
+                return Reading(tries=(f"what did {self._name(own[0])} say", swapped))
             # Only the swapped question: if the article doesn't say that of them, that is the
             # honest reply ("And the US?" after which side Turkey is close to).
-            return Reading(tries=(self._swap(topic.question, asked, own),))
+            return Reading(tries=(swapped,))
         # "who is Ilham Aliyev and what's his line?": "his" is the person the question names,
         # but in "when did they break from Azerbaijan?" "they" is not Azerbaijan: a pronoun
         # after a name of its kind means that name, one before it means someone earlier.
@@ -320,7 +325,12 @@ class Followup:
         if (analyzed.content and not subject) or starts_elliptic:
             # "the previous ones?", "why?", "when?": the last topic's words.
             return Reading(tries=(english, with_context(english)))
-        if (len(said) <= _SHORT or it) and len(subject) == 1 and not own:
+        if (
+            1 < len(said) <= _SHORT
+            and self.asks.intersection(said)
+            and len(subject) == 1
+            and not own
+        ):
             # "in what case?", "when did that start?": a few words, or words pointing back,
             # with one of their own and nothing named are about the last topic first; the
             # question alone to fall back on.

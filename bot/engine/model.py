@@ -135,6 +135,7 @@ class Followups:
     person_party: frozenset[str] = frozenset()  # "his country": the last person's party
     plural: frozenset[str] = frozenset()  # "they", "their": may mean a group, not one party
     asks_actor: frozenset[str] = frozenset()  # "who", "which": the answer names the referent
+    asks: frozenset[str] = frozenset()  # "what", "when", "how": make a few words a question
 
     @property
     def empty(self) -> bool:

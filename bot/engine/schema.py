@@ -88,6 +88,7 @@ FOLLOWUP_LISTS = (
     "person_party",
     "reciprocal",
     "asks_actor",
+    "asks",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (
