@@ -358,3 +358,15 @@ def test_words_leading_up_to_a_new_topic_are_dropped(engine: Engine) -> None:
 def test_is_he_the_man_who_keeps_the_description(engine: Engine) -> None:
     _, asked = talk(engine, "who is pashinyan", "is he the man who called on global players?")
     assert asked.read_as == "is Nikol Pashinyan the man who called on global players?"
+
+
+def test_and_someones_comments_is_what_they_said(engine: Engine) -> None:
+    _, comments = talk(engine, "What did Aliyev threaten?", "and Lavrov's comments?")
+    assert comments.read_as == "what did Sergei Lavrov say"
+    assert "Sergei Lavrov" in str(speakers(engine, comments))
+
+
+def test_one_word_after_an_answer_is_read_as_asked(engine: Engine) -> None:
+    _, alone = talk(engine, "Who is Hikmet Hajiyev?", "artillery")
+    assert alone.read_as is None
+    assert alone.entry == engine.ask("artillery").entry
