@@ -16,7 +16,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from bot.engine.analyze import Analyzed, stem
+from bot.engine.analyze import ASKING, Analyzed, stem
 from bot.engine.cover import Cover, Gap, typed_tokens
 from bot.engine.index import Index
 
@@ -27,8 +27,6 @@ Told = tuple[str, frozenset[str], frozenset[str], frozenset[str]]
 # A form of "be" or "get" before the verb makes it passive: the actor before it is the target.
 _PASSIVE = frozenset({"is", "was", "were", "be", "been", "being", "are", "get", "got", "gets"})
 _JOINED = frozenset({"and", "with"})
-# Question words, as typed: what a question asks for, not what it says of a deed.
-_ASKING = frozenset({"where", "who", "whom", "whose", "when", "why", "how", "what", "which"})
 _BEFORE = 3  # how far back a doer may stand ("Armenian troops began shelling")
 _AFTER = 2  # how far "by" may follow the verb ("brokered, by Russia")
 
@@ -70,7 +68,7 @@ class Actions:
         self.by = frozenset(language.passive_markers - sources)
         self.sources = sources | {stem(m) for m in sources}
         # Per entry, the doers its texts give each deed; found the first time it is a
-        # candidate (Index.entry_sentences).
+        # candidate (Index.entry_statements).
         self._entry_deeds: dict[str, tuple[Told, ...]] = {}
 
     def presumed(self, analyzed: Analyzed) -> str | None:
@@ -161,7 +159,7 @@ class Actions:
         mention the deed at all."""
         known = self._entry_deeds.get(entry_id)
         if known is None:
-            statements = self.index.entry_sentences(entry_id, statements=True)
+            statements = self.index.entry_statements(entry_id)
             stated = [told for analyzed in statements for told in self.told(analyzed)]
             # A deed the entry's statements never mention is read off its phrasings, whose
             # curators asked it of the doer the entry is about ("Does Turkey admit arming
@@ -169,7 +167,7 @@ class Actions:
             mentioned = {told[0] for told in stated}
             asked = [
                 told
-                for analyzed in self.index.entry_sentences(entry_id)[: -len(statements) or None]
+                for analyzed in self.index.entry_phrasings(entry_id)
                 for told in self.told(analyzed)
                 if told[0] not in mentioned
             ]
@@ -206,7 +204,7 @@ class Actions:
         wanted = self._tied_words(analyzed)
         # In one sentence, with everything else the question says: "which two truces did
         # Washington broker?" is not stated by "a ceasefire brokered by the US".
-        return bool(deeds) and all(
+        return all(
             any(a == action and doer in doers and wanted <= words for a, doers, _, words in told)
             for (doer, action), _ in deeds
         )
@@ -231,7 +229,7 @@ class Actions:
             if t in analyzed.content
             and t not in self.actors
             and t not in self.roles  # "the US Secretary of State" names the doer, not the deed
-            and (t not in free or (t in self.answer_types and typed.casefold() not in _ASKING))
+            and (t not in free or (t in self.answer_types and typed.casefold() not in ASKING))
         )
 
     def _gap(self, analyzed: Analyzed, own: Sequence[Told]) -> Gap | None:

@@ -86,9 +86,10 @@ _AUXILIARIES = frozenset(
 # First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
 # may start with either.
 _SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}
-# A clause with one of these asks something, however personal its wording ("can you tell me
-# what Erdogan said about France", "my teacher asked what China thinks"): its words all count.
-_ASKING = frozenset(
+# Question words as typed. A clause with one of these asks something, however personal its
+# wording ("can you tell me what Erdogan said about France", "my teacher asked what China
+# thinks"): its words all count. They ask for the answer, and say nothing of a deed (action.py).
+ASKING = frozenset(
     {"what", "whats", "who", "whos", "whom", "whose", "when", "where", "why", "how", "which"}
 )
 
@@ -303,7 +304,7 @@ class Analyzer:
         for clause in _CLAUSE.split(text):
             said = words(clause)
             # What comes before the question proper ("my teacher asked | what China thinks").
-            asks = next((k for k, w in enumerate(said) if w in _ASKING), len(said))
+            asks = next((k for k, w in enumerate(said) if w in ASKING), len(said))
             if (
                 said
                 and (
@@ -332,7 +333,7 @@ class Analyzer:
         for k, w in enumerate(raw):
             if (
                 w == "when"
-                and _ASKING.intersection(raw[:k])
+                and ASKING.intersection(raw[:k])
                 and k + 1 < len(raw)
                 and raw[k + 1] not in _AUXILIARIES
             ):

@@ -192,12 +192,24 @@ class Index:
             if t not in known
         )
 
-    def entry_sentences(self, entry_id: str, *, statements: bool = False) -> tuple[Analyzed, ...]:
+    def entry_sentences(self, entry_id: str) -> tuple[Analyzed, ...]:
         """An entry's own texts (phrasings, answer, label, cited quotes), sentence by sentence,
-        analysed: what the role-pair and doer checks read (cover.py, action.py); with
-        ``statements``, only those that state something (not the phrasings, which ask). Found
-        the first time the entry is a candidate: only the few that ever rank near the top need
-        them, so building does not analyse every text again."""
+        analysed: what the role-pair check reads (cover.py). Found the first time the entry is
+        a candidate: only the few that ever rank near the top need them, so building does not
+        analyse every text again."""
+        asking, stating = self._entry_parts(entry_id)
+        return asking + stating
+
+    def entry_phrasings(self, entry_id: str) -> tuple[Analyzed, ...]:
+        """The sentences of an entry's phrasings: they ask, and state nothing."""
+        return self._entry_parts(entry_id)[0]
+
+    def entry_statements(self, entry_id: str) -> tuple[Analyzed, ...]:
+        """The sentences of an entry's answer, label and cited quotes: what it states (the
+        doer check, action.py)."""
+        return self._entry_parts(entry_id)[1]
+
+    def _entry_parts(self, entry_id: str) -> tuple[tuple[Analyzed, ...], tuple[Analyzed, ...]]:
         found = self._entry_sentences.get(entry_id)
         if found is None:
             entry = self.knowledge.entries[entry_id]
@@ -208,8 +220,8 @@ class Index:
 
             asking = analysed(entry.questions)
             stating = analysed((entry.answer, entry.label, *(c.quote for c in entry.citations)))
-            found = self._entry_sentences[entry_id] = (asking + stating, stating)
-        return found[1] if statements else found[0]
+            found = self._entry_sentences[entry_id] = (asking, stating)
+        return found
 
     def collisions(self) -> list[tuple[str, str, str, str]]:
         """Phrasings of different entries that the matcher cannot tell apart (same words)."""
