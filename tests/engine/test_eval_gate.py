@@ -150,38 +150,24 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
             assert citation.quote in paragraphs.get(citation.paragraph, ""), citation
 
 
-# Follow-up conversations (bot/engine/followup.py), just under what was measured when they were
-# built: the tuning half, and first turns as accurate as the single-question sets.
-CONVERSATIONS = BLIND_SETS / "conversations_tune.yaml"
-FOLLOW_UPS_MIN = 90.0
-FIRST_TURNS_MIN = 92.0
+# Follow-up conversations (bot/engine/followup.py), just under what was measured: each set's
+# tuning half (its size, follow-ups, first turns), first turns as accurate as the single-question
+# sets. The second set (46 conversations) was written later, blind like the first.
+CONVERSATION_SETS = {
+    "conversations_tune.yaml": (50, 90.0, 92.0),
+    "conversations2_tune.yaml": (40, 80.0, 93.0),
+}
 
 
-def test_follow_up_conversations_meet_the_bar(engine: Engine) -> None:
-    conversations = load_conversations(CONVERSATIONS)
-    assert len(conversations) >= 50
+@pytest.mark.parametrize("name", sorted(CONVERSATION_SETS))
+def test_follow_up_conversations_meet_the_bar(engine: Engine, name: str) -> None:
+    size, follow_ups, first_turns = CONVERSATION_SETS[name]
+    conversations = load_conversations(BLIND_SETS / name)
+    assert len(conversations) >= size
     report = evaluate_conversations(engine, conversations)
     misses = "\n".join(
         f"{o.conversation.id} turn {o.index + 1}: {o.turn.question!r} -> {o.reply.kind.value}"
         for o in report.misses
     )
-    assert report.accuracy(first=False) >= FOLLOW_UPS_MIN, misses
-    assert report.accuracy(first=True) >= FIRST_TURNS_MIN, misses
-
-
-# The second blind set's tuning half (46 conversations), just under what was measured.
-CONVERSATIONS2 = BLIND_SETS / "conversations2_tune.yaml"
-FOLLOW_UPS2_MIN = 80.0
-FIRST_TURNS2_MIN = 93.0
-
-
-def test_second_follow_up_conversations_meet_the_bar(engine: Engine) -> None:
-    conversations = load_conversations(CONVERSATIONS2)
-    assert len(conversations) >= 40
-    report = evaluate_conversations(engine, conversations)
-    misses = "\n".join(
-        f"{o.conversation.id} turn {o.index + 1}: {o.turn.question!r} -> {o.reply.kind.value}"
-        for o in report.misses
-    )
-    assert report.accuracy(first=False) >= FOLLOW_UPS2_MIN, misses
-    assert report.accuracy(first=True) >= FIRST_TURNS2_MIN, misses
+    assert report.accuracy(first=False) >= follow_ups, misses
+    assert report.accuracy(first=True) >= first_turns, misses
