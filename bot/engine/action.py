@@ -15,6 +15,8 @@ entry's texts decides nothing: the article may not say, and then neither does th
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
+from typing import NamedTuple
 
 from bot.engine.analyze import ASKING, Analyzed, stem
 from bot.engine.cover import Cover, Gap, typed_tokens
@@ -29,6 +31,15 @@ _PASSIVE = frozenset({"is", "was", "were", "be", "been", "being", "are", "get", 
 _JOINED = frozenset({"and", "with"})
 _BEFORE = 3  # how far back a doer may stand ("Armenian troops began shelling")
 _AFTER = 2  # how far "by" may follow the verb ("brokered, by Russia")
+
+
+class _Question(NamedTuple):
+    """What a question says of deeds: read once per question (Actions._read)."""
+
+    wanted: frozenset[str]  # the words it may tie to a deed
+    deeds: tuple[tuple[Deed, int], ...]
+    patients: tuple[tuple[str, str], ...]
+    told: tuple[Told, ...]
 
 
 class Actions:
@@ -70,6 +81,8 @@ class Actions:
         # Per entry, the doers its texts give each deed; found the first time it is a
         # candidate (Index.entry_statements).
         self._entry_deeds: dict[str, tuple[Told, ...]] = {}
+        # A question's own deeds, read once however many candidates are checked against them.
+        self._read = lru_cache(maxsize=16)(self._read_uncached)
 
     def presumed(self, analyzed: Analyzed) -> str | None:
         """The entry giving both sides' versions of a contested deed the question takes as
@@ -197,11 +210,11 @@ class Actions:
     def states(self, analyzed: Analyzed, entry_id: str) -> bool:
         """Whether the entry states every deed of the question as done by its doer (not only
         leaves it unsaid)."""
-        deeds = self.deeds(analyzed)
+        asked = self._read(analyzed)
+        deeds, wanted = asked.deeds, asked.wanted
         if not deeds:
             return False
         told = self.entry_deeds(entry_id)
-        wanted = self._tied_words(analyzed)
         # In one sentence, with everything else the question says: "which two truces did
         # Washington broker?" is not stated by "a ceasefire brokered by the US".
         return all(
@@ -216,6 +229,14 @@ class Actions:
         own = [told for entry_id in entry_ids for told in self.entry_deeds(entry_id)]
         own.extend(self.told(self.index.analyzer.analyze(sentence)))
         return self._gap(analyzed, own)
+
+    def _read_uncached(self, analyzed: Analyzed) -> _Question:
+        return _Question(
+            self._tied_words(analyzed),
+            tuple(self.deeds(analyzed)),
+            tuple(self.patients(analyzed)),
+            tuple(self.told(analyzed)),
+        )
 
     def _tied_words(self, analyzed: Analyzed) -> frozenset[str]:
         """The question's words that may be tied to a deed: its constraints, and the things
@@ -238,9 +259,10 @@ class Actions:
         troops shelling villages in Lachin and Azerbaijan firing on positions elsewhere."""
         if not self.aimed.intersection(analyzed.tokens):
             return None  # most questions name no deed: nothing to check, nothing to build
-        wanted = self._tied_words(analyzed)
+        question = self._read(analyzed)
+        wanted = question.wanted
         asked: dict[str, str] = {}  # action -> the doer the question gives it
-        for (doer, action), _ in self.deeds(analyzed):
+        for (doer, action), _ in question.deeds:
             asked.setdefault(action, doer)
             stated = [(doers, words) for a, doers, _, words in own if a == action]
             if not any(doers for doers, _ in stated):
@@ -253,8 +275,8 @@ class Actions:
         # ... and to whom: "did Turkey arm Armenia?" is not answered by Turkey arming Azerbaijan.
         # Whom the question says did a targeted deed ("did Hajiyev blame ..."): named in the
         # reply, not used to pick the statements, which may name the accuser otherwise.
-        named = {a: min(d) for a, d, _, _ in self.told(analyzed) if d and a not in asked}
-        for action, target in self.patients(analyzed):
+        named = {a: min(d) for a, d, _, _ in question.told if d and a not in asked}
+        for action, target in question.patients:
             by = asked.get(action)
             aimed = [
                 targets
