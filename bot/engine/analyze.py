@@ -174,6 +174,22 @@ def _capitalised(word: str, text: str) -> bool:
     return found is not None and found.group(0)[:1].isupper()
 
 
+def _phrase_table(language: Language, spelled: dict[str, str]) -> dict[tuple[str, ...], str]:
+    """Each synonym variant and filler phrase as its stems (misspellings ``spelled`` as the word
+    they spell), with its group ("" for filler)."""
+    table: dict[tuple[str, ...], str] = {}
+    for canonical, variants in language.synonyms.items():
+        for phrase in (canonical, *variants):
+            key = tuple(spelled.get(s, s) for s in (stem(w) for w in words(phrase)))
+            if key:
+                table.setdefault(key, canonical)
+    for phrase in language.stopwords:
+        key = tuple(spelled.get(s, s) for s in (stem(w) for w in words(phrase)))
+        if len(key) > 1:
+            table.setdefault(key, "")
+    return table
+
+
 class Analyzer:
     """Folds, corrects typos against the knowledge's own vocabulary, stems and canonicalises."""
 
@@ -183,17 +199,26 @@ class Analyzer:
         self.language = language
         self.english = english_words(english_count)
         # Synonym phrases as stem sequences, longest first, so "cease fire" wins over "fire".
-        table: dict[tuple[str, ...], str] = {}
-        for canonical, variants in language.synonyms.items():
-            for phrase in (canonical, *variants):
-                key = tuple(stem(w) for w in words(phrase))
-                if key:
-                    table.setdefault(key, canonical)
         # Filler phrases ("this time", "so far") are dropped whole; "" marks them.
-        for phrase in language.stopwords:
-            key = tuple(stem(w) for w in words(phrase))
-            if len(key) > 1:
-                table.setdefault(key, "")
+        plain = _phrase_table(language, {})
+        # A misspelling the synonyms list for a word ("foriegn" for "foreign") is that word
+        # inside phrases too: "foriegn ministers" are the foreign ministers. Only where the word
+        # itself means the same group ("negociations" is not respelled into a "negotiate" that
+        # means brokering).
+        self._spelled = {
+            stem(v): stem(canonical)
+            for canonical, variants in language.synonyms.items()
+            if canonical.isalpha()
+            and canonical in self.english
+            and plain.get((stem(canonical),)) == canonical
+            for v in variants
+            if v.isalpha()
+            and len(v) >= 4
+            and plain.get((stem(v),)) == canonical
+            and v not in self.english  # "armenian" is a word of its own, not a slip
+            and OSA.distance(v, canonical) <= 2
+        }
+        table = _phrase_table(language, self._spelled)
         self._phrases = table
         # Single words listed as variants as they are written ("whom" is "who"): a filler word
         # that only stems like a variant ("according" like "accord") stays filler.
@@ -289,6 +314,11 @@ class Analyzer:
                 return c
         return choices[0]
 
+    def _group(self, word: str) -> str | None:
+        """The synonym group a single typed word belongs to, if any."""
+        s = stem(word)
+        return self._phrases.get((self._spelled.get(s, s),))
+
     def analyze(self, text: str) -> Analyzed:
         typed_as: dict[str, str] = {}  # "usa" -> "US": shown back to the user as typed
         text = _numbers(text)
@@ -312,7 +342,7 @@ class Analyzer:
                     # "journalist here", "student here, writing an essay", "mom here on a break"
                     or ("here" in said[:3] and len(said) <= 8)
                 )
-                and not any(self._phrases.get((stem(w),)) in self.language.actors for w in said)
+                and not any(self._group(w) in self.language.actors for w in said)
             ):
                 # "want to cite it in my essay", "journalist here": the asker's own situation.
                 for k, w in enumerate(said[:asks]):
@@ -366,7 +396,7 @@ class Analyzer:
                 fixed.append(better)
             else:
                 fixed.append(w)
-        stems = [stem(w) for w in fixed]
+        stems = [self._spelled.get(s, s) for s in (stem(w) for w in fixed)]
         tokens: list[str] = []
         surface: list[str] = []
         content: set[str] = set()

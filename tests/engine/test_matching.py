@@ -303,6 +303,17 @@ def test_a_typo_between_two_words_takes_the_one_its_neighbours_make_a_phrase_wit
     assert analyzed is not None and ("ministery", "ministry") in analyzed.corrected
 
 
+def test_a_listed_misspelling_is_its_word_inside_phrases_too(engine: Engine) -> None:
+    # "foriegn" is listed as a spelling of "foreign": "foriegn ministers" are the foreign
+    # ministers, a title, not foreign powers plus some minister.
+    reply = engine.ask("where was foriegn ministers visiting when the truce was anounced")
+    assert reply.kind is Kind.ANSWER and reply.entry == "truce-announcement"
+    analyzed = engine.match("foriegn ministers").analyzed
+    assert analyzed is not None and analyzed.tokens == ("foreignminister",)
+    # A word of its own is not respelled: "Armenian" still names the party in an aside.
+    assert engine.ask("tell me about the armenian genocide").kind is not Kind.ANSWER
+
+
 def test_how_many_is_answered_only_by_a_number_of_what_was_asked(engine: Engine) -> None:
     # The death toll's entry counts the dead, not soldiers stationed somewhere.
     reply = engine.ask("How many Turkish soldiers are in Azerbaijan?")
