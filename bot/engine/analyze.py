@@ -85,7 +85,7 @@ _AUXILIARIES = frozenset(
 )
 # First letters people swap for the same sound ("konflict", "karabakh"/"carabakh"): a slip
 # may start with either.
-_SOUNDS_ALIKE = {"c": "ck", "k": "kc", "q": "qk"}
+_SOUNDS_ALIKE = {"c": "cks", "k": "kc", "q": "qk", "s": "sc"}
 # Question words as typed. A clause with one of these asks something, however personal its
 # wording ("can you tell me what Erdogan said about France", "my teacher asked what China
 # thinks"): its words all count. They ask for the answer, and say nothing of a deed (action.py).

@@ -43,6 +43,7 @@ def test_brokered_and_violated_are_different_questions(engine: Engine) -> None:
         ("wat did erdoğan say", "erdogan"),
         ("WHO BROKERED THE CEASFIRE???", "who-brokered"),
         ("when was the truse agred", "truce-timing"),
+        ("when did the seasefire come into efect", "truce-timing"),  # s for c: one sound
         ("azerbajan accuses armenai of what", "azerbaijan-accusations"),
     ],
 )
