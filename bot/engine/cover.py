@@ -304,6 +304,11 @@ class Cover:
         if not uncovered and not pair_gaps and not uncounted:
             return None
         typed = typed_tokens(analyzed, self.names)
+        for t in uncovered:
+            # A thing named by a phrase of its group ("how do you say") is shown by its name
+            # ("translation"): "The article doesn't mention translation."
+            if t in self.specific and t.isalpha() and " " in typed.get(t, ""):
+                typed[t] = t
         own_words = self.index.own_words
         gaps = ordered(analyzed, uncovered)
         missing = tuple(typed[t] for t in gaps)

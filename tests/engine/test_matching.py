@@ -565,3 +565,12 @@ def test_whom_someone_blamed_must_be_whom_the_article_says(engine: Engine) -> No
     # Words of accusing that name the accused do not make the accused an accuser.
     reply = engine.ask("what does baku say yerevan did wrong")
     assert reply.kind is Kind.ANSWER and reply.entry == "azerbaijan-accusations", reply.entry
+
+
+def test_what_a_word_is_in_another_language_is_not_asked_of_the_article(engine: Engine) -> None:
+    # "How do you say ceasefire in Armenian?" names the ceasefire and Armenia, both in the
+    # article, but asks a translation, which it never gives; the reply names the thing plainly.
+    reply = engine.ask("How do you say ceasefire in Armenian?")
+    assert reply.kind is not Kind.ANSWER
+    assert reply.text.startswith("The article doesn't mention translation.")
+    assert engine.ask("what is the azerbaijani word for peace").kind is not Kind.ANSWER
