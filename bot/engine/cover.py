@@ -268,11 +268,13 @@ class Cover:
         entry_id: str | None,
         *,
         quoted: bool = False,
+        held: frozenset[Pair] | None = None,
     ) -> Gap | None:
         """What the question asks that the entry (or, with no id, the text ``bag``) leaves out.
 
         ``quoted``: ``bag`` is someone's quotation, which must hold the words itself; what
-        other sentences of the article say alongside does not make them theirs.
+        other sentences of the article say alongside does not make them theirs. ``held``: the
+        role pairs of a text with no id (an article sentence and the entries citing it).
         """
         wanted = self.constraints(content)
         uncovered = wanted - bag
@@ -287,8 +289,8 @@ class Cover:
         if uncovered and self.tolerable(uncovered, wanted, self.asked_for(analyzed)):
             uncovered = frozenset()
         pair_gaps: list[str] = []
-        if entry_id is not None:
-            own = self.entry_pairs(entry_id)
+        own = self.entry_pairs(entry_id) if entry_id is not None else held
+        if own is not None:
             pair_gaps = [typed for pair, typed in self.pairs(analyzed) if pair not in own]
         # "How many X?" is answered only by a number of X: an entry asked "how many soldiers
         # died?" gives no number of soldiers in Azerbaijan, however many words they share. One

@@ -574,3 +574,17 @@ def test_what_a_word_is_in_another_language_is_not_asked_of_the_article(engine: 
     assert reply.kind is not Kind.ANSWER
     assert reply.text.startswith("The article doesn't mention translation.")
     assert engine.ask("what is the azerbaijani word for peace").kind is not Kind.ANSWER
+
+
+def test_an_answer_from_an_article_sentence_pairs_titles_as_the_sentence_does(
+    engine: Engine,
+) -> None:
+    # The article has Hajiyev as an aide to the Azerbaijani president: "the Armenian
+    # president's aide" is not answered from that sentence, but said plainly not to be there.
+    reply = engine.ask("What did Hajiyev, the Armenian president's aide, say about the truce?")
+    assert reply.kind is Kind.NEAR_MISS
+    assert reply.text.startswith("The article doesn't say anything about the Armenian president.")
+    # As the article pairs them, the title is no gap.
+    assert (
+        engine.ask("What did Hajiyev, the Azerbaijani president's aide, say?").kind is Kind.ANSWER
+    )
