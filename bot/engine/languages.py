@@ -112,6 +112,7 @@ _NUMBER_ENDINGS = {
 }  # fmt: skip
 _ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}, reverse=True))
 _MIN_ROOT = 3
+_MAX_DETACHED = 5  # the longest ending chain typed apart from its word ("'ndan")
 _MAX_ENDINGS = 6
 
 
@@ -177,9 +178,9 @@ class Lexicon:
 
     def __init__(self, translation: Translation) -> None:
         self.code = translation.code
-        self.stop: frozenset[str] = frozenset(
-            {fold(w) for w in translation.stopwords}
-            | {_stem(self.code, w.lower()) for w in translation.stopwords}
+        self.stop_words: frozenset[str] = frozenset(fold(w) for w in translation.stopwords)
+        self.stop: frozenset[str] = self.stop_words | frozenset(
+            _stem(self.code, w.lower()) for w in translation.stopwords
         )
         self.exact: dict[str, str] = {}  # folded word -> English
         # Words as written (lower case, accents kept) where two differ only by accents
@@ -368,7 +369,15 @@ class Lexicon:
                 return True
             if word in self.written:
                 return False  # "yeni" (new) is not the filler "yəni" (that is)
-        return fold(word) in self.stop or self._base(word) in self.stop
+        folded = fold(word)
+        if folded in self.stop_words:
+            return True
+        base = self._base(word)
+        if base == folded and folded in self.exact:
+            # A word the stemmer leaves whole, that the lexicon has as written, is that word,
+            # not filler another word stems to ("не", not, is not "ней", her, stemmed).
+            return False
+        return folded in self.stop or base in self.stop
 
     def gloss(self, text: str) -> Gloss:
         return self._gloss(tokens(text), tokens(text, cased=True))
@@ -403,6 +412,16 @@ class Lexicon:
                 continue
             if self.is_filler(word, accented=accented):
                 known += 1
+                continue
+            if (
+                i >= 2
+                and self.code in _SOFTENING
+                and len(word) <= _MAX_DETACHED
+                and _ending_chain(fold(word))
+                and not self.knows(word)
+                and not self.rooted(word)
+            ):
+                known += 1  # "Aliyev 'in", "artsakh in": the last word's endings, typed apart
                 continue
             found = self.word(word, accented=accented)
             if found is not None:
@@ -455,26 +474,62 @@ def armenian_latin(word: str) -> str:
 _LATIN_NUMBER_ENDINGS = frozenset(armenian_latin(e) for e in _NUMBER_ENDINGS["hy"])
 
 
+# --- Russian typed in Latin letters ------------------------------------------------------------
+
+# Russian letters (folded: ё is е, й is и) as people type them in Latin letters ("kto takoi
+# pashinyan", "chto skazal lavrov"), and the ways one letter is typed made one: "kh", "h" and
+# "x" are х; "y", "j" and "i" are й, ы and и; "ya", "ia" and "ja" are я.
+_RUSSIAN_LATIN = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
+        "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+    }
+)  # fmt: skip
+_RUSSIAN_SPELLINGS = (("shch", "sh"), ("sch", "sh"), ("kh", "h"), ("x", "h"), ("tch", "\0"),
+                      ("ch", "\0"), ("c", "ts"), ("tz", "ts"), ("\0", "ch"), ("w", "v"),
+                      ("ph", "f"), ("q", "k"), ("y", "i"), ("j", "i"))  # fmt: skip
+_DOUBLED = re.compile(r"([^aeiou])\1+")  # a doubled consonant ("sarkissian") is one
+_VOWEL_IE = re.compile(r"(^|[aeiou])i(?=e)")
+
+
+def russian_latin(word: str) -> str:
+    """One Russian word (folded) in the Latin letters it is typed with, and a Latin-typed
+    word in the same spelling: "пашинян" and "pashinyan" are both "pashinian"; "такой",
+    "takoy" and "takoi" are "takoi"; "ереван" and "yerevan" are "erevan"."""
+    if not word.isascii():
+        word = word.translate(_RUSSIAN_LATIN)
+    if word.isascii():
+        for old, new in _RUSSIAN_SPELLINGS:
+            word = word.replace(old, new)
+        word = _VOWEL_IE.sub(r"\1", _DOUBLED.sub(r"\1", word))  # "ye" after a vowel is е
+    return word
+
+
 class LatinLexicon(Lexicon):
-    """A lexicon of Snowball-stemmed Armenian words read in Latin letters: its words, stems and
-    phrases spelled by ``armenian_latin``; a typed word matches by its beginning (Armenian adds
-    endings: "vashingtonum" is "Վաշինգտոն" + "ում"), then with one slip."""
+    """A lexicon of Snowball-stemmed Armenian or Russian words read in Latin letters: its
+    words, stems and phrases spelled by ``armenian_latin`` or ``russian_latin``; a typed word
+    matches by its beginning (both add endings: "vashingtonum" is "Վաշինգտոն" + "ում",
+    "peremiriya" is "перемир" + "ия"), then with one slip."""
 
     def __init__(self, of: Lexicon) -> None:
         self.code = of.code
-        self.stop = frozenset(armenian_latin(w) for w in of.stop)
+        spell = self.spell = russian_latin if of.code == "ru" else armenian_latin
+        self.stop = frozenset(spell(w) for w in of.stop)
+        self.stop_words = frozenset(spell(w) for w in of.stop_words)
         self.written, self.written_stop = {}, frozenset()
         self.exact = {}
         for word, english in of.exact.items():
-            self.exact.setdefault(armenian_latin(word), english)
+            self.exact.setdefault(spell(word), english)
         self.stems = {}
         for stem, english in of.stems.items():
-            self.stems.setdefault(armenian_latin(stem), english)
+            self.stems.setdefault(spell(stem), english)
         self.phrases = {}
         for options in of.phrases.values():
             for forms, raws, english in options:
-                latin = tuple(armenian_latin(f) for f in forms)
-                raw = tuple(armenian_latin(r) for r in raws)
+                latin = tuple(spell(f) for f in forms)
+                raw = tuple(spell(r) for r in raws)
                 self.phrases.setdefault(latin[0], []).append((latin, raw, english))
         for options in self.phrases.values():
             options.sort(key=lambda o: -len(o[0]))
@@ -487,14 +542,18 @@ class LatinLexicon(Lexicon):
             self._by_letter.setdefault(word[:1], []).append(word)
 
     def _base(self, word: str) -> str:
-        return armenian_latin(fold(word))
+        return self.spell(fold(word))
+
+    def spelled(self, word: str) -> str:
+        """A typed word in this lexicon's Latin spelling."""
+        return self.spell(fold(word))
 
     def ending(self, word: str) -> bool:
         """An ending typed after a number, in Latin letters ("F-16erov")."""
-        return word in _LATIN_NUMBER_ENDINGS
+        return self.code == "hy" and word in _LATIN_NUMBER_ENDINGS
 
     def gloss(self, text: str) -> Gloss:
-        said = [armenian_latin(fold(w)) for w in tokens(text)]
+        said = [self.spell(fold(w)) for w in tokens(text)]
         return self._gloss(said, tokens(text, cased=True))
 
 
@@ -523,13 +582,53 @@ def _script(ch: str) -> str:
     return OTHER
 
 
+def _latin_score(
+    lexicon: LatinLexicon,
+    text: str,
+    said: Sequence[str],
+    english: frozenset[str],
+    others: Sequence[Lexicon],
+) -> float:
+    """How much ``said`` reads as Armenian or Russian typed in Latin letters: its filler and the
+    words its lexicon reads (by their beginning too: both languages add many endings), spelled
+    as typed; no word English has, names included ("karabakh"). A short word counts as a word
+    the lexicon has exactly ("ov" who, "kto" who), or Russian filler, that Turkish and
+    Azerbaijani do not use ("ne" is their what, "da" their too); an Armenian ը typed "@"
+    ("pashinyan@") counts too. It must read two words, and more than any other language."""
+    score = 0.0
+    for w in said:
+        if fold(w) in english:
+            continue
+        spelled = lexicon.spelled(w)
+        if lexicon.is_filler(spelled):
+            if (
+                len(spelled) > 3
+                or lexicon.code == "hy"
+                or not any(o.is_filler(w) or o.knows(w) for o in others)
+            ):
+                score += 1
+        elif len(spelled) > 3:
+            found = lexicon.word(spelled, slip=False)
+            if found is not None and not found.startswith(spelled[:4]):
+                score += 1  # not a name written alike ("armenias")
+        elif spelled in lexicon.exact and not any(o.is_filler(w) or o.knows(w) for o in others):
+            score += 1
+    if lexicon.code == "hy":
+        score += len(_ARMENIAN_ARTICLE.findall(text))
+    return score
+
+
+# The Armenian article ը typed "@" at the end of a word ("erdoghan@", "pashinyan@").
+_ARMENIAN_ARTICLE = re.compile(r"(?<=[^\W\d_])@(?![^\W_])")
+
+
 def detect(
     text: str,
     lexicons: Mapping[str, Lexicon],
     english: frozenset[str],
     hint: str | None = None,
     common: frozenset[str] | None = None,
-    latin: Mapping[str, Lexicon] | None = None,
+    latin: Mapping[str, LatinLexicon] | None = None,
 ) -> str:
     """The language of ``text``: "en", a code of ``lexicons``, or "other".
 
@@ -562,24 +661,13 @@ def detect(
     # A name every language writes alike ("lavrov"), or a word of one of them that English
     # only has as a knowledge term or a rare word ("ne", "dedi"), tells nothing for English.
     scores: dict[str, float] = {}
-    for code, lexicon in (latin or {}).items():
-        # Armenian typed in Latin letters: its filler and the words its lexicon reads (by
-        # their beginning too: Armenian endings are many), spelled as typed; a short word only
-        # as filler ("en" is "are"), and no word English has, names included ("karabakh").
-        # It must read two words, and more than any other language.
-        score = 0.0
-        for w in said:
-            if fold(w) in english:
-                continue
-            spelled = armenian_latin(fold(w))
-            if lexicon.is_filler(spelled):
-                score += 1
-            elif len(spelled) > 3:
-                found = lexicon.word(spelled, slip=False)
-                if found is not None and not found.startswith(spelled[:4]):
-                    score += 1  # not a name written alike ("armenias")
-        if score >= 2:
-            scores[code] = score
+    others = [lexicon for code, lexicon in lexicons.items() if code in _SOFTENING]
+    typed = {
+        code: _latin_score(lexicon, text, said, english, others)
+        for code, lexicon in (latin or {}).items()
+    }
+    if typed.get("hy", 0) >= 2:
+        scores["hy"] = typed["hy"]  # before English: a tie is Armenian
     scores[ENGLISH] = float(
         sum(
             1
@@ -613,6 +701,8 @@ def detect(
                 score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
             score += 0.5 * sum(1 for ch in text if ch in "ğşıİöüçĞŞÖÜÇ")
         scores[code] = score
+    if typed.get("ru", 0) >= 2 and "ru" not in scores:
+        scores["ru"] = typed["ru"]  # after the others: a tie is not Russian
     best = max(scores.values())
     tied = [code for code, score in scores.items() if score == best]
     if hint is not None and hint in tied:
@@ -668,9 +758,13 @@ class Readers:
         self.english = english
         self.common = common
         # Armenian typed in Latin letters ("hradadary vashingtonum en haytararel?").
-        self.latin: dict[str, Lexicon] = {}
-        if "hy" in self.lexicons:
-            self.latin["hy"] = LatinLexicon(self.lexicons["hy"])
+        # Armenian and Russian typed in Latin letters ("hradadary vashingtonum en haytararel?",
+        # "kto takoi pashinyan").
+        self.latin: dict[str, LatinLexicon] = {
+            code: LatinLexicon(self.lexicons[code])
+            for code in ("hy", "ru")
+            if code in self.lexicons
+        }
         self._smalltalk: dict[str, list[tuple[str, SmalltalkIntent]]] = {}
         self._chat_words: dict[str, frozenset[str]] = {}
         for code, translation in translations.items():

@@ -280,3 +280,45 @@ def test_arming_someone_the_article_does_not_say_was_criticised_is_refused(
     reply = engine.ask("Pompeo Rusiyanın Ermənistana silah verməsini tənqid edib?")
     assert reply.language == "az"
     assert reply.kind is not Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "entry"),
+    [
+        # Russian typed in Latin letters, in the spellings people use
+        ("kto takoi pashinyan", "ru", "pashinyan"),
+        ("Kto takoy Pashinyan?", "ru", "pashinyan"),
+        ("kto narushil peremirie", "ru", "who-violated"),
+        # "не" is read, not dropped: not keeping the truce is breaking it
+        ("кто не соблюдал перемирие", "ru", "who-violated"),
+        ("pochemu peremirie ne srabotalo", "ru", "truce-collapse"),
+        # a Turkish ending typed apart from its word, with its apostrophe
+        ("Ateşkes 'i kim ihlal etti?", "tr", "who-violated"),
+        # short Armenian in Latin letters: "ov" (who), and ը typed "@"
+        ("ov e pashinyan", "hy", "pashinyan"),
+        ("inch asec aliev@", "hy", "aliyev"),
+    ],
+)
+def test_latin_typing_negation_and_detached_endings_read_right(
+    engine: Engine, question: str, language: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, entry, language)
+    assert reply.text.startswith(engine.knowledge.translations[language].answers[entry])
+
+
+def test_russian_negation_reaches_the_english_reading(engine: Engine) -> None:
+    assert engine.reading("Почему перемирие не продержалось?") == (
+        "ru",
+        "why truce not hold",
+    )
+    assert "not" in engine.reading("pochemu peremirie ne srabotalo")[1].split()
+
+
+def test_latin_typed_russian_spelling_makes_one_word_of_its_spellings() -> None:
+    for typed in ("pashinyan", "pashinian", "Пашинян"):
+        assert languages.russian_latin(languages.fold(typed)) == "pashinian"
+    for typed in ("takoi", "takoy", "такой"):
+        assert languages.russian_latin(languages.fold(typed)) == "takoi"
+    assert languages.russian_latin(languages.fold("yerevan")) == "erevan"
+    assert languages.russian_latin(languages.fold("Ереван")) == "erevan"
