@@ -155,8 +155,15 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
     for match in _TOKEN.finditer(text):
         word = match.group(0)
         at = match.start()
-        if at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum():
-            continue  # an ending after an apostrophe ("F-16'larla", "Bakü'nün")
+        if (
+            at >= 2
+            and text[at - 1] in "'’"
+            and text[at - 2].isalnum()
+            and not (text[at - 2].isdigit() and len(word) > 1)
+        ):
+            # An ending after an apostrophe ("Bakü'nün"); after a number it is kept, to say
+            # what the number is ("1990'larda", "F-16'larla").
+            continue
         if "'" in word or "’" in word:
             word = _APOSTROPHE.split(word)[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
@@ -363,6 +370,18 @@ class Lexicon:
                 return n, english
         return None
 
+    def _decade(self, number: str, after: str) -> str:
+        """A number as English reads it: in Turkish and Azerbaijani, a round one with a plural
+        ending is a decade ("90larda" is "in the 1990s", "1990'lar" the 1990s)."""
+        if (
+            self.code in _SOFTENING
+            and fold(after)[:3] in ("lar", "ler")
+            and len(number) in (2, 4)
+            and number.endswith("0")
+        ):
+            return f"{'19' if len(number) == 2 else ''}{number}s"
+        return number
+
     def is_filler(self, word: str, *, accented: bool = True) -> bool:
         if accented or not word.isascii():
             if word in self.written_stop:
@@ -405,7 +424,7 @@ class Lexicon:
             word = said[i]
             i += 1
             if word.isdigit():
-                english.append(word)
+                english.append(self._decade(word, said[i] if i < len(said) else ""))
                 continue
             if i >= 2 and said[i - 2].isdigit() and self.ending(word):
                 known += 1  # "90larda", "F-16 larla": the number's endings

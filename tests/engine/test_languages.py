@@ -294,6 +294,11 @@ def test_arming_someone_the_article_does_not_say_was_criticised_is_refused(
         ("pochemu peremirie ne srabotalo", "ru", "truce-collapse"),
         # a Turkish ending typed apart from its word, with its apostrophe
         ("Ateşkes 'i kim ihlal etti?", "tr", "who-violated"),
+        # a post someone "occupies" is their role, not the article's title
+        ("Какую должность занимает Гаджиев?", "ru", "hajiyev"),
+        # a round number with a plural ending is a decade: "in the 90s"
+        ("90larda qarabağda nə qədər adam öldü", "az", "death-toll"),
+        ("1990'larda kaç kişi öldü?", "tr", "death-toll"),
         # short Armenian in Latin letters: "ov" (who), and ը typed "@"
         ("ov e pashinyan", "hy", "pashinyan"),
         ("inch asec aliev@", "hy", "aliyev"),
