@@ -54,6 +54,7 @@ _MIN_PREFIX = 4
 _SOFTENING = ("tr", "az")
 _SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
 _SLIP_SCORE = 85.0
+_SLIP_ROOT = 6  # the shortest word read with a slip before its endings
 
 # Turkish and Azerbaijani endings, folded (ı ə ö ü ş ç ğ as i e o u s c g, so one spelling
 # stands for every vowel-harmony form), any number in a row: a typed word is a lexicon word
@@ -164,6 +165,15 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
             # An ending after an apostrophe ("Bakü'nün"); after a number it is kept, to say
             # what the number is ("1990'larda", "F-16'larla").
             continue
+        if (
+            at >= 3
+            and text[at - 1] in "'’"
+            and text[at - 2] == " "
+            and text[at - 3].isalpha()
+            and len(word) <= _MAX_DETACHED
+            and _ending_chain(fold(word))
+        ):
+            continue  # the same ending typed apart from its word ("Aliyev 'in", "Bakü 'nün")
         if "'" in word or "’" in word:
             word = _APOSTROPHE.split(word)[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
@@ -232,6 +242,9 @@ class Lexicon:
         self._by_letter: dict[str, list[str]] = {}
         for word in self.exact:
             self._by_letter.setdefault(word[:1], []).append(word)
+        self._stems_by_letter: dict[str, list[str]] = {}
+        for stem in self.stems:
+            self._stems_by_letter.setdefault(stem[:1], []).append(stem)
 
     @property
     def share(self) -> float:
@@ -276,6 +289,32 @@ class Lexicon:
             )
             if near is not None:
                 return self.exact[near[0]]
+            if self.code in _STEMMERS and not isinstance(self, LatinLexicon):
+                # A slip in a word with endings ("перемерия"): its stem, with one slip.
+                base = self._base(word)
+                if len(base) >= _SLIP_ROOT:
+                    near = process.extractOne(
+                        base,
+                        self._stems_by_letter.get(base[:1], ()),
+                        scorer=fuzz.ratio,
+                        score_cutoff=_SLIP_SCORE,
+                    )
+                    if near is not None:
+                        return self.stems[near[0]]
+            if self.code in _SOFTENING:
+                # A slip in a word with endings ("ateşkezi", "müharibesinde"): the word
+                # before a whole chain of endings, with one slip.
+                for cut in range(len(folded) - 1, _SLIP_ROOT - 1, -1):
+                    if not _ending_chain(folded[cut:]):
+                        continue
+                    near = process.extractOne(
+                        folded[:cut],
+                        self._by_letter.get(folded[:1], ()),
+                        scorer=fuzz.ratio,
+                        score_cutoff=_SLIP_SCORE,
+                    )
+                    if near is not None:
+                        return self.exact[near[0]]
         return None
 
     def _lookup(self, start: str) -> str | None:

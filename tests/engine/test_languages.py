@@ -327,3 +327,28 @@ def test_latin_typed_russian_spelling_makes_one_word_of_its_spellings() -> None:
         assert languages.russian_latin(languages.fold(typed)) == "takoi"
     assert languages.russian_latin(languages.fold("yerevan")) == "erevan"
     assert languages.russian_latin(languages.fold("Ереван")) == "erevan"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "english"),
+    [
+        # a slip in a word that carries endings: the root before them, or the stem
+        ("tr", "arabulcuyu", "mediator"),
+        ("tr", "saldrılarında", "attack"),
+        ("az", "muharebesinde", "war"),
+        ("ru", "перимирия", "truce"),
+        ("ru", "перемерия", "truce"),
+    ],
+)
+def test_a_slip_in_a_word_with_endings_is_still_read(
+    engine: Engine, language: str, typed: str, english: str
+) -> None:
+    lexicon = languages.lexicon_of(engine.knowledge.translations[language])
+    assert lexicon.word(typed) == english
+
+
+def test_a_turkish_ending_typed_apart_with_its_apostrophe_does_not_change_the_language(
+    engine: Engine,
+) -> None:
+    reply = engine.ask("Aliyev 'in talepleri ne?")
+    assert (reply.language, reply.kind, reply.entry) == ("tr", Kind.ANSWER, "aliyev-demands")
