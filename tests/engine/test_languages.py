@@ -296,6 +296,7 @@ def test_arming_someone_the_article_does_not_say_was_criticised_is_refused(
         ("Ateşkes 'i kim ihlal etti?", "tr", "who-violated"),
         # a post someone "occupies" is their role, not the article's title
         ("Какую должность занимает Гаджиев?", "ru", "hajiyev"),
+        ("Hacıyevin vəzifəsi nədir?", "az", "hajiyev"),
         # a round number with a plural ending is a decade: "in the 90s"
         ("90larda qarabağda nə qədər adam öldü", "az", "death-toll"),
         ("1990'larda kaç kişi öldü?", "tr", "death-toll"),
