@@ -54,6 +54,7 @@ _MIN_PREFIX = 4
 _SOFTENING = ("tr", "az")
 _SOFTENED = {"g": "k", "b": "p", "d": "t"}  # folded ğ b d before a vowel: k p t
 _SLIP_SCORE = 85.0
+_SLIP_ROOT = 6  # the shortest word read with a slip before its endings
 
 # Turkish and Azerbaijani endings, folded (ı ə ö ü ş ç ğ as i e o u s c g, so one spelling
 # stands for every vowel-harmony form), any number in a row: a typed word is a lexicon word
@@ -112,6 +113,7 @@ _NUMBER_ENDINGS = {
 }  # fmt: skip
 _ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}, reverse=True))
 _MIN_ROOT = 3
+_MAX_DETACHED = 5  # the longest ending chain typed apart from its word ("'ndan")
 _MAX_ENDINGS = 6
 
 
@@ -154,8 +156,24 @@ def tokens(text: str, *, cased: bool = False) -> list[str]:
     for match in _TOKEN.finditer(text):
         word = match.group(0)
         at = match.start()
-        if at >= 2 and text[at - 1] in "'’" and text[at - 2].isalnum():
-            continue  # an ending after an apostrophe ("F-16'larla", "Bakü'nün")
+        if (
+            at >= 2
+            and text[at - 1] in "'’"
+            and text[at - 2].isalnum()
+            and not (text[at - 2].isdigit() and len(word) > 1)
+        ):
+            # An ending after an apostrophe ("Bakü'nün"); after a number it is kept, to say
+            # what the number is ("1990'larda", "F-16'larla").
+            continue
+        if (
+            at >= 3
+            and text[at - 1] in "'’"
+            and text[at - 2] == " "
+            and text[at - 3].isalpha()
+            and len(word) <= _MAX_DETACHED
+            and _ending_chain(fold(word))
+        ):
+            continue  # the same ending typed apart from its word ("Aliyev 'in", "Bakü 'nün")
         if "'" in word or "’" in word:
             word = _APOSTROPHE.split(word)[0]
         out.append(word if cased else word.lower().replace("i\u0307", "i"))  # Turkish İ lowered
@@ -177,9 +195,9 @@ class Lexicon:
 
     def __init__(self, translation: Translation) -> None:
         self.code = translation.code
-        self.stop: frozenset[str] = frozenset(
-            {fold(w) for w in translation.stopwords}
-            | {_stem(self.code, w.lower()) for w in translation.stopwords}
+        self.stop_words: frozenset[str] = frozenset(fold(w) for w in translation.stopwords)
+        self.stop: frozenset[str] = self.stop_words | frozenset(
+            _stem(self.code, w.lower()) for w in translation.stopwords
         )
         self.exact: dict[str, str] = {}  # folded word -> English
         # Words as written (lower case, accents kept) where two differ only by accents
@@ -224,6 +242,9 @@ class Lexicon:
         self._by_letter: dict[str, list[str]] = {}
         for word in self.exact:
             self._by_letter.setdefault(word[:1], []).append(word)
+        self._stems_by_letter: dict[str, list[str]] = {}
+        for stem in self.stems:
+            self._stems_by_letter.setdefault(stem[:1], []).append(stem)
 
     @property
     def share(self) -> float:
@@ -268,6 +289,32 @@ class Lexicon:
             )
             if near is not None:
                 return self.exact[near[0]]
+            if self.code in _STEMMERS and not isinstance(self, LatinLexicon):
+                # A slip in a word with endings ("перемерия"): its stem, with one slip.
+                base = self._base(word)
+                if len(base) >= _SLIP_ROOT:
+                    near = process.extractOne(
+                        base,
+                        self._stems_by_letter.get(base[:1], ()),
+                        scorer=fuzz.ratio,
+                        score_cutoff=_SLIP_SCORE,
+                    )
+                    if near is not None:
+                        return self.stems[near[0]]
+            if self.code in _SOFTENING:
+                # A slip in a word with endings ("ateşkezi", "müharibesinde"): the word
+                # before a whole chain of endings, with one slip.
+                for cut in range(len(folded) - 1, _SLIP_ROOT - 1, -1):
+                    if not _ending_chain(folded[cut:]):
+                        continue
+                    near = process.extractOne(
+                        folded[:cut],
+                        self._by_letter.get(folded[:1], ()),
+                        scorer=fuzz.ratio,
+                        score_cutoff=_SLIP_SCORE,
+                    )
+                    if near is not None:
+                        return self.exact[near[0]]
         return None
 
     def _lookup(self, start: str) -> str | None:
@@ -362,13 +409,33 @@ class Lexicon:
                 return n, english
         return None
 
+    def _decade(self, number: str, after: str) -> str:
+        """A number as English reads it: in Turkish and Azerbaijani, a round one with a plural
+        ending is a decade ("90larda" is "in the 1990s", "1990'lar" the 1990s)."""
+        if (
+            self.code in _SOFTENING
+            and fold(after)[:3] in ("lar", "ler")
+            and len(number) in (2, 4)
+            and number.endswith("0")
+        ):
+            return f"{'19' if len(number) == 2 else ''}{number}s"
+        return number
+
     def is_filler(self, word: str, *, accented: bool = True) -> bool:
         if accented or not word.isascii():
             if word in self.written_stop:
                 return True
             if word in self.written:
                 return False  # "yeni" (new) is not the filler "yəni" (that is)
-        return fold(word) in self.stop or self._base(word) in self.stop
+        folded = fold(word)
+        if folded in self.stop_words:
+            return True
+        base = self._base(word)
+        if base == folded and folded in self.exact:
+            # A word the stemmer leaves whole, that the lexicon has as written, is that word,
+            # not filler another word stems to ("не", not, is not "ней", her, stemmed).
+            return False
+        return folded in self.stop or base in self.stop
 
     def gloss(self, text: str) -> Gloss:
         return self._gloss(tokens(text), tokens(text, cased=True))
@@ -396,13 +463,23 @@ class Lexicon:
             word = said[i]
             i += 1
             if word.isdigit():
-                english.append(word)
+                english.append(self._decade(word, said[i] if i < len(said) else ""))
                 continue
             if i >= 2 and said[i - 2].isdigit() and self.ending(word):
                 known += 1  # "90larda", "F-16 larla": the number's endings
                 continue
             if self.is_filler(word, accented=accented):
                 known += 1
+                continue
+            if (
+                i >= 2
+                and self.code in _SOFTENING
+                and len(word) <= _MAX_DETACHED
+                and _ending_chain(fold(word))
+                and not self.knows(word)
+                and not self.rooted(word)
+            ):
+                known += 1  # "Aliyev 'in", "artsakh in": the last word's endings, typed apart
                 continue
             found = self.word(word, accented=accented)
             if found is not None:
@@ -455,26 +532,62 @@ def armenian_latin(word: str) -> str:
 _LATIN_NUMBER_ENDINGS = frozenset(armenian_latin(e) for e in _NUMBER_ENDINGS["hy"])
 
 
+# --- Russian typed in Latin letters ------------------------------------------------------------
+
+# Russian letters (folded: ё is е, й is и) as people type them in Latin letters ("kto takoi
+# pashinyan", "chto skazal lavrov"), and the ways one letter is typed made one: "kh", "h" and
+# "x" are х; "y", "j" and "i" are й, ы and и; "ya", "ia" and "ja" are я.
+_RUSSIAN_LATIN = str.maketrans(
+    {
+        "а": "a", "б": "b", "в": "v", "г": "g", "д": "d", "е": "e", "ж": "zh", "з": "z",
+        "и": "i", "й": "i", "к": "k", "л": "l", "м": "m", "н": "n", "о": "o", "п": "p",
+        "р": "r", "с": "s", "т": "t", "у": "u", "ф": "f", "х": "h", "ц": "ts", "ч": "ch",
+        "ш": "sh", "щ": "sh", "ъ": "", "ы": "i", "ь": "", "э": "e", "ю": "iu", "я": "ia",
+    }
+)  # fmt: skip
+_RUSSIAN_SPELLINGS = (("shch", "sh"), ("sch", "sh"), ("kh", "h"), ("x", "h"), ("tch", "\0"),
+                      ("ch", "\0"), ("c", "ts"), ("tz", "ts"), ("\0", "ch"), ("w", "v"),
+                      ("ph", "f"), ("q", "k"), ("y", "i"), ("j", "i"))  # fmt: skip
+_DOUBLED = re.compile(r"([^aeiou])\1+")  # a doubled consonant ("sarkissian") is one
+_VOWEL_IE = re.compile(r"(^|[aeiou])i(?=e)")
+
+
+def russian_latin(word: str) -> str:
+    """One Russian word (folded) in the Latin letters it is typed with, and a Latin-typed
+    word in the same spelling: "пашинян" and "pashinyan" are both "pashinian"; "такой",
+    "takoy" and "takoi" are "takoi"; "ереван" and "yerevan" are "erevan"."""
+    if not word.isascii():
+        word = word.translate(_RUSSIAN_LATIN)
+    if word.isascii():
+        for old, new in _RUSSIAN_SPELLINGS:
+            word = word.replace(old, new)
+        word = _VOWEL_IE.sub(r"\1", _DOUBLED.sub(r"\1", word))  # "ye" after a vowel is е
+    return word
+
+
 class LatinLexicon(Lexicon):
-    """A lexicon of Snowball-stemmed Armenian words read in Latin letters: its words, stems and
-    phrases spelled by ``armenian_latin``; a typed word matches by its beginning (Armenian adds
-    endings: "vashingtonum" is "Վաշինգտոն" + "ում"), then with one slip."""
+    """A lexicon of Snowball-stemmed Armenian or Russian words read in Latin letters: its
+    words, stems and phrases spelled by ``armenian_latin`` or ``russian_latin``; a typed word
+    matches by its beginning (both add endings: "vashingtonum" is "Վաշինգտոն" + "ում",
+    "peremiriya" is "перемир" + "ия"), then with one slip."""
 
     def __init__(self, of: Lexicon) -> None:
         self.code = of.code
-        self.stop = frozenset(armenian_latin(w) for w in of.stop)
+        spell = self.spell = russian_latin if of.code == "ru" else armenian_latin
+        self.stop = frozenset(spell(w) for w in of.stop)
+        self.stop_words = frozenset(spell(w) for w in of.stop_words)
         self.written, self.written_stop = {}, frozenset()
         self.exact = {}
         for word, english in of.exact.items():
-            self.exact.setdefault(armenian_latin(word), english)
+            self.exact.setdefault(spell(word), english)
         self.stems = {}
         for stem, english in of.stems.items():
-            self.stems.setdefault(armenian_latin(stem), english)
+            self.stems.setdefault(spell(stem), english)
         self.phrases = {}
         for options in of.phrases.values():
             for forms, raws, english in options:
-                latin = tuple(armenian_latin(f) for f in forms)
-                raw = tuple(armenian_latin(r) for r in raws)
+                latin = tuple(spell(f) for f in forms)
+                raw = tuple(spell(r) for r in raws)
                 self.phrases.setdefault(latin[0], []).append((latin, raw, english))
         for options in self.phrases.values():
             options.sort(key=lambda o: -len(o[0]))
@@ -487,14 +600,18 @@ class LatinLexicon(Lexicon):
             self._by_letter.setdefault(word[:1], []).append(word)
 
     def _base(self, word: str) -> str:
-        return armenian_latin(fold(word))
+        return self.spell(fold(word))
+
+    def spelled(self, word: str) -> str:
+        """A typed word in this lexicon's Latin spelling."""
+        return self.spell(fold(word))
 
     def ending(self, word: str) -> bool:
         """An ending typed after a number, in Latin letters ("F-16erov")."""
-        return word in _LATIN_NUMBER_ENDINGS
+        return self.code == "hy" and word in _LATIN_NUMBER_ENDINGS
 
     def gloss(self, text: str) -> Gloss:
-        said = [armenian_latin(fold(w)) for w in tokens(text)]
+        said = [self.spell(fold(w)) for w in tokens(text)]
         return self._gloss(said, tokens(text, cased=True))
 
 
@@ -523,13 +640,53 @@ def _script(ch: str) -> str:
     return OTHER
 
 
+def _latin_score(
+    lexicon: LatinLexicon,
+    text: str,
+    said: Sequence[str],
+    english: frozenset[str],
+    others: Sequence[Lexicon],
+) -> float:
+    """How much ``said`` reads as Armenian or Russian typed in Latin letters: its filler and the
+    words its lexicon reads (by their beginning too: both languages add many endings), spelled
+    as typed; no word English has, names included ("karabakh"). A short word counts as a word
+    the lexicon has exactly ("ov" who, "kto" who), or Russian filler, that Turkish and
+    Azerbaijani do not use ("ne" is their what, "da" their too); an Armenian ը typed "@"
+    ("pashinyan@") counts too. It must read two words, and more than any other language."""
+    score = 0.0
+    for w in said:
+        if fold(w) in english:
+            continue
+        spelled = lexicon.spelled(w)
+        if lexicon.is_filler(spelled):
+            if (
+                len(spelled) > 3
+                or lexicon.code == "hy"
+                or not any(o.is_filler(w) or o.knows(w) for o in others)
+            ):
+                score += 1
+        elif len(spelled) > 3:
+            found = lexicon.word(spelled, slip=False)
+            if found is not None and not found.startswith(spelled[:4]):
+                score += 1  # not a name written alike ("armenias")
+        elif spelled in lexicon.exact and not any(o.is_filler(w) or o.knows(w) for o in others):
+            score += 1
+    if lexicon.code == "hy":
+        score += len(_ARMENIAN_ARTICLE.findall(text))
+    return score
+
+
+# The Armenian article ը typed "@" at the end of a word ("erdoghan@", "pashinyan@").
+_ARMENIAN_ARTICLE = re.compile(r"(?<=[^\W\d_])@(?![^\W_])")
+
+
 def detect(
     text: str,
     lexicons: Mapping[str, Lexicon],
     english: frozenset[str],
     hint: str | None = None,
     common: frozenset[str] | None = None,
-    latin: Mapping[str, Lexicon] | None = None,
+    latin: Mapping[str, LatinLexicon] | None = None,
 ) -> str:
     """The language of ``text``: "en", a code of ``lexicons``, or "other".
 
@@ -562,24 +719,13 @@ def detect(
     # A name every language writes alike ("lavrov"), or a word of one of them that English
     # only has as a knowledge term or a rare word ("ne", "dedi"), tells nothing for English.
     scores: dict[str, float] = {}
-    for code, lexicon in (latin or {}).items():
-        # Armenian typed in Latin letters: its filler and the words its lexicon reads (by
-        # their beginning too: Armenian endings are many), spelled as typed; a short word only
-        # as filler ("en" is "are"), and no word English has, names included ("karabakh").
-        # It must read two words, and more than any other language.
-        score = 0.0
-        for w in said:
-            if fold(w) in english:
-                continue
-            spelled = armenian_latin(fold(w))
-            if lexicon.is_filler(spelled):
-                score += 1
-            elif len(spelled) > 3:
-                found = lexicon.word(spelled, slip=False)
-                if found is not None and not found.startswith(spelled[:4]):
-                    score += 1  # not a name written alike ("armenias")
-        if score >= 2:
-            scores[code] = score
+    others = [lexicon for code, lexicon in lexicons.items() if code in _SOFTENING]
+    typed = {
+        code: _latin_score(lexicon, text, said, english, others)
+        for code, lexicon in (latin or {}).items()
+    }
+    if typed.get("hy", 0) >= 2:
+        scores["hy"] = typed["hy"]  # before English: a tie is Armenian
     scores[ENGLISH] = float(
         sum(
             1
@@ -613,6 +759,8 @@ def detect(
                 score += 1.5 * sum(1 for ch in text.lower() if ch == "ə")
             score += 0.5 * sum(1 for ch in text if ch in "ğşıİöüçĞŞÖÜÇ")
         scores[code] = score
+    if typed.get("ru", 0) >= 2 and "ru" not in scores:
+        scores["ru"] = typed["ru"]  # after the others: a tie is not Russian
     best = max(scores.values())
     tied = [code for code, score in scores.items() if score == best]
     if hint is not None and hint in tied:
@@ -668,9 +816,13 @@ class Readers:
         self.english = english
         self.common = common
         # Armenian typed in Latin letters ("hradadary vashingtonum en haytararel?").
-        self.latin: dict[str, Lexicon] = {}
-        if "hy" in self.lexicons:
-            self.latin["hy"] = LatinLexicon(self.lexicons["hy"])
+        # Armenian and Russian typed in Latin letters ("hradadary vashingtonum en haytararel?",
+        # "kto takoi pashinyan").
+        self.latin: dict[str, LatinLexicon] = {
+            code: LatinLexicon(self.lexicons[code])
+            for code in ("hy", "ru")
+            if code in self.lexicons
+        }
         self._smalltalk: dict[str, list[tuple[str, SmalltalkIntent]]] = {}
         self._chat_words: dict[str, frozenset[str]] = {}
         for code, translation in translations.items():

@@ -280,3 +280,76 @@ def test_arming_someone_the_article_does_not_say_was_criticised_is_refused(
     reply = engine.ask("Pompeo Rusiyanın Ermənistana silah verməsini tənqid edib?")
     assert reply.language == "az"
     assert reply.kind is not Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "language", "entry"),
+    [
+        # Russian typed in Latin letters, in the spellings people use
+        ("kto takoi pashinyan", "ru", "pashinyan"),
+        ("Kto takoy Pashinyan?", "ru", "pashinyan"),
+        ("kto narushil peremirie", "ru", "who-violated"),
+        # "не" is read, not dropped: not keeping the truce is breaking it
+        ("кто не соблюдал перемирие", "ru", "who-violated"),
+        ("pochemu peremirie ne srabotalo", "ru", "truce-collapse"),
+        # a Turkish ending typed apart from its word, with its apostrophe
+        ("Ateşkes 'i kim ihlal etti?", "tr", "who-violated"),
+        # a post someone "occupies" is their role, not the article's title
+        ("Какую должность занимает Гаджиев?", "ru", "hajiyev"),
+        ("Hacıyevin vəzifəsi nədir?", "az", "hajiyev"),
+        # a round number with a plural ending is a decade: "in the 90s"
+        ("90larda qarabağda nə qədər adam öldü", "az", "death-toll"),
+        ("1990'larda kaç kişi öldü?", "tr", "death-toll"),
+        # short Armenian in Latin letters: "ov" (who), and ը typed "@"
+        ("ov e pashinyan", "hy", "pashinyan"),
+        ("inch asec aliev@", "hy", "aliyev"),
+    ],
+)
+def test_latin_typing_negation_and_detached_endings_read_right(
+    engine: Engine, question: str, language: str, entry: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, entry, language)
+    assert reply.text.startswith(engine.knowledge.translations[language].answers[entry])
+
+
+def test_russian_negation_reaches_the_english_reading(engine: Engine) -> None:
+    assert engine.reading("Почему перемирие не продержалось?") == (
+        "ru",
+        "why truce not hold",
+    )
+    assert "not" in engine.reading("pochemu peremirie ne srabotalo")[1].split()
+
+
+def test_latin_typed_russian_spelling_makes_one_word_of_its_spellings() -> None:
+    for typed in ("pashinyan", "pashinian", "Пашинян"):
+        assert languages.russian_latin(languages.fold(typed)) == "pashinian"
+    for typed in ("takoi", "takoy", "такой"):
+        assert languages.russian_latin(languages.fold(typed)) == "takoi"
+    assert languages.russian_latin(languages.fold("yerevan")) == "erevan"
+    assert languages.russian_latin(languages.fold("Ереван")) == "erevan"
+
+
+@pytest.mark.parametrize(
+    ("language", "typed", "english"),
+    [
+        # a slip in a word that carries endings: the root before them, or the stem
+        ("tr", "arabulcuyu", "mediator"),
+        ("tr", "saldrılarında", "attack"),
+        ("az", "muharebesinde", "war"),
+        ("ru", "перимирия", "truce"),
+        ("ru", "перемерия", "truce"),
+    ],
+)
+def test_a_slip_in_a_word_with_endings_is_still_read(
+    engine: Engine, language: str, typed: str, english: str
+) -> None:
+    lexicon = languages.lexicon_of(engine.knowledge.translations[language])
+    assert lexicon.word(typed) == english
+
+
+def test_a_turkish_ending_typed_apart_with_its_apostrophe_does_not_change_the_language(
+    engine: Engine,
+) -> None:
+    reply = engine.ask("Aliyev 'in talepleri ne?")
+    assert (reply.language, reply.kind, reply.entry) == ("tr", Kind.ANSWER, "aliyev-demands")
