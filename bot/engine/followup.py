@@ -151,6 +151,8 @@ class Followup:
         self.reciprocal = _phrases(vocabulary.reciprocal)
         self.asks_actor = frozenset(vocabulary.asks_actor)
         self.asks = frozenset(vocabulary.asks)
+        # As typed: the synonyms read "responded" as "said", which asks nothing of the kind.
+        self.opposing = frozenset(vocabulary.opposing)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -250,6 +252,11 @@ class Followup:
             turned = self._other_side(topic)
             if turned is not None:
                 return Reading(tries=(turned, with_context(english)))
+        if not own and said[0] in self.asks_actor and self.opposing.intersection(said):
+            answering = self._answering_side(topic, person=bool(he), party=bool(they))
+            if answering is not None:
+                # "who responded to him?" after Sarkissian's call: the other side's words.
+                return Reading(tries=(*answering, with_context(english)))
         asks_more = not (analyzed.content & self.speech) - self.saying
         # "and?" alone asks for more; "and when?" asks a question of the last topic.
         more = [
@@ -366,6 +373,35 @@ class Followup:
             return None
         name = self._name(_opposite(sides, side))
         return _joined(name if t == side else s for t, s in zip(tokens, surface, strict=False))
+
+    def _answering_side(self, topic: Topic, *, person: bool, party: bool) -> tuple[str, ...] | None:
+        """What the other side says about the last topic: who answered the one asked about
+        (the last person, or the last party; their side, or the country the article gives
+        them)."""
+        if person:
+            referent = topic.person
+        elif party:
+            referent = topic.party
+        else:
+            referent = topic.person or topic.party
+        if referent is None or len(self.sides) != 2:
+            return None
+        side = referent if referent in self.sides else self.country_of.get(referent)
+        if side not in self.sides:
+            return None
+        other = self._name(_opposite(sorted(self.sides), side))
+        analyzed = self._analyze(topic.question)
+        surface = analyzed.surface or analyzed.tokens
+        keep = analyzed.content - self.free - self.speech
+        rest = [
+            s
+            for t, s in zip(analyzed.tokens, surface, strict=False)
+            if t in keep and not (t in self.actors and (t in self.people or t == side))
+        ]
+        plain = f"what does {other} say"
+        if not rest:
+            return (plain,)
+        return (f"{plain} about {' '.join(rest)}", plain)
 
     def _name(self, actor: str) -> str:
         return self.names.get(actor, actor)

@@ -136,6 +136,7 @@ class Followups:
     plural: frozenset[str] = frozenset()  # "they", "their": may mean a group, not one party
     asks_actor: frozenset[str] = frozenset()  # "who", "which": the answer names the referent
     asks: frozenset[str] = frozenset()  # "what", "when", "how": make a few words a question
+    opposing: frozenset[str] = frozenset()  # "responded", "disagree": asks for the other side
 
     @property
     def empty(self) -> bool:

@@ -89,6 +89,7 @@ FOLLOWUP_LISTS = (
     "reciprocal",
     "asks_actor",
     "asks",
+    "opposing",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (
