@@ -142,7 +142,7 @@ class Engine:
                 if match.decision is Kind.SMALLTALK:
                     break  # "thanks": never about the last topic
             if _unanswerable(match, asked_words) or (
-                not padded_read(read) and _not_of_them(match, asked_words)
+                not padded_read(read) and not reading.whole and _not_of_them(match, asked_words)
             ):
                 # "what did Iran say about shells near its border?": the question itself names
                 # what the article never mentions, so no reading of it can be answered.
@@ -152,7 +152,7 @@ class Engine:
             # unless a reading answers all of it ("whose jets are they?" is about the jets, not
             # about "their" country).
             if match.decision is Kind.ANSWER and (
-                read == english or matcher.answers(english, match)
+                read == english or read in reading.whole or matcher.answers(english, match)
             ):
                 chosen = (read, match)
                 break

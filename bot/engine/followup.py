@@ -76,6 +76,10 @@ class Reading:
     # "what else did he warn?": this person's quotations not shown yet, when the reading
     # only repeats the last answer.
     instead: str | None = None
+    # Of ``tries``, the ones that stand for the whole question in other words ("who is Nikol
+    # Pashinyan?" for "which country does he lead?"): an answer to them needs no check that
+    # it holds the question's own words.
+    whole: tuple[str, ...] = ()
 
     @property
     def follows(self) -> bool:
@@ -153,6 +157,7 @@ class Followup:
         self.asks = frozenset(vocabulary.asks)
         # As typed: the synonyms read "responded" as "said", which asks nothing of the kind.
         self.opposing = frozenset(vocabulary.opposing)
+        self.identity = frozenset(vocabulary.identity)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -256,7 +261,7 @@ class Followup:
             answering = self._answering_side(topic, person=bool(he), party=bool(they))
             if answering is not None:
                 # "who responded to him?" after Sarkissian's call: the other side's words.
-                return Reading(tries=(*answering, with_context(english)))
+                return Reading(tries=(*answering, with_context(english)), whole=answering)
         asks_more = not (analyzed.content & self.speech) - self.saying
         # "and?" alone asks for more; "and when?" asks a question of the last topic.
         more = [
@@ -314,10 +319,12 @@ class Followup:
                     # the answer, unless the question also points at the last topic ("did
                     # they stick to it?").
                     return Reading(tries=(with_context(english), rewritten))
-                return Reading(
-                    tries=(rewritten, with_context(rewritten), with_context(english)),
-                    instead=instead,
-                )
+                tries = (rewritten, with_context(rewritten), with_context(english))
+                if he and not they and topic.person and self.identity.intersection(said):
+                    # "which country does he lead?": who he is, when nothing says more.
+                    who = f"who is {self._name(topic.person)}"
+                    return Reading(tries=(rewritten, who, *tries[1:]), whole=(who,))
+                return Reading(tries=tries, instead=instead)
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
         if _find(said, self.it) and not own and len(subject) <= 1:

@@ -90,6 +90,7 @@ FOLLOWUP_LISTS = (
     "asks_actor",
     "asks",
     "opposing",
+    "identity",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (

@@ -401,3 +401,13 @@ def test_who_replied_to_him_is_the_other_sides_answer(engine: Engine) -> None:
     assert not cited_paragraphs(replied) & cited_paragraphs(first)
     _, own = talk(engine, "what did Armen Sarkissian say about Moscow", "what did he reply?")
     assert "Sarkissian" in (own.read_as or "")
+
+
+def test_asking_what_he_does_is_answered_by_who_he_is(engine: Engine) -> None:
+    # Nothing answers "which country does Sergei Lavrov work for?" word for word, but who he
+    # is (Russia's foreign minister) does; a question about his words is not read so.
+    _, works = talk(engine, "what did Lavrov say", "which country does he work for")
+    assert works.kind is Kind.ANSWER
+    assert works.entry == engine.ask("who is Sergei Lavrov").entry
+    _, iran = talk(engine, "what did Lavrov say", "what did he say about Iran")
+    assert iran.kind is not Kind.ANSWER
