@@ -133,6 +133,10 @@ class Followup:
         self.people = language.people
         self.actors = language.actors
         self.free = free  # words that name no subject of their own: what, when, generic...
+        # What only asks ("what", "when", "where"): not what the last question was about, as
+        # "people" and "war" in "how many people died in the war?" are.
+        self.asking = frozenset(t for w in vocabulary.asks for t in analyzer.analyze(w).tokens)
+        self.answer_types = frozenset(language.answer_types)
         self.speech = frozenset(t for v in language.speech for t in analyzer.analyze(v).content)
         # "what else did he say?" asks for more; "and what do they deny?" asks a question.
         self.saying = frozenset(analyzer.analyze("say").content)
@@ -636,9 +640,15 @@ class Followup:
         kept = [
             s
             for t, s in zip(analyzed.tokens, surface, strict=False)
-            if t in analyzed.content and t not in self.free
+            if t in analyzed.content and not self._asks_only(t, s)
         ]
         return " ".join(kept)
+
+    def _asks_only(self, token: str, typed: str) -> bool:
+        """Whether a word only asks ("where", "who"), rather than names what was asked about
+        ("war", "people"). A word the synonyms read as a kind of answer ("villages" as a
+        location) is left out too: kept, it would make "how come?" ask for a place."""
+        return token in self.asking or token in self.answer_types
 
     def remaining(self, person: str, topic: Topic) -> list[str]:
         """The person's quotations not shown yet in this conversation, in article order."""

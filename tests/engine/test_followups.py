@@ -411,3 +411,11 @@ def test_asking_what_he_does_is_answered_by_who_he_is(engine: Engine) -> None:
     assert works.entry == engine.ask("who is Sergei Lavrov").entry
     _, iran = talk(engine, "what did Lavrov say", "what did he say about Iran")
     assert iran.kind is not Kind.ANSWER
+
+
+def test_the_last_topic_keeps_its_everyday_words(engine: Engine) -> None:
+    # "the fighting" is what "where is the fighting?" was about, though the matcher reads it
+    # as a generic word: "since when?" is when the fighting started.
+    _, since = talk(engine, "where is the fighting", "since when?")
+    assert since.kind is Kind.ANSWER
+    assert 13 in cited_paragraphs(since)
