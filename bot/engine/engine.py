@@ -124,7 +124,15 @@ class Engine:
         first: tuple[str, Match] | None = None
         asked_words = frozenset(words(english)) if len(tries) > 1 else frozenset()
         plain: tuple[str, Match] | None = None  # the question read as asked, if tried
+        # The first reading to fall back on, when none answers: not an answer found only with
+        # the last question's words added that fails the question's own words.
+        fallback: tuple[str, Match] | None = None
+        padding = f" {topic.context}" if topic is not None and topic.context else None
         chosen: tuple[str, Match] | None = None
+
+        def padded_read(read: str) -> bool:
+            return padding is not None and read.endswith(padding)
+
         for read in tries:
             match = matcher.match(read)
             if read == english:
@@ -133,7 +141,9 @@ class Engine:
                 first = (read, match)
                 if match.decision is Kind.SMALLTALK:
                     break  # "thanks": never about the last topic
-            if _unanswerable(match, asked_words):
+            if _unanswerable(match, asked_words) or (
+                not padded_read(read) and not reading.whole and _not_of_them(match, asked_words)
+            ):
                 # "what did Iran say about shells near its border?": the question itself names
                 # what the article never mentions, so no reading of it can be answered.
                 break
@@ -142,10 +152,12 @@ class Engine:
             # unless a reading answers all of it ("whose jets are they?" is about the jets, not
             # about "their" country).
             if match.decision is Kind.ANSWER and (
-                read == english or matcher.answers(english, match)
+                read == english or read in reading.whole or matcher.answers(english, match)
             ):
                 chosen = (read, match)
                 break
+            if fallback is None and not (match.decision is Kind.ANSWER and padded_read(read)):
+                fallback = (read, match)
         if (
             reading.instead is not None
             and topic is not None
@@ -157,7 +169,10 @@ class Engine:
             more = self._more(question, reading.instead, topic, wording)
             if more is not None:
                 return more
-        read, match = chosen or plain or first or (english, matcher.match(english))
+        # No reading answers the question in its own words: an answer found only with the last
+        # question's words ("how much did they pay for it?" + "brokered truce") is not one, so
+        # the first other reply (a near miss, "the article doesn't say") comes before it.
+        read, match = chosen or plain or fallback or first or (english, matcher.match(english))
         read_as = read if read != question else None
         return compose(knowledge, question, match, wording, read_as), read
 
@@ -225,6 +240,19 @@ class Engine:
         wording = Wording.of(knowledge, language)
         ids = list(dict.fromkeys(knowledge.examples))[:n]
         return [Option(e, wording.label(knowledge.entries[e])) for e in ids]
+
+
+def _not_of_them(match: Match, asked: frozenset[str]) -> bool:
+    """Whether ``match`` is a near miss of a reading that named whom the question points at
+    ("do Turkey send troops?" for "do they send troops?") and lacks only words the question
+    itself asked: the article speaks of them, not of that, so a reading without them must not
+    answer it with someone else's troops."""
+    gap = match.gap
+    if match.decision is not Kind.NEAR_MISS or gap is None or not gap.missing or not asked:
+        return False
+    if not all(set(words(w)) <= asked for w in gap.missing):
+        return False
+    return any(not set(words(a)) <= asked for a in gap.anchors)
 
 
 def _unanswerable(match: Match, asked: frozenset[str]) -> bool:

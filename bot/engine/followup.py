@@ -76,6 +76,10 @@ class Reading:
     # "what else did he warn?": this person's quotations not shown yet, when the reading
     # only repeats the last answer.
     instead: str | None = None
+    # Of ``tries``, the ones that stand for the whole question in other words ("who is Nikol
+    # Pashinyan?" for "which country does he lead?"): an answer to them needs no check that
+    # it holds the question's own words.
+    whole: tuple[str, ...] = ()
 
     @property
     def follows(self) -> bool:
@@ -129,6 +133,10 @@ class Followup:
         self.people = language.people
         self.actors = language.actors
         self.free = free  # words that name no subject of their own: what, when, generic...
+        # What only asks ("what", "when", "where"): not what the last question was about, as
+        # "people" and "war" in "how many people died in the war?" are.
+        self.asking = frozenset(t for w in vocabulary.asks for t in analyzer.analyze(w).tokens)
+        self.answer_types = frozenset(language.answer_types)
         self.speech = frozenset(t for v in language.speech for t in analyzer.analyze(v).content)
         # "what else did he say?" asks for more; "and what do they deny?" asks a question.
         self.saying = frozenset(analyzer.analyze("say").content)
@@ -151,6 +159,9 @@ class Followup:
         self.reciprocal = _phrases(vocabulary.reciprocal)
         self.asks_actor = frozenset(vocabulary.asks_actor)
         self.asks = frozenset(vocabulary.asks)
+        # As typed: the synonyms read "responded" as "said", which asks nothing of the kind.
+        self.opposing = frozenset(vocabulary.opposing)
+        self.identity = frozenset(vocabulary.identity)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -250,6 +261,11 @@ class Followup:
             turned = self._other_side(topic)
             if turned is not None:
                 return Reading(tries=(turned, with_context(english)))
+        if not own and said[0] in self.asks_actor and self.opposing.intersection(said):
+            answering = self._answering_side(topic, person=bool(he), party=bool(they))
+            if answering is not None:
+                # "who responded to him?" after Sarkissian's call: the other side's words.
+                return Reading(tries=(*answering, with_context(english)), whole=answering)
         asks_more = not (analyzed.content & self.speech) - self.saying
         # "and?" alone asks for more; "and when?" asks a question of the last topic.
         more = [
@@ -307,10 +323,12 @@ class Followup:
                     # the answer, unless the question also points at the last topic ("did
                     # they stick to it?").
                     return Reading(tries=(with_context(english), rewritten))
-                return Reading(
-                    tries=(rewritten, with_context(rewritten), with_context(english)),
-                    instead=instead,
-                )
+                tries = (rewritten, with_context(rewritten), with_context(english))
+                if he and not they and topic.person and self.identity.intersection(said):
+                    # "which country does he lead?": who he is, when nothing says more.
+                    who = f"who is {self._name(topic.person)}"
+                    return Reading(tries=(rewritten, who, *tries[1:]), whole=(who,))
+                return Reading(tries=tries, instead=instead)
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
         if _find(said, self.it) and not own and len(subject) <= 1:
@@ -366,6 +384,35 @@ class Followup:
             return None
         name = self._name(_opposite(sides, side))
         return _joined(name if t == side else s for t, s in zip(tokens, surface, strict=False))
+
+    def _answering_side(self, topic: Topic, *, person: bool, party: bool) -> tuple[str, ...] | None:
+        """What the other side says about the last topic: who answered the one asked about
+        (the last person, or the last party; their side, or the country the article gives
+        them)."""
+        if person:
+            referent = topic.person
+        elif party:
+            referent = topic.party
+        else:
+            referent = topic.person or topic.party
+        if referent is None or len(self.sides) != 2:
+            return None
+        side = referent if referent in self.sides else self.country_of.get(referent)
+        if side not in self.sides:
+            return None
+        other = self._name(_opposite(sorted(self.sides), side))
+        analyzed = self._analyze(topic.question)
+        surface = analyzed.surface or analyzed.tokens
+        keep = analyzed.content - self.free - self.speech
+        rest = [
+            s
+            for t, s in zip(analyzed.tokens, surface, strict=False)
+            if t in keep and not (t in self.actors and (t in self.people or t == side))
+        ]
+        plain = f"what does {other} say"
+        if not rest:
+            return (plain,)
+        return (f"{plain} about {' '.join(rest)}", plain)
 
     def _name(self, actor: str) -> str:
         return self.names.get(actor, actor)
@@ -593,9 +640,15 @@ class Followup:
         kept = [
             s
             for t, s in zip(analyzed.tokens, surface, strict=False)
-            if t in analyzed.content and t not in self.free
+            if t in analyzed.content and not self._asks_only(t, s)
         ]
         return " ".join(kept)
+
+    def _asks_only(self, token: str, typed: str) -> bool:
+        """Whether a word only asks ("where", "who"), rather than names what was asked about
+        ("war", "people"). A word the synonyms read as a kind of answer ("villages" as a
+        location) is left out too: kept, it would make "how come?" ask for a place."""
+        return token in self.asking or token in self.answer_types
 
     def remaining(self, person: str, topic: Topic) -> list[str]:
         """The person's quotations not shown yet in this conversation, in article order."""

@@ -136,6 +136,8 @@ class Followups:
     plural: frozenset[str] = frozenset()  # "they", "their": may mean a group, not one party
     asks_actor: frozenset[str] = frozenset()  # "who", "which": the answer names the referent
     asks: frozenset[str] = frozenset()  # "what", "when", "how": make a few words a question
+    opposing: frozenset[str] = frozenset()  # "responded", "disagree": asks for the other side
+    identity: frozenset[str] = frozenset()  # "job", "lead": asks who the person is
 
     @property
     def empty(self) -> bool:

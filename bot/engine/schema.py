@@ -89,6 +89,8 @@ FOLLOWUP_LISTS = (
     "reciprocal",
     "asks_actor",
     "asks",
+    "opposing",
+    "identity",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (

@@ -370,3 +370,52 @@ def test_one_word_after_an_answer_is_read_as_asked(engine: Engine) -> None:
     _, alone = talk(engine, "Who is Hikmet Hajiyev?", "artillery")
     assert alone.read_as is None
     assert alone.entry == engine.ask("artillery").entry
+
+
+def test_an_answer_found_only_with_the_last_questions_words_is_not_the_reply(
+    engine: Engine,
+) -> None:
+    # Read with "mediated ceasefire" added, the question finds the earlier ceasefires; that
+    # does not say what anyone paid, so the reply says the article doesn't say.
+    _, paid = talk(engine, "who mediated the ceasefire", "how much did they pay for it")
+    assert paid.kind is not Kind.ANSWER
+
+
+def test_what_the_article_lacks_of_whom_they_means_is_not_answered_of_others(
+    engine: Engine,
+) -> None:
+    # "they" are Turkey; the article says nothing of Turkish soldiers, and Aliyev's warning
+    # about third parties' troops is not about Turkey sending any.
+    _, sent = talk(engine, "which country backs Azerbaijan?", "did they send soldiers?")
+    assert sent.kind is not Kind.ANSWER
+    assert "Turkey" in (sent.read_as or "")
+
+
+def test_who_replied_to_him_is_the_other_sides_answer(engine: Engine) -> None:
+    # Sarkissian (Armenia) is the one replied to: the reply is Aliyev's (Azerbaijan) response,
+    # not Sarkissian's own words again. "What did he reply?" still asks of him.
+    first, replied = talk(
+        engine, "what did Armen Sarkissian say about Moscow", "who replied to him?"
+    )
+    assert 19 in cited_paragraphs(replied)
+    assert not cited_paragraphs(replied) & cited_paragraphs(first)
+    _, own = talk(engine, "what did Armen Sarkissian say about Moscow", "what did he reply?")
+    assert "Sarkissian" in (own.read_as or "")
+
+
+def test_asking_what_he_does_is_answered_by_who_he_is(engine: Engine) -> None:
+    # Nothing answers "which country does Sergei Lavrov work for?" word for word, but who he
+    # is (Russia's foreign minister) does; a question about his words is not read so.
+    _, works = talk(engine, "what did Lavrov say", "which country does he work for")
+    assert works.kind is Kind.ANSWER
+    assert works.entry == engine.ask("who is Sergei Lavrov").entry
+    _, iran = talk(engine, "what did Lavrov say", "what did he say about Iran")
+    assert iran.kind is not Kind.ANSWER
+
+
+def test_the_last_topic_keeps_its_everyday_words(engine: Engine) -> None:
+    # "the fighting" is what "where is the fighting?" was about, though the matcher reads it
+    # as a generic word: "since when?" is when the fighting started.
+    _, since = talk(engine, "where is the fighting", "since when?")
+    assert since.kind is Kind.ANSWER
+    assert 13 in cited_paragraphs(since)
