@@ -44,6 +44,15 @@ BLIND3_TRAPS_MIN = 82.0
 BLIND4 = BLIND_SETS / "blind4_tune.yaml"
 BLIND4_IN_SCOPE_MIN = 79.0
 BLIND4_TRAPS_MIN = 92.0
+# The fifth: voice-typed run-ons, forwarded links, misremembered details.
+BLIND5 = BLIND_SETS / "blind5_tune.yaml"
+BLIND5_IN_SCOPE_MIN = 82.0
+BLIND5_TRAPS_MIN = 90.0
+# The sixth (two writers): students, fact-checkers, loaded questions, polite formal readers,
+# group-chat mentions, sceptics.
+BLIND6 = BLIND_SETS / "blind6_tune.yaml"
+BLIND6_IN_SCOPE_MIN = 72.0
+BLIND6_TRAPS_MIN = 80.0
 
 
 @pytest.fixture(scope="module")
@@ -111,13 +120,15 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
         (BLIND2, BLIND2_IN_SCOPE_MIN, BLIND2_TRAPS_MIN),
         (BLIND3, BLIND3_IN_SCOPE_MIN, BLIND3_TRAPS_MIN),
         (BLIND4, BLIND4_IN_SCOPE_MIN, BLIND4_TRAPS_MIN),
+        (BLIND5, BLIND5_IN_SCOPE_MIN, BLIND5_TRAPS_MIN),
+        (BLIND6, BLIND6_IN_SCOPE_MIN, BLIND6_TRAPS_MIN),
     ):
         report = evaluate(engine, load_cases(path))
         assert report.accuracy(in_scope=True) >= in_scope, (path.name, _misses(report, True))
         assert report.category_accuracy("trap") >= traps, (path.name, _misses(report, False))
 
 
-# Each other language's tuning halves of both blind sets (the held-out halves are only scored,
+# Each other language's tuning halves of the three blind sets (the held-out halves are only scored,
 # for the README): (in scope, out of scope and traps), just under what was measured.
 LANGUAGE_MIN = {
     ("lang", "ru"): (90.0, 95.0),
@@ -128,6 +139,10 @@ LANGUAGE_MIN = {
     ("lang2", "tr"): (85.0, 95.0),
     ("lang2", "az"): (90.0, 95.0),
     ("lang2", "hy"): (90.0, 85.0),
+    ("lang3", "ru"): (95.0, 95.0),
+    ("lang3", "tr"): (85.0, 95.0),
+    ("lang3", "az"): (90.0, 95.0),
+    ("lang3", "hy"): (70.0, 85.0),
 }
 # Turkish and Azerbaijani share many words: a question typed in words of both alike ("lavrov ne
 # dedi") may be answered in either, which its asker reads.
@@ -156,6 +171,7 @@ def test_questions_in_other_languages_are_answered_in_them_and_refused_honestly(
 CONVERSATION_SETS = {
     "conversations_tune.yaml": (50, 90.0, 92.0),
     "conversations2_tune.yaml": (40, 80.0, 93.0),
+    "conversations3_tune.yaml": (36, 73.0, 97.0),
 }
 
 
