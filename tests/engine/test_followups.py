@@ -419,3 +419,18 @@ def test_the_last_topic_keeps_its_everyday_words(engine: Engine) -> None:
     _, since = talk(engine, "where is the fighting", "since when?")
     assert since.kind is Kind.ANSWER
     assert 13 in cited_paragraphs(since)
+
+
+def test_changing_the_subject_in_everyday_words_starts_a_new_topic(engine: Engine) -> None:
+    # Said as people say it ("let's change the subject", "new q", "on another subject"),
+    # the question after it is answered on its own, not against the last topic.
+    _, changed = talk(
+        engine,
+        "Who accused Azerbaijan of a missile attack?",
+        "Let's change the subject. What did Sarkissian say about Moscow?",
+    )
+    assert changed.kind is Kind.ANSWER
+    assert changed.entry == engine.ask("What did Sarkissian say about Moscow?").entry
+    _, new_q = talk(engine, "what did Lavrov say", "btw new q, who is Erdogan?")
+    assert new_q.entry == engine.ask("who is Erdogan?").entry
+    assert new_q.read_as == "who is Erdogan?"
