@@ -98,7 +98,9 @@ class Engine:
         reply, read_as = self._answer(question, english, reading, topic, wording)
         if glossed or read_as != english:
             reply = replace(reply, read_as=read_as)
-        return reply, followup.after(reply, read_as, topic, reading.follows, english)
+        return reply, followup.after(
+            reply, read_as, topic, reading.follows, english, fresh=reading.fresh
+        )
 
     def follow(self, reply: Reply, topic: Topic | None = None) -> Topic | None:
         """The topic after a reply the user chose rather than asked (a pressed button)."""

@@ -514,10 +514,12 @@ class Followup:
         topic: Topic | None,
         follows: bool,
         asked: str | None = None,
+        fresh: bool = False,
     ) -> Topic | None:
         """The topic after ``reply`` to ``english`` (as read); ``follows``: the question
         continued ``topic`` rather than starting anew; ``asked``: the English question as
-        asked, when it was read otherwise (the last question's words added)."""
+        asked, when it was read otherwise (the last question's words added); ``fresh``: the
+        asker said a new topic starts."""
         if reply.kind is Kind.SMALLTALK:
             return topic
         if (
@@ -536,7 +538,9 @@ class Followup:
         known = self.knowledge.entries.get(entry) if entry else None
         answer_text = known.answer if known else ""
         speakers = [a for c in reply.citations for a in self._people_in(c.speaker or "")]
-        in_answer = self._analyze(answer_text).actors if answer_text else ()
+        # Only an answer the reply shows names who "he" is next: a bare "the article doesn't
+        # say how many ..." shows no entry, so its people were never seen.
+        in_answer = self._analyze(answer_text).actors if answer_text and reply.citations else ()
         # "Who supports Azerbaijan?": the subject of the answer's clause about it ("Turkey
         # supports Azerbaijan") is what "they" means next, not the party asked about; after
         # "who are they allied with?" it is still "they" ("Russia is a close ally of ...").
@@ -544,9 +548,12 @@ class Followup:
         asks = bool(self.asks_actor.intersection(words(asked or english)))
         clause = self._answering(answer_text, own) if asks else None
         answered = _in_order(clause, self.actors) if clause is not None else ()
+        # A question of its own that names and shows no one leaves "he" as it was: after
+        # "what did Aliyev threaten?", "how many F-16s does Turkey have?" is still no one else.
+        kept = before or (None if fresh else topic)
         person = next(
             (a for a in (*answered, *named, *speakers, *in_answer) if a in self.people),
-            before.person if before else None,
+            kept.person if kept else None,
         )
         new_party = next((a for a in answered if a not in self.people), None)
         whose = {c.speaker for c in reply.citations}

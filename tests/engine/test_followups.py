@@ -434,3 +434,17 @@ def test_changing_the_subject_in_everyday_words_starts_a_new_topic(engine: Engin
     _, new_q = talk(engine, "what did Lavrov say", "btw new q, who is Erdogan?")
     assert new_q.entry == engine.ask("who is Erdogan?").entry
     assert new_q.read_as == "who is Erdogan?"
+
+
+def test_a_question_that_names_no_one_leaves_he_as_he_was(engine: Engine) -> None:
+    # The article cannot say how many tanks Turkey has, and the bare refusal shows no one:
+    # "he" is still Aliyev, not someone from an entry the reply never showed.
+    _, tanks, more = talk(
+        engine,
+        "What did Aliyev threaten?",
+        "how many tanks does Turkey have in Azerbaijan?",
+        "what else did he say?",
+    )
+    assert tanks.kind is not Kind.ANSWER
+    assert more.kind is Kind.ANSWER
+    assert speakers(engine, more) == {"Ilham Aliyev"}, more.plain_text()
