@@ -162,6 +162,7 @@ class Followup:
         # As typed: the synonyms read "responded" as "said", which asks nothing of the kind.
         self.opposing = frozenset(vocabulary.opposing)
         self.identity = frozenset(vocabulary.identity)
+        self.side = frozenset(t for w in vocabulary.side for t in analyzer.analyze(w).content)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -277,14 +278,22 @@ class Followup:
             # "what else did he say?", "tell me more", "and?"
             person = topic.person if not they else None
             return Reading(more=person or "")
-        if starts_elliptic and own and not he and not they:
+        # "and the Azerbaijani side?": the side is the party itself.
+        own_subject = subject - set(own) - self.side if own else subject
+        # "azerbaijan's?", "Turkey?": nothing but a name is the last question, of them, as
+        # "and Armenia?" is.
+        bare = bool(own) and not own_subject and not it and not self.asks.intersection(said)
+        if (starts_elliptic or bare) and own and not he and not they:
             # "and Armenia?", "what about Turkey's president?": the last question, of them.
             asked = _strip_start(english, self.ellipsis)
-            if subject - set(own):
+            if own_subject:
                 # "and what did Armenia say about the jets?": a question of its own, with the
                 # last one's words to fall back on.
                 return Reading(tries=(english, with_context(english)))
-            swapped = self._swap(topic.question, asked, own)
+            if len(own) == 1 and subject - set(own):
+                # "the Azerbaijani side" is Azerbaijan, as the article names it.
+                asked = self._name(own[0])
+            swapped = self._swap(topic.question, asked.rstrip("?!. "), own)
             if analyzed.content & self.speech and len(own) == 1:
                 # "and Erdogan's comments?": what they said, then the last question of them.
                 return Reading(tries=(f"what did {self._name(own[0])} say", swapped))
@@ -499,6 +508,9 @@ class Followup:
             return f"{question.rstrip('?!. ')} {asked}"
         target = (same or positions)[0]
         phrase = asked
+        if target + 1 < len(surface) and surface[target + 1] == "s":
+            # "Azerbaijan's?" for "Armenia's president": the question has its "'s" already.
+            phrase = re.sub(r"['’]s$", "", phrase)
         gone = {i for i in positions if tokens[i] == tokens[target]}
         out = [
             phrase if i == target else s for i, s in enumerate(surface) if i not in gone - {target}

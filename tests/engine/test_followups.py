@@ -448,3 +448,15 @@ def test_a_question_that_names_no_one_leaves_he_as_he_was(engine: Engine) -> Non
     assert tanks.kind is not Kind.ANSWER
     assert more.kind is Kind.ANSWER
     assert speakers(engine, more) == {"Ilham Aliyev"}, more.plain_text()
+
+
+def test_a_name_alone_is_the_last_question_asked_of_it(engine: Engine) -> None:
+    # "Azerbaijan's?" after Armenia's president asks the same of Azerbaijan, as "and
+    # Azerbaijan's?" does; "the Armenian side" is Armenia, not a subject of its own.
+    _, theirs = talk(engine, "Who is Armenia's president?", "Azerbaijan's?")
+    assert theirs.kind is Kind.ANSWER
+    assert theirs.entry == engine.ask("Who is Azerbaijan's president?").entry
+    assert theirs.read_as is not None and "president" in theirs.read_as
+    _, side = talk(engine, "what did Azerbaijan's president threaten?", "and the Armenian side?")
+    assert side.read_as is not None
+    assert side.read_as.lower() == "what did armenia's president threaten", side.read_as
