@@ -460,3 +460,10 @@ def test_a_name_alone_is_the_last_question_asked_of_it(engine: Engine) -> None:
     _, side = talk(engine, "what did Azerbaijan's president threaten?", "and the Armenian side?")
     assert side.read_as is not None
     assert side.read_as.lower() == "what did armenia's president threaten", side.read_as
+
+
+def test_the_post_he_holds_is_who_he_is(engine: Engine) -> None:
+    # "what position does he hold?" asks for his post: who he is answers it.
+    _, post = talk(engine, "what did Lavrov warn?", "what position does he hold?")
+    assert post.kind is Kind.ANSWER
+    assert post.entry == engine.ask("who is Sergei Lavrov").entry
