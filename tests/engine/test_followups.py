@@ -467,3 +467,17 @@ def test_the_post_he_holds_is_who_he_is(engine: Engine) -> None:
     _, post = talk(engine, "what did Lavrov warn?", "what position does he hold?")
     assert post.kind is Kind.ANSWER
     assert post.entry == engine.ask("who is Sergei Lavrov").entry
+
+
+def test_a_follow_up_that_could_mean_several_things_is_settled_by_the_last_answer(
+    engine: Engine,
+) -> None:
+    # Alone, "what accusation?" could be either side's; after the Armenian side's
+    # accusations it is theirs, not a list of choices.
+    assert engine.ask("what accusation?").kind is Kind.CLARIFY
+    for entry in ("armenia-accusations", "azerbaijan-accusations"):
+        shown = engine.answer_entry(entry)
+        assert shown is not None
+        reply, _ = engine.converse("what accusation?", None, engine.follow(shown))
+        assert reply.kind is Kind.ANSWER
+        assert reply.entry == entry
