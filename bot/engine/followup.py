@@ -340,6 +340,16 @@ class Followup:
                 return Reading(tries=tries, instead=instead)
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
+        if (
+            topic.entry is not None
+            and said[0] in self.asks_actor
+            and it
+            and not subject
+            and analyzed.content & self.speech
+        ):
+            # "who says that?", "who made that claim?": the last answer, which says whose
+            # words they are; read alone, "that" would be anyone's words.
+            return Reading(pick=topic.entry)
         if _find(said, self.it) and not own and len(subject) <= 1:
             # "who shelled it?" after Terter: "it" is the last topic, so its words come first;
             # not in a question with a subject of its own ("why is it called a humanitarian

@@ -481,3 +481,11 @@ def test_a_follow_up_that_could_mean_several_things_is_settled_by_the_last_answe
         reply, _ = engine.converse("what accusation?", None, engine.follow(shown))
         assert reply.kind is Kind.ANSWER
         assert reply.entry == entry
+
+
+def test_who_said_that_is_answered_by_the_last_answer(engine: Engine) -> None:
+    # The last answer says whose account it is; read alone, "who said that?" is anyone's.
+    first, who = talk(engine, "where did the shelling happen?", "who said that?")
+    assert who.kind is Kind.ANSWER
+    assert who.entry == first.entry
+    assert "Defense Ministry" in who.plain_text()
