@@ -342,13 +342,18 @@ class Followup:
             return NEW  # names its own subject: "Who is Pompeo?"
         if (
             topic.entry is not None
-            and said[0] in self.asks_actor
-            and it
+            and self.asks_actor.intersection(said)
             and not subject
-            and analyzed.content & self.speech
+            and not he
+            and not they
+            and (
+                (said[0] in self.asks_actor and it and analyzed.content & self.speech)
+                or not analyzed.content - self.asking
+            )
         ):
             # "who says that?", "who made that claim?": the last answer, which says whose
-            # words they are; read alone, "that" would be anyone's words.
+            # words they are; read alone, "that" would be anyone's words. "by whom?" asks
+            # only who did what the last answer tells, which it says.
             return Reading(pick=topic.entry)
         if _find(said, self.it) and not own and len(subject) <= 1:
             # "who shelled it?" after Terter: "it" is the last topic, so its words come first;

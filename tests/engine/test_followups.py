@@ -489,3 +489,11 @@ def test_who_said_that_is_answered_by_the_last_answer(engine: Engine) -> None:
     assert who.kind is Kind.ANSWER
     assert who.entry == first.entry
     assert "Defense Ministry" in who.plain_text()
+
+
+def test_by_whom_is_answered_by_the_last_answer(engine: Engine) -> None:
+    # "by whom?" asks only who did what the last answer tells; that answer says who.
+    first, whom = talk(engine, "which villages were shelled?", "by whom?")
+    assert first.kind is Kind.ANSWER
+    assert whom.kind is Kind.ANSWER
+    assert whom.entry == first.entry
