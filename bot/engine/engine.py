@@ -98,7 +98,9 @@ class Engine:
         reply, read_as = self._answer(question, english, reading, topic, wording)
         if glossed or read_as != english:
             reply = replace(reply, read_as=read_as)
-        return reply, followup.after(reply, read_as, topic, reading.follows, english)
+        return reply, followup.after(
+            reply, read_as, topic, reading.follows, english, fresh=reading.fresh
+        )
 
     def follow(self, reply: Reply, topic: Topic | None = None) -> Topic | None:
         """The topic after a reply the user chose rather than asked (a pressed button)."""
@@ -173,6 +175,18 @@ class Engine:
         # question's words ("how much did they pay for it?" + "brokered truce") is not one, so
         # the first other reply (a near miss, "the article doesn't say") comes before it.
         read, match = chosen or plain or fallback or first or (english, matcher.match(english))
+        if match.decision is Kind.CLARIFY and reading.follows and topic is not None:
+            # "on whose positions?" could mean either side's accusations, but the conversation
+            # is about one of them: the last answer settles it.
+            settled = [c for c in match.candidates if c.entry_id == topic.entry]
+            if settled:
+                others = tuple(c for c in match.candidates if c.entry_id != topic.entry)
+                match = replace(
+                    match,
+                    decision=Kind.ANSWER,
+                    score=settled[0].score,
+                    candidates=(*settled, *others),
+                )
         read_as = read if read != question else None
         return compose(knowledge, question, match, wording, read_as), read
 

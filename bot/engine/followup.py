@@ -162,6 +162,7 @@ class Followup:
         # As typed: the synonyms read "responded" as "said", which asks nothing of the kind.
         self.opposing = frozenset(vocabulary.opposing)
         self.identity = frozenset(vocabulary.identity)
+        self.side = frozenset(t for w in vocabulary.side for t in analyzer.analyze(w).content)
         self.names = self._names(knowledge)
         self.country_of = self._countries(knowledge)
         # Each person's quotations, in article order: what "what else did he say?" may show.
@@ -277,14 +278,22 @@ class Followup:
             # "what else did he say?", "tell me more", "and?"
             person = topic.person if not they else None
             return Reading(more=person or "")
-        if starts_elliptic and own and not he and not they:
+        # "and the Azerbaijani side?": the side is the party itself.
+        own_subject = subject - set(own) - self.side if own else subject
+        # "azerbaijan's?", "Turkey?": nothing but a name is the last question, of them, as
+        # "and Armenia?" is.
+        bare = bool(own) and not own_subject and not it and not self.asks.intersection(said)
+        if (starts_elliptic or bare) and own and not he and not they:
             # "and Armenia?", "what about Turkey's president?": the last question, of them.
             asked = _strip_start(english, self.ellipsis)
-            if subject - set(own):
+            if own_subject:
                 # "and what did Armenia say about the jets?": a question of its own, with the
                 # last one's words to fall back on.
                 return Reading(tries=(english, with_context(english)))
-            swapped = self._swap(topic.question, asked, own)
+            if len(own) == 1 and subject - set(own):
+                # "the Azerbaijani side" is Azerbaijan, as the article names it.
+                asked = self._name(own[0])
+            swapped = self._swap(topic.question, asked.rstrip("?!. "), own)
             if analyzed.content & self.speech and len(own) == 1:
                 # "and Erdogan's comments?": what they said, then the last question of them.
                 return Reading(tries=(f"what did {self._name(own[0])} say", swapped))
@@ -331,6 +340,21 @@ class Followup:
                 return Reading(tries=tries, instead=instead)
         if own and not it:
             return NEW  # names its own subject: "Who is Pompeo?"
+        if (
+            topic.entry is not None
+            and self.asks_actor.intersection(said)
+            and not subject
+            and not he
+            and not they
+            and (
+                (said[0] in self.asks_actor and it and analyzed.content & self.speech)
+                or not analyzed.content - self.asking
+            )
+        ):
+            # "who says that?", "who made that claim?": the last answer, which says whose
+            # words they are; read alone, "that" would be anyone's words. "by whom?" asks
+            # only who did what the last answer tells, which it says.
+            return Reading(pick=topic.entry)
         if _find(said, self.it) and not own and len(subject) <= 1:
             # "who shelled it?" after Terter: "it" is the last topic, so its words come first;
             # not in a question with a subject of its own ("why is it called a humanitarian
@@ -499,6 +523,9 @@ class Followup:
             return f"{question.rstrip('?!. ')} {asked}"
         target = (same or positions)[0]
         phrase = asked
+        if target + 1 < len(surface) and surface[target + 1] == "s":
+            # "Azerbaijan's?" for "Armenia's president": the question has its "'s" already.
+            phrase = re.sub(r"['’]s$", "", phrase)
         gone = {i for i in positions if tokens[i] == tokens[target]}
         out = [
             phrase if i == target else s for i, s in enumerate(surface) if i not in gone - {target}
@@ -514,10 +541,12 @@ class Followup:
         topic: Topic | None,
         follows: bool,
         asked: str | None = None,
+        fresh: bool = False,
     ) -> Topic | None:
         """The topic after ``reply`` to ``english`` (as read); ``follows``: the question
         continued ``topic`` rather than starting anew; ``asked``: the English question as
-        asked, when it was read otherwise (the last question's words added)."""
+        asked, when it was read otherwise (the last question's words added); ``fresh``: the
+        asker said a new topic starts."""
         if reply.kind is Kind.SMALLTALK:
             return topic
         if (
@@ -536,7 +565,9 @@ class Followup:
         known = self.knowledge.entries.get(entry) if entry else None
         answer_text = known.answer if known else ""
         speakers = [a for c in reply.citations for a in self._people_in(c.speaker or "")]
-        in_answer = self._analyze(answer_text).actors if answer_text else ()
+        # Only an answer the reply shows names who "he" is next: a bare "the article doesn't
+        # say how many ..." shows no entry, so its people were never seen.
+        in_answer = self._analyze(answer_text).actors if answer_text and reply.citations else ()
         # "Who supports Azerbaijan?": the subject of the answer's clause about it ("Turkey
         # supports Azerbaijan") is what "they" means next, not the party asked about; after
         # "who are they allied with?" it is still "they" ("Russia is a close ally of ...").
@@ -544,9 +575,12 @@ class Followup:
         asks = bool(self.asks_actor.intersection(words(asked or english)))
         clause = self._answering(answer_text, own) if asks else None
         answered = _in_order(clause, self.actors) if clause is not None else ()
+        # A question of its own that names and shows no one leaves "he" as it was: after
+        # "what did Aliyev threaten?", "how many F-16s does Turkey have?" is still no one else.
+        kept = before or (None if fresh else topic)
         person = next(
             (a for a in (*answered, *named, *speakers, *in_answer) if a in self.people),
-            before.person if before else None,
+            kept.person if kept else None,
         )
         new_party = next((a for a in answered if a not in self.people), None)
         whose = {c.speaker for c in reply.citations}

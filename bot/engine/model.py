@@ -138,6 +138,7 @@ class Followups:
     asks: frozenset[str] = frozenset()  # "what", "when", "how": make a few words a question
     opposing: frozenset[str] = frozenset()  # "responded", "disagree": asks for the other side
     identity: frozenset[str] = frozenset()  # "job", "lead": asks who the person is
+    side: frozenset[str] = frozenset()  # "side", "camp": "the Azerbaijani side" is Azerbaijan
 
     @property
     def empty(self) -> bool:

@@ -91,6 +91,7 @@ FOLLOWUP_LISTS = (
     "asks",
     "opposing",
     "identity",
+    "side",
 )
 # The lists of words synonyms.yaml may give, by key; Language names ``speech_verbs`` ``speech``.
 WORD_LISTS = (

@@ -419,3 +419,81 @@ def test_the_last_topic_keeps_its_everyday_words(engine: Engine) -> None:
     _, since = talk(engine, "where is the fighting", "since when?")
     assert since.kind is Kind.ANSWER
     assert 13 in cited_paragraphs(since)
+
+
+def test_changing_the_subject_in_everyday_words_starts_a_new_topic(engine: Engine) -> None:
+    # Said as people say it ("let's change the subject", "new q", "on another subject"),
+    # the question after it is answered on its own, not against the last topic.
+    _, changed = talk(
+        engine,
+        "Who accused Azerbaijan of a missile attack?",
+        "Let's change the subject. What did Sarkissian say about Moscow?",
+    )
+    assert changed.kind is Kind.ANSWER
+    assert changed.entry == engine.ask("What did Sarkissian say about Moscow?").entry
+    _, new_q = talk(engine, "what did Lavrov say", "btw new q, who is Erdogan?")
+    assert new_q.entry == engine.ask("who is Erdogan?").entry
+    assert new_q.read_as == "who is Erdogan?"
+
+
+def test_a_question_that_names_no_one_leaves_he_as_he_was(engine: Engine) -> None:
+    # The article cannot say how many tanks Turkey has, and the bare refusal shows no one:
+    # "he" is still Aliyev, not someone from an entry the reply never showed.
+    _, tanks, more = talk(
+        engine,
+        "What did Aliyev threaten?",
+        "how many tanks does Turkey have in Azerbaijan?",
+        "what else did he say?",
+    )
+    assert tanks.kind is not Kind.ANSWER
+    assert more.kind is Kind.ANSWER
+    assert speakers(engine, more) == {"Ilham Aliyev"}, more.plain_text()
+
+
+def test_a_name_alone_is_the_last_question_asked_of_it(engine: Engine) -> None:
+    # "Azerbaijan's?" after Armenia's president asks the same of Azerbaijan, as "and
+    # Azerbaijan's?" does; "the Armenian side" is Armenia, not a subject of its own.
+    _, theirs = talk(engine, "Who is Armenia's president?", "Azerbaijan's?")
+    assert theirs.kind is Kind.ANSWER
+    assert theirs.entry == engine.ask("Who is Azerbaijan's president?").entry
+    assert theirs.read_as is not None and "president" in theirs.read_as
+    _, side = talk(engine, "what did Azerbaijan's president threaten?", "and the Armenian side?")
+    assert side.read_as is not None
+    assert side.read_as.lower() == "what did armenia's president threaten", side.read_as
+
+
+def test_the_post_he_holds_is_who_he_is(engine: Engine) -> None:
+    # "what position does he hold?" asks for his post: who he is answers it.
+    _, post = talk(engine, "what did Lavrov warn?", "what position does he hold?")
+    assert post.kind is Kind.ANSWER
+    assert post.entry == engine.ask("who is Sergei Lavrov").entry
+
+
+def test_a_follow_up_that_could_mean_several_things_is_settled_by_the_last_answer(
+    engine: Engine,
+) -> None:
+    # Alone, "what accusation?" could be either side's; after the Armenian side's
+    # accusations it is theirs, not a list of choices.
+    assert engine.ask("what accusation?").kind is Kind.CLARIFY
+    for entry in ("armenia-accusations", "azerbaijan-accusations"):
+        shown = engine.answer_entry(entry)
+        assert shown is not None
+        reply, _ = engine.converse("what accusation?", None, engine.follow(shown))
+        assert reply.kind is Kind.ANSWER
+        assert reply.entry == entry
+
+
+def test_who_said_that_is_answered_by_the_last_answer(engine: Engine) -> None:
+    # The last answer says whose account it is; read alone, "who said that?" is anyone's.
+    first, who = talk(engine, "where did the shelling happen?", "who said that?")
+    assert who.kind is Kind.ANSWER
+    assert who.entry == first.entry
+    assert "Defense Ministry" in who.plain_text()
+
+
+def test_by_whom_is_answered_by_the_last_answer(engine: Engine) -> None:
+    # "by whom?" asks only who did what the last answer tells; that answer says who.
+    first, whom = talk(engine, "which villages were shelled?", "by whom?")
+    assert first.kind is Kind.ANSWER
+    assert whom.kind is Kind.ANSWER
+    assert whom.entry == first.entry
