@@ -198,6 +198,11 @@ def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None
         ("hy", "Ինչի՞ մասին է խոսել Լավրովը։", "lavrov"),
         ("hy", "Ինչի՞ մասին է հոդվածը։", "summary"),
         ("hy", "Ալիևն ի՞նչ պայման է դրել։", "aliyev-demands"),
+        # speaking about something is saying it; "գնդակոծել" is shelling; a truce "concluded"
+        # (կնքված) is the truce, not a second deed of its broker
+        ("hy", "Ալիևն F-16-ների մասին էր խոսում", "aliyev-f16"),
+        ("hy", "Ո՞ր գյուղերն են գնդակոծել հայկական զորքերը", "azerbaijan-accusations"),
+        ("hy", "Վաշինգտոնում կնքված հրադադարը ինչքա՞ն տևեց", "truce-collapse"),
     ],
 )
 def test_endings_slips_accents_and_idioms_of_each_language_read_right(
