@@ -203,6 +203,8 @@ def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None
         ("hy", "Ալիևն F-16-ների մասին էր խոսում", "aliyev-f16"),
         ("hy", "Ո՞ր գյուղերն են գնդակոծել հայկական զորքերը", "azerbaijan-accusations"),
         ("hy", "Վաշինգտոնում կնքված հրադադարը ինչքա՞ն տևեց", "truce-collapse"),
+        # Azerbaijani "bəyan etmək" is stating, not announcing a deal
+        ("az", "Azərbaycan ordusu atəşkəsə riayət etdiyini bəyan edibmi?", "azerbaijan-position"),
     ],
 )
 def test_endings_slips_accents_and_idioms_of_each_language_read_right(
