@@ -360,3 +360,33 @@ def test_a_turkish_ending_typed_apart_with_its_apostrophe_does_not_change_the_la
 ) -> None:
     reply = engine.ask("Aliyev 'in talepleri ne?")
     assert (reply.language, reply.kind, reply.entry) == ("tr", Kind.ANSWER, "aliyev-demands")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the bot's own opinion asked for, and a future the article cannot report
+        "Как вы думаете, Россия в конце концов поможет?",
+        "Sizin fikrinizcə, Rusiya Ermənistana kömək edəcək?",
+        "Ձեր կարծիքով Ռուսաստանը կօգնի՞",
+    ],
+)
+def test_the_bots_opinion_on_what_will_happen_is_not_answered(
+    engine: Engine, question: str
+) -> None:
+    assert engine.ask(question).kind is not Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        # "in your opinion" frames the question; the article's facts still answer it
+        ("По-вашему, кто нарушил перемирие?", "ru"),
+        ("Ձեր կարծիքով ո՞վ է խախտել հրադադարը", "hy"),
+    ],
+)
+def test_asking_the_bots_opinion_of_a_fact_gets_the_articles_answer(
+    engine: Engine, question: str, language: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, "who-violated", language)
