@@ -205,6 +205,10 @@ def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None
         ("hy", "Վաշինգտոնում կնքված հրադադարը ինչքա՞ն տևեց", "truce-collapse"),
         # Azerbaijani "bəyan etmək" is stating, not announcing a deal
         ("az", "Azərbaycan ordusu atəşkəsə riayət etdiyini bəyan edibmi?", "azerbaijan-position"),
+        # "etkilemek" is affecting, not a truce taking effect; "mesele" is the question at
+        # stake and a "problem" between two sides their dispute, not an issued statement
+        ("tr", "Bu çatışma Türkiye ile NATO ilişkilerini etkiledi mi?", "turkey-nato"),
+        ("az", "Türkiyə ilə NATO arasında nə problem var?", "turkey-nato"),
     ],
 )
 def test_endings_slips_accents_and_idioms_of_each_language_read_right(
