@@ -133,16 +133,17 @@ def test_blind_questions_are_answered_and_traps_refused(engine: Engine) -> None:
 LANGUAGE_MIN = {
     ("lang", "ru"): (90.0, 95.0),
     ("lang", "tr"): (90.0, 85.0),
-    ("lang", "az"): (80.0, 90.0),
+    ("lang", "az"): (95.0, 90.0),
     ("lang", "hy"): (95.0, 95.0),
     ("lang2", "ru"): (75.0, 95.0),
-    ("lang2", "tr"): (85.0, 95.0),
+    ("lang2", "tr"): (90.0, 95.0),
     ("lang2", "az"): (90.0, 95.0),
-    ("lang2", "hy"): (90.0, 85.0),
+    ("lang2", "hy"): (95.0, 95.0),
+    # the third set (formal, phone typing, translit, typos)
     ("lang3", "ru"): (95.0, 95.0),
     ("lang3", "tr"): (85.0, 95.0),
     ("lang3", "az"): (90.0, 95.0),
-    ("lang3", "hy"): (70.0, 85.0),
+    ("lang3", "hy"): (90.0, 85.0),
 }
 # Turkish and Azerbaijani share many words: a question typed in words of both alike ("lavrov ne
 # dedi") may be answered in either, which its asker reads.

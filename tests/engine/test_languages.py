@@ -198,6 +198,17 @@ def test_what_someone_said_is_checked_with_the_verb_last(engine: Engine) -> None
         ("hy", "Ինչի՞ մասին է խոսել Լավրովը։", "lavrov"),
         ("hy", "Ինչի՞ մասին է հոդվածը։", "summary"),
         ("hy", "Ալիևն ի՞նչ պայման է դրել։", "aliyev-demands"),
+        # speaking about something is saying it; "գնդակոծել" is shelling; a truce "concluded"
+        # (կնքված) is the truce, not a second deed of its broker
+        ("hy", "Ալիևն F-16-ների մասին էր խոսում", "aliyev-f16"),
+        ("hy", "Ո՞ր գյուղերն են գնդակոծել հայկական զորքերը", "azerbaijan-accusations"),
+        ("hy", "Վաշինգտոնում կնքված հրադադարը ինչքա՞ն տևեց", "truce-collapse"),
+        # Azerbaijani "bəyan etmək" is stating, not announcing a deal
+        ("az", "Azərbaycan ordusu atəşkəsə riayət etdiyini bəyan edibmi?", "azerbaijan-position"),
+        # "etkilemek" is affecting, not a truce taking effect; "mesele" is the question at
+        # stake and a "problem" between two sides their dispute, not an issued statement
+        ("tr", "Bu çatışma Türkiye ile NATO ilişkilerini etkiledi mi?", "turkey-nato"),
+        ("az", "Türkiyə ilə NATO arasında nə problem var?", "turkey-nato"),
     ],
 )
 def test_endings_slips_accents_and_idioms_of_each_language_read_right(
@@ -353,3 +364,33 @@ def test_a_turkish_ending_typed_apart_with_its_apostrophe_does_not_change_the_la
 ) -> None:
     reply = engine.ask("Aliyev 'in talepleri ne?")
     assert (reply.language, reply.kind, reply.entry) == ("tr", Kind.ANSWER, "aliyev-demands")
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        # the bot's own opinion asked for, and a future the article cannot report
+        "Как вы думаете, Россия в конце концов поможет?",
+        "Sizin fikrinizcə, Rusiya Ermənistana kömək edəcək?",
+        "Ձեր կարծիքով Ռուսաստանը կօգնի՞",
+    ],
+)
+def test_the_bots_opinion_on_what_will_happen_is_not_answered(
+    engine: Engine, question: str
+) -> None:
+    assert engine.ask(question).kind is not Kind.ANSWER
+
+
+@pytest.mark.parametrize(
+    ("question", "language"),
+    [
+        # "in your opinion" frames the question; the article's facts still answer it
+        ("По-вашему, кто нарушил перемирие?", "ru"),
+        ("Ձեր կարծիքով ո՞վ է խախտել հրադադարը", "hy"),
+    ],
+)
+def test_asking_the_bots_opinion_of_a_fact_gets_the_articles_answer(
+    engine: Engine, question: str, language: str
+) -> None:
+    reply = engine.ask(question)
+    assert (reply.kind, reply.entry, reply.language) == (Kind.ANSWER, "who-violated", language)
