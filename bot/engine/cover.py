@@ -200,6 +200,7 @@ class Cover:
         )
         # An entry's role pairs, found the first time it is a candidate (Index.entry_sentences).
         self._entry_pairs: dict[str, frozenset[Pair]] = {}
+        self._sentence_pairs: dict[str, frozenset[Pair]] = {}
         self.howmany = frozenset(analyze("how many").content)
         # Per entry, what each of its "how many" phrasings counts ({killed, people}).
         self._counts: dict[str, list[frozenset[str]]] = {}
@@ -212,6 +213,23 @@ class Cover:
         if found is None:
             held = {p for a in self.index.entry_sentences(entry_id) for p, _ in self.pairs(a)}
             found = self._entry_pairs[entry_id] = frozenset(held)
+        return found
+
+    def sentence_pairs(self, text: str) -> frozenset[Pair]:
+        """An article sentence's role pairs, as its own words pair them: "Hajiyev, the Armenian
+        president's aide" is not the sentence on the Azerbaijani president's aide. A title goes
+        with the people the sentence names, too ("President of Armenia, Armen Sarkissian").
+        Read the first time the sentence answers (an article has a few dozen)."""
+        found = self._sentence_pairs.get(text)
+        if found is None:
+            read = self.index.analyzer.analyze(text)
+            people = self.index.knowledge.language.people
+            found = frozenset(p for p, _ in self.pairs(read)) | {
+                (role, person)
+                for role in self.roles.intersection(read.tokens)
+                for person in people.intersection(read.tokens)
+            }
+            self._sentence_pairs[text] = found
         return found
 
     def constraints(self, content: frozenset[str]) -> frozenset[str]:

@@ -101,15 +101,7 @@ class Matcher:
             stated = sentence.content
             citers = index.citing.get((sentence.paragraph, sentence.text), set())
             stated = stated.union(*(index.bags[e] for e in citers))
-            # Its roles as the sentence pairs them: "Hajiyev, the Armenian president's aide"
-            # is not the sentence on the Azerbaijani president's aide. A title goes with the
-            # people it names, too ("President of Armenia, Armen Sarkissian").
-            read = index.analyzer.analyze(sentence.text)
-            held = frozenset(p for p, _ in self.cover.pairs(read)) | {
-                (role, person)
-                for role in self.cover.roles.intersection(read.tokens)
-                for person in self.knowledge.language.people.intersection(read.tokens)
-            }
+            held = self.cover.sentence_pairs(sentence.text)
             sentence_gap = _first(
                 self.cover.gap(analyzed, content, stated, None, held=held), unsaid
             ) or self.actions.sentence_gap(analyzed, sentence.text, citers)
