@@ -162,9 +162,7 @@ class Cover:
         self.english = index.analyzer.stem_english
         # Everyday words that still name something ("senator", "Tuesday", "three", "France"):
         # never excused as chat, whatever the lexicon says.
-        self.specific = frozenset(
-            t for w in language.specific for t in analyze(w).content if t not in self.free
-        )
+        self.specific = index.specific - self.free
         self.sentence_contents = [(number, doc.content) for number, doc in index.sentences]
         paragraphs = index.knowledge.article.paragraphs
         self.lead = paragraphs[0].number if paragraphs else -1
@@ -292,7 +290,7 @@ class Cover:
 
         ``quoted``: ``bag`` is someone's quotation, which must hold the words itself; what
         other sentences of the article say alongside does not make them theirs. ``held``: the
-        role pairs of a text with no id (an article sentence and the entries citing it).
+        role pairs of a text with no id (an article sentence: sentence_pairs).
         """
         wanted = self.constraints(content)
         uncovered = wanted - bag

@@ -186,13 +186,16 @@ class Index:
         self.smalltalk_words = frozenset(
             w for intent in knowledge.smalltalk for p in intent.patterns for w in words(p)
         )
-        # Never a word that always names something ("evening", "commander"): "who commands
-        # the Defense Army?" asks about a commander, however the help intent uses "commands".
-        named = frozenset(t for w in knowledge.language.specific for t in analyze(w).content)
+        # The words that always name something (synonyms.yaml `specific`), as the analyser
+        # reads them: never small talk ("who commands the Defense Army?" asks about a
+        # commander, however the help intent uses "commands"), never excused as chat (cover.py).
+        self.specific = frozenset(
+            t for w in knowledge.language.specific for t in analyze(w).content
+        )
         self.smalltalk_only = frozenset(
             t
             for t in (analyze(w).tokens[0] for w in self.smalltalk_words if analyze(w).tokens)
-            if t not in known and t not in named
+            if t not in known and t not in self.specific
         )
 
     def entry_sentences(self, entry_id: str) -> tuple[Analyzed, ...]:

@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -115,6 +115,12 @@ _ENDING_LENGTHS = tuple(sorted({len(e) for e in _ENDINGS}, reverse=True))
 _MIN_ROOT = 3
 _MAX_DETACHED = 5  # the longest ending chain typed apart from its word ("'ndan")
 _MAX_ENDINGS = 6
+
+
+def _nearest(word: str, pool: Iterable[str]) -> str | None:
+    """The word of ``pool`` one slip from ``word`` (the closest), if any."""
+    near = process.extractOne(word, pool, scorer=fuzz.ratio, score_cutoff=_SLIP_SCORE)
+    return near[0] if near is not None else None
 
 
 @lru_cache(maxsize=16_384)
@@ -281,40 +287,25 @@ class Lexicon:
             if found is not None:
                 return found
         if slip and len(folded) >= 6:
-            near = process.extractOne(
-                folded,
-                self._by_letter.get(folded[:1], ()),
-                scorer=fuzz.ratio,
-                score_cutoff=_SLIP_SCORE,
-            )
+            near = _nearest(folded, self._by_letter.get(folded[:1], ()))
             if near is not None:
-                return self.exact[near[0]]
+                return self.exact[near]
             if self.code in _STEMMERS and not isinstance(self, LatinLexicon):
                 # A slip in a word with endings ("перемерия"): its stem, with one slip.
                 base = self._base(word)
                 if len(base) >= _SLIP_ROOT:
-                    near = process.extractOne(
-                        base,
-                        self._stems_by_letter.get(base[:1], ()),
-                        scorer=fuzz.ratio,
-                        score_cutoff=_SLIP_SCORE,
-                    )
+                    near = _nearest(base, self._stems_by_letter.get(base[:1], ()))
                     if near is not None:
-                        return self.stems[near[0]]
+                        return self.stems[near]
             if self.code in _SOFTENING:
                 # A slip in a word with endings ("ateşkezi", "müharibesinde"): the word
                 # before a whole chain of endings, with one slip.
                 for cut in range(len(folded) - 1, _SLIP_ROOT - 1, -1):
                     if not _ending_chain(folded[cut:]):
                         continue
-                    near = process.extractOne(
-                        folded[:cut],
-                        self._by_letter.get(folded[:1], ()),
-                        scorer=fuzz.ratio,
-                        score_cutoff=_SLIP_SCORE,
-                    )
+                    near = _nearest(folded[:cut], self._by_letter.get(folded[:1], ()))
                     if near is not None:
-                        return self.exact[near[0]]
+                        return self.exact[near]
         return None
 
     def _lookup(self, start: str) -> str | None:
